@@ -1,0 +1,111 @@
+"""/v1/data: upload (multipart with the config in the query string, or JSON naming a server-side file),
+download (to a server-side path) and upload history."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import unquote_plus
+
+from flask import Blueprint, request
+
+from fate_flow.apps.context import ctx
+from fate_flow.apps.envelope import json_result
+from fate_flow.apps.request_body import get_int, get_str, json_body
+from fate_flow.entity import api_paths
+from fate_flow.entity.errors import MissingParametersError, ParameterError
+from fate_flow.services import data_access
+from fate_flow.services.file_access import resolve_allowed
+
+bp = Blueprint("data", __name__)
+
+NAME_MAX = 100
+SUPPORTED_STORAGE_ENGINES = ("STANDALONE", "LMDB")
+
+
+@bp.route(api_paths.DATA_UPLOAD.path, methods=api_paths.DATA_UPLOAD.methods)
+def upload():
+    if request.mimetype == "multipart/form-data":
+        config = _query_string_config()
+        config.update(request.form.to_dict())
+        part = request.files.get("file")
+        if part is None:
+            raise MissingParametersError(["file"])
+        part.stream.flush()
+        file_path, display_name = Path(part.stream.name), Path(part.filename or "upload.csv").name
+    else:
+        config = json_body()
+        if get_int(config, "use_local_data", default=0) != 0:
+            raise ParameterError("no file part: send the file as the multipart/form-data part 'file', or set "
+                                 "use_local_data to 0 to load a file that is on the server")
+        get_str(config, "file")
+        _parse_upload(config)  # report a bad field before looking at the file
+        file_path = resolve_allowed(config["file"], ctx().settings.file_access.allowed_dirs, "file", must_exist=True)
+        display_name = str(config["file"])
+    data = data_access.upload(ctx(), _parse_upload(config), file_path, display_name)
+    return json_result(data=data, job_id=data["job_id"])
+
+
+@bp.route(api_paths.DATA_DOWNLOAD.path, methods=api_paths.DATA_DOWNLOAD.methods)
+def download():
+    body = json_body()
+    req = data_access.DownloadRequest(
+        namespace=get_str(body, "namespace", max_length=NAME_MAX),
+        name=_table_name(body),
+        output_path=get_str(body, "output_path"),
+        delimiter=_delimiter(body, "delimiter"),
+    )
+    data = data_access.download(ctx(), req)
+    return json_result(data=data, job_id=data["job_id"])
+
+
+@bp.route(api_paths.DATA_UPLOAD_HISTORY.path, methods=api_paths.DATA_UPLOAD_HISTORY.methods)
+def upload_history():
+    body = json_body()
+    history = data_access.upload_history(get_str(body, "job_id", default=None), get_int(body, "limit", default=None))
+    return json_result(data=history)
+
+
+def _query_string_config() -> dict:
+    """Upload parameters from the query string: plain key=value pairs (when namespace and table_name are
+    among them), or one JSON object as the whole raw query string (what FATE's clients send)."""
+    if "namespace" in request.args and "table_name" in request.args:
+        return request.args.to_dict()
+    raw = unquote_plus(request.query_string.decode("utf-8", errors="replace"))
+    if not raw.strip():
+        return {}
+    try:
+        config = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ParameterError(f"upload parameters in the query string are not a JSON object: {e}") from None
+    if not isinstance(config, dict):
+        raise ParameterError("upload parameters in the query string must be a JSON object")
+    return config
+
+
+def _parse_upload(config: dict) -> data_access.UploadRequest:
+    engine = get_str(config, "storage_engine", default="STANDALONE").upper()
+    if engine not in SUPPORTED_STORAGE_ENGINES:
+        raise ParameterError(f"parameter storage_engine: {engine} is not supported here; use STANDALONE")
+    get_int(config, "work_mode", default=0, minimum=0, maximum=1)
+    return data_access.UploadRequest(
+        namespace=get_str(config, "namespace", max_length=NAME_MAX),
+        name=_table_name(config),
+        head=bool(get_int(config, "head", minimum=0, maximum=1)),
+        partitions=get_int(config, "partition", minimum=1, maximum=1023),
+        id_delimiter=_delimiter(config, "id_delimiter"),
+        drop=get_int(config, "drop", default=0) == 1,
+        description=get_str(config, "description", default=""),
+    )
+
+
+def _table_name(body: dict) -> str:
+    if body.get("table_name") in (None, "") and body.get("name") not in (None, ""):
+        return get_str(body, "name", max_length=NAME_MAX)
+    return get_str(body, "table_name", max_length=NAME_MAX)
+
+
+def _delimiter(body: dict, field: str) -> str:
+    value = get_str(body, field, default=",")
+    if "\n" in value or "\r" in value:
+        raise ParameterError(f"parameter {field} must not contain a line break")
+    return value

@@ -1,0 +1,70 @@
+"""Versioned schema migrations.
+
+A fresh database gets every table at the newest shape and is stamped with the newest version. An existing
+database runs, in order, each migration newer than its stamp (e.g. `migrator.add_column(...)`), so later
+code can add columns without losing rows. Append to MIGRATIONS; never edit or reorder an applied one.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from playhouse.migrate import SchemaMigrator
+
+from fate_flow.db.base import DB
+from fate_flow.db.models import ALL_MODELS, SchemaVersion
+
+LOG = logging.getLogger(__name__)
+
+BASELINE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[SchemaMigrator], None]
+
+
+MIGRATIONS: tuple[Migration, ...] = ()
+
+
+def migrate(models: Sequence = ALL_MODELS, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Bring the bound database to the newest schema; returns the version it is at afterwards."""
+    db = DB.obj
+    _check_order(migrations)
+    newest = migrations[-1].version if migrations else BASELINE_VERSION
+    with db.connection_context():
+        fresh = not SchemaVersion.table_exists() and not any(m.table_exists() for m in models)
+        db.create_tables([SchemaVersion], safe=True)
+        if fresh:
+            db.create_tables(list(models), safe=True)
+            _stamp(newest, "baseline" if newest == BASELINE_VERSION else "created at newest schema")
+            return newest
+        current = SchemaVersion.select(SchemaVersion.f_version).order_by(SchemaVersion.f_version.desc()).scalar()
+        if current is None:  # tables from before versioning: treat as baseline
+            current = BASELINE_VERSION
+            _stamp(current, "baseline (adopted)")
+        migrator = SchemaMigrator.from_database(db)
+        for m in migrations:
+            if m.version > current:
+                LOG.info("applying schema migration %s: %s", m.version, m.description)
+                with db.atomic():
+                    m.apply(migrator)
+                    _stamp(m.version, m.description)
+                current = m.version
+        # tables introduced after the database was made
+        db.create_tables(list(models), safe=True)
+        return current
+
+
+def _stamp(version: int, description: str) -> None:
+    SchemaVersion.insert(f_version=version, f_description=description[:200], **SchemaVersion.audit_values()) \
+        .on_conflict_ignore().execute()
+
+
+def _check_order(migrations: Sequence[Migration]) -> None:
+    versions = [m.version for m in migrations]
+    if versions != sorted(set(versions)) or (versions and versions[0] <= BASELINE_VERSION):
+        raise ValueError(f"migrations must have strictly increasing versions above {BASELINE_VERSION}: {versions}")

@@ -1,0 +1,1 @@
+"""Plain data shared by every layer: enums, status rules, API paths, errors. Imports nothing from fate_flow."""

@@ -1,0 +1,53 @@
+"""Exceptions that carry a FATE retcode; the HTTP layer turns them into envelopes."""
+from typing import Any, Iterable
+
+from fate_flow.entity.retcode import RetCode
+
+
+class FateFlowError(Exception):
+    """An error a client should see: retcode + message (+ optional data)."""
+
+    retcode: RetCode = RetCode.EXCEPTION_ERROR
+    # the job the failed request created, reported as the envelope's jobId
+    job_id: str | None = None
+
+    def __init__(self, message: str, data: Any = None, retcode: RetCode | None = None):
+        super().__init__(message)
+        self.message = message
+        self.data = data
+        if retcode is not None:
+            self.retcode = retcode
+
+
+class ParameterError(FateFlowError):
+    """A request field is missing, of the wrong type or out of range; the message names the field.
+
+    FATE-Flow 1.6 answers these with retcode 100 ("required parameters are missing: ..."), so do we.
+    """
+
+    retcode = RetCode.EXCEPTION_ERROR
+
+
+class MissingParametersError(ParameterError):
+    def __init__(self, names: Iterable[str]):
+        names = list(names)
+        super().__init__("required parameters are missing: " + ",".join(names) + ";")
+        self.names = names
+
+
+class NotFoundError(FateFlowError):
+    retcode = RetCode.PARAMETER_ERROR
+
+
+class DataError(FateFlowError):
+    """The content of a file or table is unusable (ragged rows, duplicate ids, bad encoding...)."""
+
+    retcode = RetCode.DATA_ERROR
+
+
+class AlreadyExistsError(FateFlowError):
+    retcode = RetCode.EXCEPTION_ERROR
+
+
+class PathNotAllowedError(ParameterError):
+    """A server-side path lies outside the directories the server is configured to read or write."""

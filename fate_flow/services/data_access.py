@@ -1,0 +1,214 @@
+"""Upload and download, each run as a one-task job of role `local`, party 0 (contract §1.1, §6.3, §6.4).
+
+Uploads are written into a fresh table directory and the table meta is switched to it in one database
+transaction only after every row is on disk: a failed upload leaves no table behind and never damages the
+table it was meant to replace.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from fate_flow.components.download import write_csv
+from fate_flow.components.upload import CsvSource, load_csv
+from fate_flow.computing.storage.standalone import ENGINE, STORAGE_TYPE
+from fate_flow.db.base import write_transaction
+from fate_flow.db.models import StorageTableMeta, TrackingMetric, TrackingOutputDataInfo, UploadHistory
+from fate_flow.entity.errors import AlreadyExistsError, FateFlowError
+from fate_flow.entity.status import JobStatus
+from fate_flow.services import jobs, tables
+from fate_flow.services.context import ServiceContext
+from fate_flow.services.file_access import resolve_allowed
+from fate_flow.services.tables import TableMeta
+
+LOG = logging.getLogger(__name__)
+
+TABLE_EXISTS_MSG = ("The data table already exists.If you still want to continue uploading, please add the "
+                    "parameter -drop. 0 means not to delete and continue uploading, 1 means to upload again after "
+                    "deleting the table")
+
+
+@dataclass(frozen=True)
+class UploadRequest:
+    namespace: str
+    name: str
+    head: bool
+    partitions: int
+    id_delimiter: str = ","
+    drop: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class DownloadRequest:
+    namespace: str
+    name: str
+    output_path: str
+    delimiter: str = ","
+
+
+def upload(ctx: ServiceContext, req: UploadRequest, file: Path, display_name: str = "") -> dict:
+    """Load `file` into table (namespace, name) and return the response `data`. The caller owns `file`."""
+    if tables.get_meta(req.namespace, req.name) is not None and not req.drop:
+        raise AlreadyExistsError(TABLE_EXISTS_MSG)
+    job = jobs.LocalJob(ctx.job_ids.next_id(), "upload_0", "Upload", {
+        "file": display_name or str(file), "head": int(req.head), "partition": req.partitions,
+        "namespace": req.namespace, "name": req.name, "id_delimiter": req.id_delimiter, "destroy": req.drop})
+    with _LocalJobRun(ctx, job, req.description) as run:
+        table = ctx.store.create(req.partitions)
+        try:
+            writer = table.writer(ordered=True)
+            try:
+                result = load_csv(
+                    CsvSource(file, req.head, req.id_delimiter, display_name), writer, ctx.codec,
+                    sample_rows=ctx.settings.storage.sample_rows, batch_bytes=ctx.settings.storage.batch_bytes,
+                    on_progress=lambda done, total: run.progress(min(99, done * 100 // max(total, 1))))
+                writer.close()
+            except BaseException:
+                writer.abort()
+                raise
+            meta = TableMeta(
+                namespace=req.namespace, name=req.name, engine=ENGINE, storage_type=STORAGE_TYPE,
+                address=ctx.store.address_of(table, req.namespace, req.name), partitions=req.partitions,
+                schema=result.schema, count=result.count, part_of_data=result.part_of_data,
+                id_delimiter=req.id_delimiter, have_head=req.head, in_serialized=True)
+            replaced = _switch_table(meta, drop=req.drop)
+        except BaseException:
+            table.destroy()
+            raise
+        with write_transaction():
+            UploadHistory.insert(f_job_id=job.job_id, f_namespace=req.namespace, f_table_name=req.name,
+                                 f_partitions=req.partitions, f_count=result.count, f_schema=result.schema,
+                                 f_notes=req.description, **UploadHistory.audit_values()).execute()
+            run.record_output("upload", req.namespace, req.name)
+            run.record_metric("upload", "data_access", "count", result.count, {"name": "upload", "metric_type": "UPLOAD"})
+        if replaced is not None:
+            _destroy_data(ctx, replaced)
+        run.log(f"loaded {result.count} rows into {req.namespace}.{req.name} ({req.partitions} partitions)")
+    data = {"table_name": req.name, "namespace": req.namespace, "count": result.count}
+    data.update(jobs.submit_response(ctx.settings, job.job_id, jobs.LOCAL_ROLE, jobs.LOCAL_PARTY_ID, jobs.LOCAL_MODEL_ID))
+    return data
+
+
+def _switch_table(meta: TableMeta, drop: bool) -> TableMeta | None:
+    """Make `meta` the table's meta in one transaction; returns the meta it replaced (its data still on disk)."""
+    with write_transaction():
+        old = tables.get_meta(meta.namespace, meta.name)
+        if old is not None:
+            if not drop:
+                raise AlreadyExistsError(TABLE_EXISTS_MSG)
+            tables.delete_meta(meta.namespace, meta.name)
+        tables.insert_meta(meta)
+    return old
+
+
+def download(ctx: ServiceContext, req: DownloadRequest) -> dict:
+    meta = tables.require_meta(req.namespace, req.name)
+    out = resolve_allowed(req.output_path, ctx.settings.file_access.allowed_dirs, "output_path", must_exist=False)
+    if meta.engine != ENGINE:
+        raise FateFlowError(f"table {req.namespace}.{req.name} is stored in {meta.engine}; download reads "
+                            f"{ENGINE} tables only")
+    job = jobs.LocalJob(ctx.job_ids.next_id(), "download_0", "Download", {
+        "output_path": str(out), "delimiter": req.delimiter, "namespace": req.namespace, "name": req.name})
+    with _LocalJobRun(ctx, job) as run:
+        table = ctx.store.open(meta.address, meta.partitions)
+        header = None
+        if meta.schema.get("header") is not None and meta.have_head:
+            stored = meta.schema["header"]
+            columns = stored.split(meta.id_delimiter) if isinstance(stored, str) else [str(c) for c in stored]
+            header = req.delimiter.join([meta.schema.get("sid", "id")] + [c for c in columns if c != ""])
+        count = write_csv(table.ordered_items(), out, ctx.codec, req.delimiter, meta.id_delimiter, header)
+        with write_transaction():
+            run.record_metric("download", "data_access", "count", count,
+                              {"name": "download", "metric_type": "DOWNLOAD"})
+        run.log(f"wrote {count} rows of {req.namespace}.{req.name} to {out}")
+    data = {"count": count, "output_path": str(out)}
+    data.update(jobs.submit_response(ctx.settings, job.job_id, jobs.LOCAL_ROLE, jobs.LOCAL_PARTY_ID, jobs.LOCAL_MODEL_ID))
+    return data
+
+
+def upload_history(job_id: str | None, limit: int | None) -> list[dict]:
+    query = UploadHistory.select().order_by(UploadHistory.f_create_time.desc())
+    if job_id:
+        query = query.where(UploadHistory.f_job_id == job_id)
+    history = []
+    for row in query:
+        if limit is not None and 0 < limit <= len(history):
+            break
+        exists = StorageTableMeta.select().where(StorageTableMeta.f_namespace == row.f_namespace,
+                                                 StorageTableMeta.f_name == row.f_table_name).exists()
+        if not exists:
+            continue
+        history.append({row.f_job_id: {
+            "upload_info": {"table_name": row.f_table_name, "namespace": row.f_namespace,
+                            "partition": row.f_partitions, "upload_count": row.f_count},
+            "notes": row.f_notes, "schema": row.f_schema}})
+    return history
+
+
+def _destroy_data(ctx: ServiceContext, meta: TableMeta) -> None:
+    if meta.engine == ENGINE and meta.address.get("path"):
+        shutil.rmtree(meta.address["path"], ignore_errors=True)
+
+
+class _LocalJobRun:
+    """Runs a local job's single task: waiting -> running -> success, or failed with the error logged in
+    the job's log and attached (jobId) to the error the client sees."""
+
+    def __init__(self, ctx: ServiceContext, job: jobs.LocalJob, description: str = ""):
+        self.ctx = ctx
+        self.job = job
+        self.description = description
+        log_dir = ctx.settings.logs_dir / job.job_id / jobs.LOCAL_ROLE / jobs.LOCAL_PARTY_ID / job.component_name
+        self.log_path = log_dir / "INFO.log"
+
+    def __enter__(self) -> "_LocalJobRun":
+        jobs.create_local_job(self.ctx.settings, self.job, self.description)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._set(JobStatus.RUNNING)
+        self.log(f"{self.job.module} started with parameters {self.job.parameters}")
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc is None:
+            self._set(JobStatus.SUCCESS, progress=100)
+            return
+        message = exc.message if isinstance(exc, FateFlowError) else f"{type(exc).__name__}: {exc}"
+        self.log(f"failed: {message}", level="ERROR")
+        if not isinstance(exc, FateFlowError):
+            LOG.error("job %s %s failed", self.job.job_id, self.job.module, exc_info=exc)
+        self._set(JobStatus.FAILED)
+        if isinstance(exc, FateFlowError):
+            exc.job_id = self.job.job_id
+
+    def _set(self, status: JobStatus, progress: int | None = None) -> None:
+        j = self.job
+        with write_transaction():
+            jobs.update_job_status(j.job_id, jobs.LOCAL_ROLE, jobs.LOCAL_PARTY_ID, status, progress)
+            jobs.update_task_status(j.job_id, j.task_id, 0, jobs.LOCAL_ROLE, jobs.LOCAL_PARTY_ID, status)
+
+    def progress(self, percent: int) -> None:
+        jobs.update_job_progress(self.job.job_id, jobs.LOCAL_ROLE, jobs.LOCAL_PARTY_ID, percent)
+
+    def log(self, message: str, level: str = "INFO") -> None:
+        import datetime
+        stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
+        with open(self.log_path, "a", encoding="utf-8") as f:
+            f.write(f"[{level}] [{stamp}] [{self.job.job_id}] {message}\n")
+
+    def record_output(self, data_name: str, namespace: str, name: str) -> None:
+        j = self.job
+        TrackingOutputDataInfo.insert(
+            f_job_id=j.job_id, f_component_name=j.component_name, f_task_id=j.task_id, f_task_version=0,
+            f_data_name=data_name, f_role=jobs.LOCAL_ROLE, f_party_id=jobs.LOCAL_PARTY_ID, f_table_name=name,
+            f_table_namespace=namespace, **TrackingOutputDataInfo.audit_values()).execute()
+
+    def record_metric(self, namespace: str, name: str, key: str, value, meta: dict) -> None:
+        j = self.job
+        common = dict(f_job_id=j.job_id, f_component_name=j.component_name, f_task_id=j.task_id, f_task_version=0,
+                      f_role=jobs.LOCAL_ROLE, f_party_id=jobs.LOCAL_PARTY_ID, f_metric_namespace=namespace,
+                      f_metric_name=name, **TrackingMetric.audit_values())
+        TrackingMetric.insert_many([dict(common, f_key="meta", f_value=meta, f_type=0),
+                                    dict(common, f_key=key, f_value=value, f_type=1)]).execute()

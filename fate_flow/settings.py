@@ -1,0 +1,248 @@
+"""Service configuration: `conf/service_conf.yaml` (or $FATE_FLOW_CONF) read once into a frozen Settings.
+
+Nothing is read at import time; `load_settings()` is called by the entry points and the result is passed down.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONF_PATH = PROJECT_ROOT / "conf" / "service_conf.yaml"
+DEFAULT_HOME = PROJECT_ROOT / "fate_flow_home"
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class SettingsError(ValueError):
+    """The service conf is missing, unreadable or has a bad value; the message names the key."""
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    host: str = "127.0.0.1"
+    http_port: int = 9380
+    grpc_port: int = 9360
+    party_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = ""
+    max_connections: int = 32
+    stale_timeout: int = 300
+    busy_timeout_ms: int = 30000
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    engine: str = "STANDALONE"
+    root: Path = Path()
+    default_partitions: int = 4
+    # rows kept in the table meta for previews (contract: part_of_data, up to 100)
+    sample_rows: int = 100
+    # bytes of input handled per write batch during upload
+    batch_bytes: int = 8 << 20
+
+
+@dataclass(frozen=True)
+class FileAccessSettings:
+    """Directories whose files the server may read (upload) or write (download) on a client's behalf."""
+
+    allowed_dirs: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    threads: int = 16
+    max_json_bytes: int = 64 << 20
+    max_upload_bytes: int = 64 << 30
+    graceful_timeout: int = 10
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str = "INFO"
+    dir: Path = Path()
+
+
+@dataclass(frozen=True)
+class FateBoardSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True)
+class JobDefaultSettings:
+    task_cores: int = 4
+    task_parallelism: int = 1
+    timeout: int = 259200
+    auto_retries: int = 3
+    auto_retry_delay: int = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    conf_path: Path
+    home: Path
+    fateflow: FlowSettings
+    database: DatabaseSettings
+    storage: StorageSettings
+    file_access: FileAccessSettings
+    http: HttpSettings
+    log: LogSettings
+    fateboard: FateBoardSettings
+    job_default: JobDefaultSettings
+    # the whole parsed conf, read-only, for sections owned by later parts (federation, spark, serving...)
+    raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.home / "jobs"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.log.dir
+
+    @property
+    def temp_dir(self) -> Path:
+        return self.home / "temp"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "fate_flow.pid"
+
+
+def load_settings(conf_path: str | os.PathLike | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the service conf once. `env` defaults to os.environ (FATE_FLOW_CONF, FATE_FLOW_HOME, ${VAR} refs)."""
+    env = dict(os.environ if env is None else env)
+    path = Path(conf_path or env.get("FATE_FLOW_CONF") or DEFAULT_CONF_PATH).expanduser().resolve()
+    home = Path(env.get("FATE_FLOW_HOME") or DEFAULT_HOME).expanduser().resolve()
+    env["FATE_FLOW_HOME"] = str(home)
+    env.setdefault("FATE_FLOW_PROJECT", str(PROJECT_ROOT))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise SettingsError(f"cannot read service conf {path}: {e.strerror or e}") from e
+    try:
+        raw = _expand_env(yaml.safe_load(text) or {}, env)
+    except yaml.YAMLError as e:
+        raise SettingsError(f"service conf {path} is not valid YAML: {e}") from e
+    if not isinstance(raw, dict):
+        raise SettingsError(f"service conf {path} must be a mapping at the top level")
+    return settings_from_dict(raw, conf_path=path, home=home)
+
+
+def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> Settings:
+    flow = _section(raw, "fateflow")
+    db = _section(raw, "database")
+    storage = _section(raw, "storage")
+    access = _section(raw, "file_access")
+    http = _section(raw, "http")
+    log = _section(raw, "log")
+    board = _section(raw, "fateboard")
+    job = _section(raw, "job_default")
+
+    allowed = access.get("allowed_dirs")
+    if allowed is None:
+        allowed = [home, PROJECT_ROOT / "examples", tempfile.gettempdir()]
+    elif not isinstance(allowed, list):
+        raise SettingsError("file_access.allowed_dirs must be a list of directories")
+
+    return Settings(
+        conf_path=conf_path,
+        home=home,
+        fateflow=FlowSettings(
+            host=str(flow.get("host", "127.0.0.1")),
+            http_port=_int(flow, "fateflow.http_port", 9380),
+            grpc_port=_int(flow, "fateflow.grpc_port", 9360),
+            party_ids=_party_ids(flow.get("party_ids")),
+        ),
+        database=DatabaseSettings(
+            url=str(db.get("url") or f"sqlite:///{home / 'fate_flow.db'}"),
+            max_connections=_int(db, "database.max_connections", 32),
+            stale_timeout=_int(db, "database.stale_timeout", 300),
+            busy_timeout_ms=_int(db, "database.busy_timeout_ms", 30000),
+        ),
+        storage=StorageSettings(
+            engine=str(storage.get("engine", "STANDALONE")).upper(),
+            root=_path(storage.get("root"), home / "data"),
+            default_partitions=_int(storage, "storage.default_partitions", 4),
+            sample_rows=_int(storage, "storage.sample_rows", 100),
+            batch_bytes=_int(storage, "storage.batch_bytes", 8 << 20),
+        ),
+        file_access=FileAccessSettings(allowed_dirs=tuple(_path(d, home) for d in allowed)),
+        http=HttpSettings(
+            threads=_int(http, "http.threads", 16),
+            max_json_bytes=_int(http, "http.max_json_bytes", 64 << 20),
+            max_upload_bytes=_int(http, "http.max_upload_bytes", 64 << 30),
+            graceful_timeout=_int(http, "http.graceful_timeout", 10),
+        ),
+        log=LogSettings(level=str(log.get("level", "INFO")).upper(), dir=_path(log.get("dir"), home / "logs")),
+        fateboard=FateBoardSettings(host=str(board.get("host", "127.0.0.1")), port=_int(board, "fateboard.port", 8080)),
+        job_default=JobDefaultSettings(
+            task_cores=_int(job, "job_default.task_cores", 4),
+            task_parallelism=_int(job, "job_default.task_parallelism", 1),
+            timeout=_int(job, "job_default.timeout", 259200),
+            auto_retries=_int(job, "job_default.auto_retries", 3),
+            auto_retry_delay=_int(job, "job_default.auto_retry_delay", 1),
+        ),
+        raw=MappingProxyType(dict(raw)),
+    )
+
+
+def _expand_env(value: Any, env: Mapping[str, str]) -> Any:
+    """Replace ${VAR} in every string value of the parsed conf."""
+    if isinstance(value, str):
+        def repl(m: re.Match) -> str:
+            if m.group(1) not in env:
+                raise SettingsError(f"service conf refers to ${{{m.group(1)}}}, which is not set")
+            return env[m.group(1)]
+
+        return _ENV_REF.sub(repl, value)
+    if isinstance(value, dict):
+        return {k: _expand_env(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, env) for v in value]
+    return value
+
+
+def _section(raw: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = raw.get(name) or {}
+    if not isinstance(value, Mapping):
+        raise SettingsError(f"service conf section '{name}' must be a mapping")
+    return value
+
+
+def _int(section: Mapping[str, Any], key: str, default: int) -> int:
+    """Read `section[last part of key]` as an int; `key` is the dotted name used in the error message."""
+    value = section.get(key.rsplit(".", 1)[-1], default)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"service conf key {key} must be an integer, got {value!r}") from None
+
+
+def _party_ids(value: Any) -> tuple[int, ...]:
+    if value in (None, ""):
+        return ()
+    if not isinstance(value, list):
+        value = [value]
+    try:
+        return tuple(int(p) for p in value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"service conf key fateflow.party_ids must be a list of integers, got {value!r}") from None
+
+
+def _path(value: Any, default: Path) -> Path:
+    if value in (None, ""):
+        return Path(default).resolve()
+    p = Path(str(value)).expanduser()
+    return (p if p.is_absolute() else PROJECT_ROOT / p).resolve()

@@ -1,0 +1,36 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="fate_flow",
+    version="0.1.0",
+    description="Job scheduling and model management for federated learning, speaking FATE-Flow 1.6's /v1 API",
+    python_requires=">=3.11",
+    packages=find_packages(include=["fate_flow", "fate_flow.*"]),
+    include_package_data=True,
+    install_requires=[
+        "flask>=3.0,<4",
+        "werkzeug>=3.0,<4",
+        "peewee>=3.17,<4",
+        "pymysql>=1.1,<2",
+        "gunicorn>=22,<24",
+        "grpcio>=1.60,<2",
+        "protobuf>=4.25,<7",
+        "pyyaml>=6.0,<7",
+        "lmdb>=1.4,<2",
+        "msgpack>=1.0,<2",
+        "numpy>=1.26,<3",
+        "cryptography>=42,<51",
+        "requests>=2.31,<3",
+        "requests-toolbelt>=1.0,<2",
+        "psutil>=5.9,<8",
+    ],
+    extras_require={
+        "test": ["pytest>=8,<10", "grpcio-tools>=1.60,<2"],
+    },
+    entry_points={
+        "console_scripts": [
+            "fate_flow_server=fate_flow.server:main",
+            "flow_legacy=fate_flow.fate_flow_client:main",
+        ],
+    },
+)
