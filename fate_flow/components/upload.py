@@ -48,10 +48,13 @@ def load_csv(source: CsvSource, writer: TableWriter, codec: Codec, sample_rows: 
     batch = 0
     read = 0
     try:
-        with open(source.path, "r", encoding="utf-8-sig", newline="") as f:
+        with open(source.path, "rb") as f:
             for raw in f:
                 lineno += 1
-                line = raw.rstrip("\r\n")
+                batch += len(raw)
+                line = raw.decode("utf-8").rstrip("\r\n")
+                if lineno == 1:
+                    line = line.removeprefix("\ufeff")  # a UTF-8 byte order mark
                 if not line.strip():
                     continue
                 if expected is None:
@@ -60,7 +63,6 @@ def load_csv(source: CsvSource, writer: TableWriter, codec: Codec, sample_rows: 
                         sid, _, header = line.partition(delim)
                         schema = {"header": header, "sid": sid}
                         continue
-                    schema = {}
                 elif line.count(delim) != expected:
                     raise DataError(f"{source.label} line {lineno} has {line.count(delim) + 1} fields, expected "
                                     f"{expected + 1} like the first line; the file is ragged")
@@ -70,7 +72,6 @@ def load_csv(source: CsvSource, writer: TableWriter, codec: Codec, sample_rows: 
                 put(pack(key), pack(value))
                 if len(sample) < sample_rows:
                     sample.append([key, value])
-                batch += len(raw)
                 if batch >= batch_bytes:
                     writer.flush()
                     read += batch
@@ -79,8 +80,7 @@ def load_csv(source: CsvSource, writer: TableWriter, codec: Codec, sample_rows: 
                         on_progress(read, total_bytes)
             writer.flush()
     except UnicodeDecodeError as e:
-        raise DataError(f"{source.label} is not UTF-8 text (undecodable byte near line {lineno + 1}: {e.reason})") \
-            from None
+        raise DataError(f"{source.label} is not UTF-8 text (line {lineno}, byte {e.start + 1}: {e.reason})") from None
     except DuplicateKeyError as e:
         raise DataError(f"{source.label} has the id {codec.loads(e.key)!r} more than once; ids (the first column) "
                         f"must be unique") from None
