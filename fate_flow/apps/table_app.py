@@ -5,9 +5,8 @@ from fate_flow.apps.context import ctx
 from fate_flow.apps.data_app import NAME_MAX, _delimiter, _table_name
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import get_int, get_party_id, get_str, json_body, require
-from fate_flow.db.models import Job
 from fate_flow.entity import api_paths
-from fate_flow.entity.errors import NotFoundError, ParameterError
+from fate_flow.entity.errors import ParameterError
 from fate_flow.services import table_registry, tables
 
 bp = Blueprint("table", __name__)
@@ -54,8 +53,6 @@ def table_list():
     body = json_body()
     require(body, "job_id", "role", "party_id")
     job_id, role, party_id = get_str(body, "job_id"), get_str(body, "role"), get_party_id(body)
-    if not Job.select().where(Job.f_job_id == job_id).exists():
-        raise NotFoundError("no find job")
     return json_result(data=table_registry.job_table_list(job_id, role, party_id))
 
 

@@ -136,6 +136,10 @@ def _status_times(start_time: int | None, new: JobStatus) -> dict[str, Any]:
     return {}
 
 
+def job_exists(job_id: str) -> bool:
+    return Job.select().where(Job.f_job_id == job_id).exists()
+
+
 _JOB_FILTER_COLUMNS = {name[2:]: field for name, field in Job._meta.fields.items()}
 
 

@@ -15,7 +15,7 @@ from fate_flow.computing.storage.standalone import ENGINE as STANDALONE
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import TrackingOutputDataInfo
 from fate_flow.entity.errors import AlreadyExistsError, FateFlowError, NotFoundError, ParameterError
-from fate_flow.services import tables
+from fate_flow.services import jobs, tables
 from fate_flow.services.context import ServiceContext
 from fate_flow.services.file_access import resolve_allowed
 from fate_flow.services.tables import TableMeta
@@ -163,6 +163,9 @@ def _mysql_meta(reg: Registration) -> TableMeta:
 
 
 def job_table_list(job_id: str, role: str, party_id: str) -> dict:
+    """The tables a job read and wrote on this party, by component (contract §1.6.4)."""
+    if not jobs.job_exists(job_id):
+        raise NotFoundError("no find job")
     rows = TrackingOutputDataInfo.select().where(TrackingOutputDataInfo.f_job_id == job_id,
                                                  TrackingOutputDataInfo.f_role == role,
                                                  TrackingOutputDataInfo.f_party_id == party_id)

@@ -1,0 +1,53 @@
+import pytest
+
+from fate_flow.settings import PROJECT_ROOT, SettingsError, load_settings
+
+
+def write(tmp_path, text):
+    path = tmp_path / "conf.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_from_the_shipped_conf(tmp_path):
+    s = load_settings(env={"FATE_FLOW_HOME": str(tmp_path)})
+    assert s.home == tmp_path
+    assert (s.fateflow.host, s.fateflow.http_port, s.fateflow.grpc_port) == ("127.0.0.1", 9380, 9360)
+    assert s.fateflow.party_ids == (9999, 10000)
+    assert s.database.url == f"sqlite:///{tmp_path}/fate_flow.db"
+    assert s.storage.root == tmp_path / "data"
+    assert tmp_path in s.file_access.allowed_dirs and PROJECT_ROOT / "examples" in s.file_access.allowed_dirs
+
+
+def test_fate_flow_conf_selects_the_file_and_home_is_interpolated(tmp_path):
+    conf = write(tmp_path, "fateflow: {http_port: 9480, party_ids: ['9999', 10000]}\n"
+                           "database: {url: 'mysql://u:p@h:3306/${FATE_FLOW_HOME}'}\n")
+    s = load_settings(env={"FATE_FLOW_CONF": str(conf), "FATE_FLOW_HOME": str(tmp_path / "h")})
+    assert s.conf_path == conf and s.fateflow.http_port == 9480 and s.fateflow.party_ids == (9999, 10000)
+    assert s.database.url == f"mysql://u:p@h:3306/{tmp_path / 'h'}"
+
+
+def test_settings_are_frozen(tmp_path):
+    s = load_settings(env={"FATE_FLOW_HOME": str(tmp_path)})
+    with pytest.raises(AttributeError):
+        s.fateflow.http_port = 1
+
+
+@pytest.mark.parametrize("text,message", [
+    ("fateflow: {http_port: abc}", "service conf key fateflow.http_port must be an integer, got 'abc'"),
+    ("fateflow: [1, 2]", "service conf section 'fateflow' must be a mapping"),
+    ("fateflow: {party_ids: [x]}", "service conf key fateflow.party_ids must be a list of integers"),
+    ("database: {url: '${NOT_SET_ANYWHERE}'}", "service conf refers to ${NOT_SET_ANYWHERE}, which is not set"),
+    ("- a\n- b", "must be a mapping at the top level"),
+    ("fateflow: {host: [", "is not valid YAML"),
+])
+def test_bad_conf_names_the_key(tmp_path, text, message):
+    with pytest.raises(SettingsError) as e:
+        load_settings(write(tmp_path, text), env={"FATE_FLOW_HOME": str(tmp_path)})
+    assert message in str(e.value)
+
+
+def test_missing_conf_file(tmp_path):
+    with pytest.raises(SettingsError) as e:
+        load_settings(tmp_path / "none.yaml", env={})
+    assert "cannot read service conf" in str(e.value)
