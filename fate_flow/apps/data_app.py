@@ -28,6 +28,10 @@ def upload():
         config = _query_string_config()
         config.update(request.form.to_dict())
         part = request.files.get("file")
+        # the form parser drops a disconnect silently: never load a body that did not arrive whole
+        if request.content_length is not None and not request.stream.is_exhausted:
+            raise ParameterError(f"the upload was cut off: the request body ended before its declared "
+                                 f"{request.content_length} bytes arrived; nothing was loaded")
         if part is None:
             raise MissingParametersError(["file"])
         part.stream.flush()
