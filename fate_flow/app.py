@@ -9,6 +9,7 @@ from flask import Flask, Request, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from fate_flow.apps.envelope import json_result
+from fate_flow.apps.request_body import CountingInput
 from fate_flow.db.base import DB, init_db
 from fate_flow.db.migrations import migrate
 from fate_flow.entity import api_paths
@@ -57,6 +58,15 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
     from fate_flow.apps import data_app, job_app, table_app, version_app
     for module in (data_app, table_app, job_app, version_app):
         app.register_blueprint(module.bp)
+
+    inner_wsgi = app.wsgi_app
+
+    def counting_wsgi(environ, start_response):
+        if environ.get("PATH_INFO") == api_paths.DATA_UPLOAD.path:
+            environ["wsgi.input"] = environ[CountingInput.ENVIRON_KEY] = CountingInput(environ["wsgi.input"])
+        return inner_wsgi(environ, start_response)
+
+    app.wsgi_app = counting_wsgi
 
     @app.before_request
     def _before():

@@ -10,7 +10,7 @@ from flask import Blueprint, request
 
 from fate_flow.apps.context import ctx
 from fate_flow.apps.envelope import json_result
-from fate_flow.apps.request_body import get_int, get_str, json_body
+from fate_flow.apps.request_body import get_int, get_str, json_body, require_whole_body
 from fate_flow.entity import api_paths
 from fate_flow.entity.errors import MissingParametersError, ParameterError
 from fate_flow.services import data_access
@@ -28,10 +28,7 @@ def upload():
         config = _query_string_config()
         config.update(request.form.to_dict())
         part = request.files.get("file")
-        # the form parser drops a disconnect silently: never load a body that did not arrive whole
-        if request.content_length is not None and not request.stream.is_exhausted:
-            raise ParameterError(f"the upload was cut off: the request body ended before its declared "
-                                 f"{request.content_length} bytes arrived; nothing was loaded")
+        require_whole_body()
         if part is None:
             raise MissingParametersError(["file"])
         part.stream.flush()

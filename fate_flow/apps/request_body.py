@@ -86,3 +86,42 @@ def _default(name: str, default: Any) -> Any:
     if default is _MISSING:
         raise MissingParametersError([name])
     return default
+
+
+class CountingInput:
+    """Wraps `wsgi.input` and counts the bytes read, so a handler can tell a body cut off by a client
+    disconnect from a complete one (behind gunicorn, werkzeug cannot: the input is "terminated" for it)."""
+
+    ENVIRON_KEY = "fate_flow.input_counter"
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.count = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._stream.read() if size is None or size < 0 else self._stream.read(size)
+        self.count += len(data)
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        data = self._stream.readline() if size is None or size < 0 else self._stream.readline(size)
+        self.count += len(data)
+        return data
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+
+def require_whole_body() -> None:
+    """Read what is left of a counted body (at most the epilogue after a multipart's last boundary) and
+    fail when fewer bytes than Content-Length arrived."""
+    counter = request.environ.get(CountingInput.ENVIRON_KEY)
+    expected = request.content_length
+    if counter is None or expected is None:
+        return
+    while counter.count < expected:
+        if not counter.read(min(1 << 16, expected - counter.count)):
+            break
+    if counter.count < expected:
+        raise ParameterError(f"the upload was cut off: {counter.count} of the declared {expected} bytes arrived; "
+                             f"nothing was loaded")
