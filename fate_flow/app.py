@@ -16,6 +16,7 @@ from fate_flow.entity import api_paths
 from fate_flow.entity.errors import FateFlowError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.services.context import EXTENSION, ServiceContext, build_context
+from fate_flow.services.recovery import recover_local_jobs
 from fate_flow.settings import Settings
 
 LOG = logging.getLogger("fate_flow.app")
@@ -27,7 +28,7 @@ class UploadAwareRequest(Request):
 
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
         ctx: ServiceContext = self.environ["fate_flow.context"]
-        spool = ctx.settings.temp_dir / "uploads"
+        spool = ctx.settings.upload_spool_dir
         spool.mkdir(parents=True, exist_ok=True)
         f = tempfile.NamedTemporaryFile(dir=spool, prefix="upload-", delete=False)
         g.setdefault("spooled_files", []).append(Path(f.name))
@@ -48,11 +49,14 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
     for directory in (settings.home, settings.jobs_dir, settings.logs_dir, settings.temp_dir, settings.storage.root):
         directory.mkdir(parents=True, exist_ok=True)
 
+    ctx = build_context(settings)
+    with db.connection_context():
+        recover_local_jobs(ctx)
+
     app = Flask("fate_flow")
     app.request_class = UploadAwareRequest
     app.json.sort_keys = True
     app.json.ensure_ascii = True
-    ctx = build_context(settings)
     app.extensions[EXTENSION] = ctx
 
     from fate_flow.apps import data_app, job_app, table_app, version_app

@@ -116,6 +116,11 @@ class Settings:
         return self.home / "temp"
 
     @property
+    def upload_spool_dir(self) -> Path:
+        """Where multipart upload bodies are written while a request is being handled."""
+        return self.temp_dir / "uploads"
+
+    @property
     def pid_file(self) -> Path:
         return self.home / "fate_flow.pid"
 

@@ -40,7 +40,7 @@ def test_multipart_upload_creates_table_and_a_local_job(client, settings):
     assert "f_runtime_conf" in job and "f_dsl" in job
     assert (settings.logs_dir / job_id / "local" / "0" / "upload_0" / "INFO.log").is_file()
     # the spooled multipart file is gone once the request is over
-    assert list((settings.temp_dir / "uploads").iterdir()) == []
+    assert list(settings.upload_spool_dir.iterdir()) == []
 
 
 def test_plain_key_value_query_string_also_works(client):

@@ -1,0 +1,54 @@
+"""What a server does for its own local jobs when it starts: a server killed mid-upload (even with kill -9)
+leaves a job that will never finish and, perhaps, a half-written table directory that no meta points at."""
+from __future__ import annotations
+
+import logging
+import shutil
+
+from fate_flow.db.base import write_transaction
+from fate_flow.db.models import Job, StorageTableMeta, Task
+from fate_flow.entity.status import JobStatus
+from fate_flow.services import jobs
+from fate_flow.services.context import ServiceContext
+
+LOG = logging.getLogger(__name__)
+
+ONGOING = (JobStatus.WAITING.value, JobStatus.RUNNING.value)
+
+
+def recover_local_jobs(ctx: ServiceContext) -> list[str]:
+    """Fail the local jobs (upload/download) left waiting or running by a previous run of this server, then
+    remove table directories that no table meta refers to and upload bodies spooled to disk. Returns the
+    failed job ids."""
+    failed = []
+    stale = Job.select(Job.f_job_id).where(Job.f_role == jobs.LOCAL_ROLE, Job.f_status.in_(ONGOING))
+    for row in stale:
+        with write_transaction():
+            for task in Task.select().where(Task.f_job_id == row.f_job_id, Task.f_status.in_(ONGOING)):
+                jobs.update_task_status(row.f_job_id, task.f_task_id, task.f_task_version, task.f_role,
+                                        task.f_party_id, JobStatus.FAILED)
+            if jobs.update_job_status(row.f_job_id, jobs.LOCAL_ROLE, jobs.LOCAL_PARTY_ID, JobStatus.FAILED):
+                failed.append(row.f_job_id)
+        LOG.warning("job %s was still running when the server stopped; marked failed", row.f_job_id)
+    _remove_unreferenced_tables(ctx)
+    _remove_spooled_uploads(ctx)
+    return failed
+
+
+def _remove_spooled_uploads(ctx: ServiceContext) -> None:
+    spool = ctx.settings.upload_spool_dir
+    if spool.is_dir():
+        for leftover in spool.iterdir():
+            LOG.warning("removing %s, an upload body spooled by a previous run of the server", leftover)
+            leftover.unlink(missing_ok=True)
+
+
+def _remove_unreferenced_tables(ctx: ServiceContext) -> None:
+    root = ctx.settings.storage.root
+    if not root.is_dir():
+        return
+    referenced = {str((meta.f_address or {}).get("path")) for meta in StorageTableMeta.select(StorageTableMeta.f_address)}
+    for directory in root.iterdir():
+        if directory.is_dir() and str(directory) not in referenced:
+            LOG.warning("removing table data %s: no table refers to it (left by an interrupted write)", directory)
+            shutil.rmtree(directory, ignore_errors=True)
