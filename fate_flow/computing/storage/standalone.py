@@ -5,6 +5,10 @@ partitions can be read and written by different processes at once. Keys and valu
 (fate_flow.serde.codec); a key always lands in partition `crc32(key) % partitions`. A table written with
 `ordered=True` also keeps its insertion order, so a CSV comes back out in the order it went in.
 
+Tables are write-once: one writer fills a new directory, and from then on the table is only read. Readers
+therefore open the environments read-only without LMDB's lock table (several readers, in one process or
+many, may read a table at once); code must never write into a table that may be read.
+
 The directory name is never derived from the table's name; the table meta (in the database) maps
 (namespace, name) to `address.path`. Writers fill a fresh directory and callers switch the meta to it only
 once it is complete, so a failed or interrupted write is never visible.
