@@ -81,8 +81,8 @@ class StandaloneTable:
         self.path = Path(path)
         self.partitions = partitions
 
-    def writer(self, ordered: bool = False) -> "TableWriter":
-        return TableWriter(self, ordered)
+    def writer(self, ordered: bool = False, overwrite: bool = False) -> "TableWriter":
+        return TableWriter(self, ordered, overwrite)
 
     def _env(self, partition: int, readonly: bool = True) -> lmdb.Environment:
         return _open_env(self.path / str(partition), readonly=readonly)
@@ -154,12 +154,14 @@ class StandaloneTable:
 class TableWriter:
     """Buffers pairs per partition and writes them in one LMDB transaction per partition per flush.
 
-    Keys are refused when already present (DuplicateKeyError), so a table never silently loses a row.
+    By default a key already present is refused (DuplicateKeyError), so loading data never silently loses a
+    row; with `overwrite=True` the last value written for a key wins (computed tables, like a dict).
     """
 
-    def __init__(self, table: StandaloneTable, ordered: bool):
+    def __init__(self, table: StandaloneTable, ordered: bool, overwrite: bool = False):
         self.table = table
         self.ordered = ordered
+        self.overwrite = overwrite
         self._envs = [table._env(p, readonly=False) for p in range(table.partitions)]
         self._dbs = [(env.open_db(_DATA_DB), env.open_db(_ORDER_DB) if ordered else None) for env in self._envs]
         self._buffers: list[list[tuple[bytes, bytes]]] = [[] for _ in self._envs]
@@ -186,7 +188,9 @@ class TableWriter:
             data_db, order_db = self._dbs[p]
             txn = env.begin(write=True)
             try:
-                _, added = txn.cursor(db=data_db).putmulti(items, overwrite=False)
+                _, added = txn.cursor(db=data_db).putmulti(items, overwrite=self.overwrite)
+                if self.overwrite:
+                    added = len(items)
                 if added == len(items) and order_db is not None:
                     txn.cursor(db=order_db).putmulti(self._orders[p], append=True)
             except BaseException:
