@@ -10,7 +10,8 @@ from flask import Blueprint, request
 
 from fate_flow.apps.context import ctx
 from fate_flow.apps.envelope import json_result
-from fate_flow.apps.request_body import get_int, get_str, json_body, require_whole_body
+from fate_flow.apps.request_body import (NAME_MAX, get_delimiter, get_int, get_str, get_table_name, json_body,
+                                         require_whole_body)
 from fate_flow.entity import api_paths
 from fate_flow.entity.errors import MissingParametersError, ParameterError
 from fate_flow.services import data_access
@@ -18,31 +19,33 @@ from fate_flow.services.file_access import resolve_allowed
 
 bp = Blueprint("data", __name__)
 
-NAME_MAX = 100
 SUPPORTED_STORAGE_ENGINES = ("STANDALONE", "LMDB")
 
 
 @bp.route(api_paths.DATA_UPLOAD.path, methods=api_paths.DATA_UPLOAD.methods)
 def upload():
-    if request.mimetype == "multipart/form-data":
+    multipart = request.mimetype == "multipart/form-data"
+    if multipart:
         config = _query_string_config()
         config.update(request.form.to_dict())
         part = request.files.get("file")
         require_whole_body()
         if part is None:
             raise MissingParametersError(["file"])
-        part.stream.flush()
-        file_path, display_name = Path(part.stream.name), Path(part.filename or "upload.csv").name
     else:
         config = json_body()
         if get_int(config, "use_local_data", default=0) != 0:
             raise ParameterError("no file part: send the file as the multipart/form-data part 'file', or set "
                                  "use_local_data to 0 to load a file that is on the server")
         get_str(config, "file")
-        _parse_upload(config)  # report a bad field before looking at the file
+    req = _parse_upload(config)
+    if multipart:
+        part.stream.flush()
+        file_path, display_name = Path(part.stream.name), Path(part.filename or "upload.csv").name
+    else:
         file_path = resolve_allowed(config["file"], ctx().settings.file_access.allowed_dirs, "file", must_exist=True)
         display_name = str(config["file"])
-    data = data_access.upload(ctx(), _parse_upload(config), file_path, display_name)
+    data = data_access.upload(ctx(), req, file_path, display_name)
     return json_result(data=data, job_id=data["job_id"])
 
 
@@ -51,9 +54,9 @@ def download():
     body = json_body()
     req = data_access.DownloadRequest(
         namespace=get_str(body, "namespace", max_length=NAME_MAX),
-        name=_table_name(body),
+        name=get_table_name(body),
         output_path=get_str(body, "output_path"),
-        delimiter=_delimiter(body, "delimiter"),
+        delimiter=get_delimiter(body, "delimiter"),
     )
     data = data_access.download(ctx(), req)
     return json_result(data=data, job_id=data["job_id"])
@@ -90,23 +93,10 @@ def _parse_upload(config: dict) -> data_access.UploadRequest:
     get_int(config, "work_mode", default=0, minimum=0, maximum=1)
     return data_access.UploadRequest(
         namespace=get_str(config, "namespace", max_length=NAME_MAX),
-        name=_table_name(config),
+        name=get_table_name(config),
         head=bool(get_int(config, "head", minimum=0, maximum=1)),
         partitions=get_int(config, "partition", minimum=1, maximum=1023),
-        id_delimiter=_delimiter(config, "id_delimiter"),
+        id_delimiter=get_delimiter(config, "id_delimiter"),
         drop=get_int(config, "drop", default=0) == 1,
         description=get_str(config, "description", default=""),
     )
-
-
-def _table_name(body: dict) -> str:
-    if body.get("table_name") in (None, "") and body.get("name") not in (None, ""):
-        return get_str(body, "name", max_length=NAME_MAX)
-    return get_str(body, "table_name", max_length=NAME_MAX)
-
-
-def _delimiter(body: dict, field: str) -> str:
-    value = get_str(body, field, default=",")
-    if "\n" in value or "\r" in value:
-        raise ParameterError(f"parameter {field} must not contain a line break")
-    return value

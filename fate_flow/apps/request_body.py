@@ -82,6 +82,23 @@ def get_party_id(body: Mapping[str, Any], name: str = "party_id", default: Any =
     return str(int(text))
 
 
+NAME_MAX = 100  # namespace and table name columns
+
+
+def get_table_name(body: Mapping[str, Any]) -> str:
+    """`table_name`, or `name` as some clients and the table/add API call it."""
+    if body.get("table_name") in (None, "") and body.get("name") not in (None, ""):
+        return get_str(body, "name", max_length=NAME_MAX)
+    return get_str(body, "table_name", max_length=NAME_MAX)
+
+
+def get_delimiter(body: Mapping[str, Any], name: str) -> str:
+    value = get_str(body, name, default=",")
+    if "\n" in value or "\r" in value:
+        raise ParameterError(f"parameter {name} must not contain a line break")
+    return value
+
+
 def _default(name: str, default: Any) -> Any:
     if default is _MISSING:
         raise MissingParametersError([name])

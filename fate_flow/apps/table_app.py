@@ -2,9 +2,9 @@
 from flask import Blueprint
 
 from fate_flow.apps.context import ctx
-from fate_flow.apps.data_app import NAME_MAX, _delimiter, _table_name
 from fate_flow.apps.envelope import json_result
-from fate_flow.apps.request_body import get_int, get_party_id, get_str, json_body, require
+from fate_flow.apps.request_body import (NAME_MAX, get_delimiter, get_int, get_party_id, get_str, get_table_name,
+                                         json_body, require)
 from fate_flow.entity import api_paths
 from fate_flow.entity.errors import ParameterError
 from fate_flow.services import table_registry, tables
@@ -15,7 +15,7 @@ bp = Blueprint("table", __name__)
 @bp.route(api_paths.TABLE_INFO.path, methods=api_paths.TABLE_INFO.methods)
 def table_info():
     body = json_body()
-    return json_result(data=tables.table_info(get_str(body, "namespace"), _table_name(body)))
+    return json_result(data=tables.table_info(get_str(body, "namespace"), get_table_name(body)))
 
 
 @bp.route(api_paths.TABLE_DELETE.path, methods=api_paths.TABLE_DELETE.methods)
@@ -26,7 +26,7 @@ def table_delete():
             get_str(body, "job_id"), get_str(body, "role", default=None), get_party_id(body, default=None),
             get_str(body, "component_name", default=None))
         return json_result(data=data)
-    return json_result(data=table_registry.delete_table(get_str(body, "namespace"), _table_name(body)))
+    return json_result(data=table_registry.delete_table(get_str(body, "namespace"), get_table_name(body)))
 
 
 @bp.route(api_paths.TABLE_ADD.path, methods=api_paths.TABLE_ADD.methods)
@@ -40,7 +40,7 @@ def table_add():
     reg = table_registry.Registration(
         engine=get_str(body, "engine").upper(), address=address,
         namespace=get_str(body, "namespace", max_length=NAME_MAX), name=get_str(body, "name", max_length=NAME_MAX),
-        head=bool(get_int(body, "head", minimum=0, maximum=1)), id_delimiter=_delimiter(body, "id_delimiter"),
+        head=bool(get_int(body, "head", minimum=0, maximum=1)), id_delimiter=get_delimiter(body, "id_delimiter"),
         partitions=get_int(body, "partitions", default=ctx().settings.storage.default_partitions, minimum=1,
                            maximum=1023),
         drop=get_int(body, "drop", default=0) == 1,

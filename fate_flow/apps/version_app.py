@@ -1,10 +1,13 @@
 """/v1/version: answers as soon as the server is up; tools use it as the health check."""
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 from fate_flow import __version__
+from fate_flow.apps.context import ctx
 from fate_flow.apps.envelope import json_result
-from fate_flow.apps.request_body import get_str, json_body
+from fate_flow.apps.request_body import get_int, get_str, json_body
 from fate_flow.entity import api_paths
+from fate_flow.entity.retcode import RetCode
+from fate_flow.services import federation
 
 bp = Blueprint("version", __name__)
 
@@ -18,3 +21,16 @@ def get_version():
     if module is None:
         return json_result(data=dict(VERSIONS))
     return json_result(data={module: VERSIONS.get(module)})
+
+
+@bp.route(api_paths.VERSION_PARTIES.path, methods=api_paths.VERSION_PARTIES.methods)
+def get_parties():
+    """Ping every routed party over gRPC; retcode 104 names the ones that did not answer."""
+    timeout = get_int(json_body(), "timeout", default=5, minimum=1, maximum=60)
+    client = federation.federation_client(current_app.extensions, ctx().settings)
+    report = federation.parties_health(client, timeout)
+    if not report["unreachable"]:
+        return json_result(data=report)
+    down = "; ".join(f"party {p} at {report['parties'][p]['address']}: {report['parties'][p]['retmsg']}"
+                     for p in report["unreachable"])
+    return json_result(RetCode.FEDERATED_ERROR, f"unreachable parties: {down}", data=report)

@@ -6,8 +6,8 @@ table it was meant to replace.
 """
 from __future__ import annotations
 
+import datetime
 import logging
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +85,7 @@ def upload(ctx: ServiceContext, req: UploadRequest, file: Path, display_name: st
             run.record_output("upload", req.namespace, req.name)
             run.record_metric("upload", "data_access", "count", result.count, {"name": "upload", "metric_type": "UPLOAD"})
         if replaced is not None:
-            _destroy_data(ctx, replaced)
+            tables.destroy_owned_data(replaced)
         run.log(f"loaded {result.count} rows into {req.namespace}.{req.name} ({req.partitions} partitions)")
     data = {"table_name": req.name, "namespace": req.namespace, "count": result.count}
     data.update(jobs.submit_response(ctx.settings, job.job_id, jobs.LOCAL_ROLE, jobs.LOCAL_PARTY_ID, jobs.LOCAL_MODEL_ID))
@@ -148,11 +148,6 @@ def upload_history(job_id: str | None, limit: int | None) -> list[dict]:
     return history
 
 
-def _destroy_data(ctx: ServiceContext, meta: TableMeta) -> None:
-    if meta.engine == ENGINE and meta.address.get("path"):
-        shutil.rmtree(meta.address["path"], ignore_errors=True)
-
-
 class _LocalJobRun:
     """Runs a local job's single task: waiting -> running -> success, or failed with the error logged in
     the job's log and attached (jobId) to the error the client sees."""
@@ -193,7 +188,6 @@ class _LocalJobRun:
         jobs.update_job_progress(self.job.job_id, jobs.LOCAL_ROLE, jobs.LOCAL_PARTY_ID, percent)
 
     def log(self, message: str, level: str = "INFO") -> None:
-        import datetime
         stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
         with open(self.log_path, "a", encoding="utf-8") as f:
             f.write(f"[{level}] [{stamp}] [{self.job.job_id}] {message}\n")

@@ -5,13 +5,10 @@ outside (a file, a MySQL table) belongs to its owner: deleting such a table remo
 """
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 import pymysql
 
-from fate_flow.computing.storage.standalone import ENGINE as STANDALONE
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import TrackingOutputDataInfo
 from fate_flow.entity.errors import AlreadyExistsError, FateFlowError, NotFoundError, ParameterError
@@ -20,7 +17,6 @@ from fate_flow.services.context import ServiceContext
 from fate_flow.services.file_access import resolve_allowed
 from fate_flow.services.tables import TableMeta
 
-EXTERNAL = "external"
 FILE_ENGINES = ("FILE", "PATH")
 MYSQL = "MYSQL"
 ADDABLE_ENGINES = (*FILE_ENGINES, MYSQL)
@@ -50,7 +46,7 @@ def delete_table(namespace: str, name: str) -> dict:
         if meta is None:
             raise NotFoundError("no find table")
         tables.delete_meta(namespace, name)
-    _destroy_owned_data(meta)
+    tables.destroy_owned_data(meta)
     return {"table_name": name, "namespace": namespace}
 
 
@@ -72,13 +68,6 @@ def delete_job_tables(job_id: str, role: str | None, party_id: str | None, compo
     return deleted
 
 
-def _destroy_owned_data(meta: TableMeta) -> None:
-    if meta.options.get(EXTERNAL):
-        return
-    if meta.engine == STANDALONE and meta.address.get("path"):
-        shutil.rmtree(meta.address["path"], ignore_errors=True)
-
-
 def register(ctx: ServiceContext, reg: Registration) -> dict:
     if reg.engine not in ADDABLE_ENGINES:
         raise ParameterError(f"parameter engine: {reg.engine} cannot be added; use one of {', '.join(ADDABLE_ENGINES)}")
@@ -96,7 +85,7 @@ def register(ctx: ServiceContext, reg: Registration) -> dict:
             tables.delete_meta(reg.namespace, reg.name)
         tables.insert_meta(meta)
     if old is not None:
-        _destroy_owned_data(old)
+        tables.destroy_owned_data(old)
     return {"table_name": reg.name, "namespace": reg.namespace}
 
 
@@ -123,7 +112,7 @@ def _file_meta(ctx: ServiceContext, reg: Registration) -> TableMeta:
                      address={"path": str(path), "path_type": "file"}, partitions=reg.partitions,
                      schema=_schema(reg, columns[0] if columns else None, columns[1:]),
                      count=count - 1 if reg.head and count else count, id_delimiter=reg.id_delimiter,
-                     have_head=reg.head, in_serialized=False, options={EXTERNAL: True})
+                     have_head=reg.head, in_serialized=False, options={tables.EXTERNAL: True})
 
 
 def _mysql_meta(reg: Registration) -> TableMeta:
@@ -159,7 +148,7 @@ def _mysql_meta(reg: Registration) -> TableMeta:
     return TableMeta(namespace=reg.namespace, name=reg.name, engine=MYSQL, storage_type="InnoDB", address=address,
                      partitions=reg.partitions, schema=_schema(reg, columns[0] if columns else None, columns[1:]),
                      count=count, id_delimiter=reg.id_delimiter, have_head=True, in_serialized=False,
-                     options={EXTERNAL: True})
+                     options={tables.EXTERNAL: True})
 
 
 def job_table_list(job_id: str, role: str, party_id: str) -> dict:

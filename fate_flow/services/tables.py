@@ -1,12 +1,17 @@
 """Table meta: (namespace, name) -> engine, address, schema, count, sample rows (contract §6.1)."""
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from typing import Any
+
+from fate_flow.computing.storage.standalone import ENGINE as STANDALONE
 
 from fate_flow.db.models import StorageTableMeta
 from fate_flow.entity.errors import NotFoundError
 
+# options flag of tables registered from outside (table/add): their data belongs to its owner
+EXTERNAL = "external"
 # address keys never shown to clients or written to logs
 SECRET_ADDRESS_KEYS = ("passwd", "password")
 
@@ -58,6 +63,14 @@ def require_meta(namespace: str, name: str) -> TableMeta:
     if meta is None:
         raise NotFoundError(f"table {namespace}.{name} does not exist (namespace {namespace!r}, table_name {name!r})")
     return meta
+
+
+def destroy_owned_data(meta: TableMeta) -> None:
+    """Remove the data of a table this server wrote; data registered from outside is left alone."""
+    if meta.options.get(EXTERNAL):
+        return
+    if meta.engine == STANDALONE and meta.address.get("path"):
+        shutil.rmtree(meta.address["path"], ignore_errors=True)
 
 
 def insert_meta(meta: TableMeta) -> None:
