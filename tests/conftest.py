@@ -30,7 +30,13 @@ def make_settings(home, conf_path=None, database_url: str | None = None) -> Sett
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return make_settings(tmp_path / "home", database_url=_test_database_url())
+    """Settings whose server may touch only its home, the checkout's examples/ and this test's tmp_path
+    (not all of /tmp, so "outside the allowed directories" holds wherever the checkout lives)."""
+    from dataclasses import replace
+    from fate_flow.settings import PROJECT_ROOT, FileAccessSettings
+    settings = make_settings(tmp_path / "home", database_url=_test_database_url())
+    allowed = FileAccessSettings(allowed_dirs=(settings.home, PROJECT_ROOT / "examples", tmp_path))
+    return replace(settings, file_access=allowed)
 
 
 @pytest.fixture

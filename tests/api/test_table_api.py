@@ -108,6 +108,7 @@ def test_add_mysql_that_cannot_be_reached_names_the_address_not_the_password(cli
     assert "s3cret-pw" not in answer["retmsg"]
 
 
+@pytest.mark.db
 @pytest.mark.skipif(not os.environ.get("FATE_FLOW_TEST_DB", "").startswith("mysql"),
                     reason="needs the MariaDB named by FATE_FLOW_TEST_DB")
 def test_add_mysql_table_counts_rows_and_hides_the_password(client):
