@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from playhouse.migrate import SchemaMigrator
+from playhouse.migrate import Operation, SchemaMigrator
 
 from fate_flow.db.base import DB
 from fate_flow.db.models import ALL_MODELS, SchemaVersion
@@ -22,9 +22,13 @@ BASELINE_VERSION = 1
 
 @dataclass(frozen=True)
 class Migration:
+    """`apply(migrator)` changes the schema. playhouse's `migrator.add_column(...)` only *describes* a change
+    (an Operation); whatever Operations `apply` returns (one, or a list/tuple) are run by `migrate()`, so
+    `Migration(2, "add f_x", lambda m: m.add_column("t_job", "f_x", IntegerField(null=True)))` works."""
+
     version: int
     description: str
-    apply: Callable[[SchemaMigrator], None]
+    apply: Callable[[SchemaMigrator], object]
 
 
 MIGRATIONS: tuple[Migration, ...] = ()
@@ -51,12 +55,20 @@ def migrate(models: Sequence = ALL_MODELS, migrations: Sequence[Migration] = MIG
             if m.version > current:
                 LOG.info("applying schema migration %s: %s", m.version, m.description)
                 with db.atomic():
-                    m.apply(migrator)
+                    _run_operations(m.apply(migrator))
                     _stamp(m.version, m.description)
                 current = m.version
         # tables introduced after the database was made
         db.create_tables(list(models), safe=True)
         return current
+
+
+def _run_operations(result) -> None:
+    if isinstance(result, Operation):
+        result.run()
+    elif isinstance(result, (list, tuple)):
+        for item in result:
+            _run_operations(item)
 
 
 def _stamp(version: int, description: str) -> None:

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Run the fate_flow server (gunicorn, the `fate_flow_server` entry point) in the background.
+#
+#   bin/service.sh start     start it; refuses (exit 1) when the pid in the pid file is alive; waits until
+#                            /v1/version/get answers and prints the address, or fails showing the log tail
+#   bin/service.sh stop      TERM, wait, then KILL the process group; removes a stale pid file (exit 0)
+#   bin/service.sh status    prints "running (pid N) ..." and exits 0, or "stopped" and exits 1
+#   bin/service.sh restart   stop, then start
+#
+# Environment:
+#   FATE_FLOW_CONF           service conf (default: conf/service_conf.yaml in the checkout)
+#   FATE_FLOW_HOME           database, data, logs, pid file (default: fate_flow_home/ in the checkout)
+#   FATE_FLOW_START_TIMEOUT  seconds start waits for the server to answer (default 60)
+#   FATE_FLOW_STOP_TIMEOUT   seconds stop waits after TERM before KILL (default 30)
+#
+# Files: pid file FATE_FLOW_HOME/fate_flow.pid (written by gunicorn, the master's pid); server logs under the
+# conf's log.dir (default FATE_FLOW_HOME/logs)/fate_flow/, stdout+stderr in console.log there.
+# The server runs from the checkout's .venv when it exists, else `fate_flow_server` on PATH.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export FATE_FLOW_HOME="${FATE_FLOW_HOME:-$ROOT/fate_flow_home}"
+START_TIMEOUT="${FATE_FLOW_START_TIMEOUT:-60}"
+STOP_TIMEOUT="${FATE_FLOW_STOP_TIMEOUT:-30}"
+
+say() { echo "service.sh: $*"; }
+die() { echo "service.sh: error: $1" >&2; exit "${2:-1}"; }
+
+if [[ -x "$ROOT/.venv/bin/fate_flow_server" ]]; then
+    SERVER="$ROOT/.venv/bin/fate_flow_server"
+    PY="$ROOT/.venv/bin/python"
+elif SERVER="$(command -v fate_flow_server)"; then
+    PY="$(sed -n '1s/^#![[:space:]]*//p' "$SERVER")"  # the interpreter fate_flow is installed in
+    [[ -x "$PY" ]] || PY="$(command -v python3)"
+else
+    die "fate_flow_server not found: run bin/install.sh (creates $ROOT/.venv) or install fate_flow on PATH" 2
+fi
+
+# host, port, pid file and log dir as the server itself will read them (one python call, no shell parsing)
+read_conf() {
+    "$PY" -c '
+import sys
+from fate_flow.settings import SettingsError, load_settings
+try:
+    s = load_settings()
+except SettingsError as e:
+    sys.exit(f"service.sh: error: {e}")
+print(s.fateflow.host, s.fateflow.http_port, s.pid_file, s.logs_dir / "fate_flow", sep="\n")
+'
+}
+{ read -r HOST; read -r PORT; read -r PID_FILE; read -r LOG_DIR; } < <(read_conf) || true
+[[ -n "${LOG_DIR:-}" ]] || die "cannot read the service conf (FATE_FLOW_CONF=${FATE_FLOW_CONF:-conf/service_conf.yaml})" 2
+CONSOLE_LOG="$LOG_DIR/console.log"
+PROBE_HOST="$HOST"
+case "$HOST" in 0.0.0.0|"") PROBE_HOST=127.0.0.1 ;; ::|"[::]") PROBE_HOST="::1" ;; esac
+[[ "$PROBE_HOST" == *:* ]] && PROBE_HOST="[$PROBE_HOST]"
+ADDRESS="http://$PROBE_HOST:$PORT"
+
+alive() {  # a zombie (exited, not yet reaped: e.g. when PID 1 does not reap orphans) counts as gone
+    kill -0 "$1" 2>/dev/null || return 1
+    local state=""
+    if [[ -r "/proc/$1/stat" ]]; then state="$(sed -E 's/^.*\) (.).*$/\1/' "/proc/$1/stat" 2>/dev/null || true)"; fi
+    [[ "$state" != Z ]]
+}
+
+# the pid from the pid file when that process is alive and is a fate_flow server
+running_pid() {
+    [[ -f "$PID_FILE" ]] || return 1
+    local pid
+    pid="$(tr -dc '0-9' < "$PID_FILE")"
+    [[ -n "$pid" ]] && alive "$pid" || return 1
+    if [[ -r "/proc/$pid/cmdline" ]] && ! tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q "fate_flow"; then
+        return 1  # the pid was reused by an unrelated process: the pid file is stale
+    fi
+    echo "$pid"
+}
+
+answers() {  # exit 0 when /v1/version/get answers with retcode 0
+    "$PY" -c '
+import json, sys, urllib.request
+try:
+    with urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=b"{}", method="POST",
+                                headers={"Content-Type": "application/json"}), timeout=2) as r:
+        sys.exit(0 if json.load(r).get("retcode") == 0 else 1)
+except Exception:
+    sys.exit(1)
+' "$ADDRESS/v1/version/get"
+}
+
+show_log_tail() {
+    local f
+    for f in "$CONSOLE_LOG" "$LOG_DIR/gunicorn.log"; do
+        if [[ -s "$f" ]]; then
+            echo "---- last lines of $f ----" >&2
+            tail -n 25 "$f" >&2
+        fi
+    done
+}
+
+cmd_start() {
+    local pid
+    if pid="$(running_pid)"; then
+        die "already running (pid $pid, pid file $PID_FILE); not starting a second server"
+    fi
+    if [[ -f "$PID_FILE" ]]; then
+        say "removing stale pid file $PID_FILE"
+        rm -f "$PID_FILE"
+    fi
+    mkdir -p "$FATE_FLOW_HOME" "$LOG_DIR"
+    echo "==== $(date '+%Y-%m-%d %H:%M:%S') service.sh start ====" >> "$CONSOLE_LOG"
+    # setsid: the server gets its own session and process group, so it outlives this shell and stop can
+    # signal the whole group; nohup and setsid exec, so $! is gunicorn's master pid
+    nohup setsid "$SERVER" </dev/null >> "$CONSOLE_LOG" 2>&1 &
+    pid=$!
+    echo "$pid" > "$PID_FILE"  # gunicorn rewrites it with the same pid (and removes it on exit)
+    local deadline=$((SECONDS + START_TIMEOUT))
+    while ! answers; do
+        if ! alive "$pid"; then
+            rm -f "$PID_FILE"
+            show_log_tail
+            die "server exited during start-up (see $CONSOLE_LOG)"
+        fi
+        if (( SECONDS >= deadline )); then
+            show_log_tail
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+            rm -f "$PID_FILE"
+            die "server did not answer on $ADDRESS within ${START_TIMEOUT}s; killed pid $pid"
+        fi
+        sleep 0.5
+    done
+    say "started (pid $pid) on $ADDRESS; home $FATE_FLOW_HOME, logs $LOG_DIR"
+}
+
+cmd_stop() {
+    local pid
+    if ! pid="$(running_pid)"; then
+        if [[ -f "$PID_FILE" ]]; then
+            rm -f "$PID_FILE"
+            say "stopped (removed stale pid file $PID_FILE)"
+        else
+            say "stopped (was not running)"
+        fi
+        return 0
+    fi
+    say "stopping pid $pid"
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + STOP_TIMEOUT))
+    while alive "$pid"; do
+        if (( SECONDS >= deadline )); then
+            say "pid $pid still alive after ${STOP_TIMEOUT}s; sending KILL to its process group"
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+            local kill_deadline=$((SECONDS + 10))
+            while alive "$pid" && (( SECONDS < kill_deadline )); do sleep 0.2; done
+            alive "$pid" && die "pid $pid survived KILL"
+            break
+        fi
+        sleep 0.2
+    done
+    rm -f "$PID_FILE"
+    say "stopped (pid $pid)"
+}
+
+cmd_status() {
+    local pid
+    if pid="$(running_pid)"; then
+        if answers; then
+            echo "running (pid $pid) on $ADDRESS"
+        else
+            echo "running (pid $pid), not answering on $ADDRESS"
+        fi
+        return 0
+    fi
+    echo "stopped"
+    return 1
+}
+
+case "${1:-}" in
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    restart) cmd_stop; cmd_start ;;
+    *) echo "usage: $0 start|stop|status|restart" >&2; exit 2 ;;
+esac
