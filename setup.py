@@ -13,8 +13,8 @@ setup(
         "peewee>=3.17,<4",
         "pymysql>=1.1,<2",
         "gunicorn>=22,<24",
-        "grpcio>=1.60,<2",
-        "protobuf>=4.25,<7",
+        "grpcio>=1.81.1,<2",  # the committed stubs (bin/gen_proto.py) were made by grpcio-tools 1.81.1
+        "protobuf>=6.33.5,<7",  # and need this protobuf runtime
         "pyyaml>=6.0,<7",
         "lmdb>=1.4,<2",
         "msgpack>=1.0,<2",
@@ -25,7 +25,7 @@ setup(
         "psutil>=5.9,<8",
     ],
     extras_require={
-        "test": ["pytest>=8,<10", "grpcio-tools>=1.60,<2"],
+        "test": ["pytest>=8,<10", "grpcio-tools>=1.81.1,<2"],
     },
     entry_points={
         "console_scripts": [

@@ -1,7 +1,8 @@
-"""The server entry point: settings -> logging -> database -> app, served by gunicorn.
+"""The server entry point: settings -> logging -> database -> app -> federation (gRPC), served by gunicorn.
 
 `fate_flow_server` runs it in the foreground; `bin/service.sh` runs it in the background. One gunicorn
-worker process with threads serves HTTP: background services that share its state live in that process.
+worker process with threads serves HTTP: background services that share its state live in that process,
+including the federation gRPC server, started after the fork and stopped when the worker exits.
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ class FlowServer(BaseApplication):
     def __init__(self, settings: Settings, daemon: bool = False):
         self.settings = settings
         self.daemon = daemon
+        self.federation = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -54,13 +56,36 @@ class FlowServer(BaseApplication):
             "errorlog": str(log_dir / "gunicorn.log"),
             "proc_name": f"fate_flow[{s.fateflow.http_port}]",
             "daemon": self.daemon,
+            "worker_exit": self._worker_exit,
         }.items():
             self.cfg.set(key, value)
 
     def load(self):
+        """Runs in the worker after the fork: the app, then the federation gRPC server beside it."""
         from fate_flow.app import create_app
         setup_logging(self.settings)
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        self.federation = start_federation_for(app, self.settings)
+        return app
+
+    def _worker_exit(self, arbiter, worker) -> None:
+        if self.federation is not None:
+            self.federation.stop(grace=self.settings.http.graceful_timeout / 2)
+            self.federation = None
+
+
+def start_federation_for(app, settings: Settings):
+    """Wire federation to the service layer: registry of commands -> gRPC server; the app gets the client."""
+    from fate_flow.federation import CommandRegistry, federation_settings, start_federation
+    from fate_flow.services import federation as federation_service
+    from fate_flow.services.context import EXTENSION
+    from fate_flow.settings import PROJECT_ROOT
+
+    registry = CommandRegistry()
+    federation_service.register_commands(registry, app.extensions[EXTENSION])
+    handle = start_federation(federation_settings(settings, PROJECT_ROOT), registry)
+    app.extensions[federation_service.EXTENSION] = handle.client
+    return handle
 
 
 def main(argv: list[str] | None = None) -> int:

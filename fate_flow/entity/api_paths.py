@@ -34,3 +34,5 @@ JOB_QUERY = Endpoint("/v1/job/query")
 
 # /v1/version
 VERSION_GET = Endpoint("/v1/version/get", ("POST", "GET"))
+# which routed parties answer a signed ping over gRPC (optional body: {"timeout": seconds})
+VERSION_PARTIES = Endpoint("/v1/version/parties", ("POST", "GET"))

@@ -1,0 +1,230 @@
+"""remote/get of named values between the parties of a job (what components call).
+
+A value goes from the sender straight to the receiving party's server, which keeps it (on disk) until the
+receiver reads it; the receiver reads from its own server. So sender and receiver need not run at once,
+and neither end holds more than about one chunk of a table in memory.
+
+    fed = client.session(job_id, PartyRef("guest", 9999))
+    fed.remote(public_key, "paillier_pubkey", "0", [PartyRef("host", 10000)])
+    [gradient] = fed.get("host_gradient", "iter_3", [PartyRef("host", 10000)], timeout=60)
+    fed.remote(Pairs(table.items()), "intersect_ids", "0", hosts)      # a table, streamed
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+import grpc
+
+from fate_flow.federation import signing
+from fate_flow.federation.config import Route
+from fate_flow.federation.errors import (FederationError, GetTimeoutError, MessageTooLargeError,
+                                         TruncatedStreamError)
+from fate_flow.federation.framing import (ChunkDigest, Pairs, decode_pair_chunk, encode_object, frame_chunk,
+                                         object_chunks, pair_chunks, parse_frame)
+from fate_flow.federation.parties import PartyRef
+from fate_flow.federation.signing import check_trailer, key_fields, sign_trailer
+from fate_flow.federation.transport import rpc_error, with_retries
+from fate_flow.proto import federation_pb2 as pb
+
+if TYPE_CHECKING:
+    from fate_flow.federation.client import FederationClient
+
+LOG = logging.getLogger("fate_flow.federation")
+
+# a get's gRPC deadline exceeds the server-side wait by this much, so the server's "not there" answer arrives
+_GET_GRACE = 2.0
+
+
+class FederationSession:
+    def __init__(self, client: "FederationClient", job_id: str, party: PartyRef):
+        self.client = client
+        self.job_id = job_id
+        self.me = party
+        self._fed = client.fed
+        self._auth = client.auth
+
+    # ------------------------------------------------------------------ remote
+    def remote(self, value: Any, name: str, tag: str, parties: Iterable[PartyRef], timeout: float | None = None) -> None:
+        """Send `value` (anything the codec encodes, or Pairs for a table) to each party; returns once every
+        receiving server has stored it. Raises FederationError (retcode 104) naming the party that failed."""
+        parties = list(parties)
+        _check_name(name, tag)
+        timeout = self._fed.command_timeout if timeout is None else timeout
+        if isinstance(value, Pairs):
+            if not value.reiterable and len(parties) > 1:
+                raise ValueError("a one-shot iterator of pairs can be sent to one party only; pass a re-iterable")
+            kind, data = pb.PAIRS, None
+        else:
+            kind, data = pb.OBJECT, encode_object(value, self.client.codec)
+            size = sum(len(part) for part in data)
+            if size > self._fed.max_value_bytes:
+                raise MessageTooLargeError(f"remote of variable {name!r} tag {tag!r}: value of {size} bytes"
+                                           f" exceeds max_value_bytes ({self._fed.max_value_bytes})")
+        pairs = value if kind == pb.PAIRS else None
+        if len(parties) == 1:
+            self._remote_one(parties[0], name, tag, kind, data, pairs, timeout)
+            return
+        futures = [self.client.executor.submit(self._remote_one, p, name, tag, kind, data, pairs, timeout)
+                   for p in parties]
+        errors = [f.exception() for f in futures]
+        failed = [e for e in errors if e is not None]
+        if failed:
+            if len(failed) == 1:
+                raise failed[0]
+            raise FederationError("; ".join(getattr(e, "message", str(e)) for e in failed))
+
+    def _remote_one(self, dst: PartyRef, name: str, tag: str, kind: int, data: list[memoryview] | None,
+                    pairs: Pairs | None, timeout: float) -> None:
+        key = pb.ValueKey(job_id=self.job_id, name=name, tag=tag, src=self.me.to_pb(), dst=dst.to_pb())
+        what = f"remote of variable {name!r} tag {tag!r} (job {self.job_id}) from {self.me} to {dst}"
+        route = self._fed.route(dst.party_id)
+        channels = self.client.channels
+        chunk_bytes = self._fed.chunk_bytes
+        small = data is not None and sum(len(part) for part in data) <= chunk_bytes
+        started = False
+
+        def attempt(seconds_left: float) -> None:
+            # a small value's one signature is its trailer's, which covers the header's timestamp and nonce
+            header = pb.ValueHeader(key=key, kind=kind, auth=self._auth.stamp(
+                self.me.party_id, signing.VALUE_HEADER, *key_fields(key), kind, signed=not small))
+            digest = ChunkDigest()
+            if small:
+                digest.update(*data)
+                trailer = sign_trailer(self._auth, self.me.party_id, header, digest.total_bytes, digest.chunks,
+                                       digest.digest())
+                value = pb.SmallValue(header=header, data=b"".join(data), trailer=trailer)
+                ack = channels.data(route).PushSmall(value, timeout=seconds_left)
+            else:
+                def frames() -> Iterator[pb.ValueFrame | bytes]:
+                    nonlocal started
+                    yield pb.ValueFrame(header=header)
+                    if data is not None:
+                        chunks = object_chunks(data, chunk_bytes)
+                    else:
+                        chunks = ([chunk] for chunk in pair_chunks(pairs, self.client.codec, chunk_bytes))
+                    for pieces in chunks:
+                        started = True
+                        yield frame_chunk(*pieces)
+                        # hashed once sent, while the receiver hashes it too
+                        digest.update(*pieces)
+                    yield pb.ValueFrame(trailer=sign_trailer(self._auth, self.me.party_id, header,
+                                                             digest.total_bytes, digest.chunks, digest.digest()))
+
+                ack = channels.push(route)(frames(), timeout=seconds_left)
+            self._auth.verify(dst.party_id, ack.signature, signing.PUSH_ACK, header.auth.nonce, digest.digest())
+
+        with_retries(attempt, fed=self._fed, route=route, what=what, timeout=timeout,
+                     may_retry=lambda: pairs is None or pairs.reiterable or not started)
+
+    # ------------------------------------------------------------------ get
+    def get(self, name: str, tag: str, parties: Iterable[PartyRef], timeout: float | None = None,
+            decode_pairs: bool = True) -> list[Any]:
+        """The value each party sent under (name, tag), in the order of `parties`; waits up to `timeout`
+        seconds in all. A table arrives as a ReceivedPairs to iterate once (pairs of codec bytes when
+        `decode_pairs` is False). Raises GetTimeoutError naming the variable and the party waited for."""
+        _check_name(name, tag)
+        timeout = self._fed.get_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        return [self._get_one(src, name, tag, deadline, timeout, decode_pairs) for src in parties]
+
+    def _get_one(self, src: PartyRef, name: str, tag: str, deadline: float, timeout: float, decode_pairs: bool) -> Any:
+        key = pb.ValueKey(job_id=self.job_id, name=name, tag=tag, src=src.to_pb(), dst=self.me.to_pb())
+        what = f"get of variable {name!r} tag {tag!r} (job {self.job_id}) by {self.me} from {src}"
+        route = self._fed.route(self.me.party_id)
+        channels = self.client.channels
+
+        def attempt(seconds_left: float) -> Any:
+            wait = max(0.0, deadline - time.monotonic())
+            wait_ms = int(wait * 1000)
+            request = pb.PullRequest(key=key, wait_ms=wait_ms, auth=self._auth.stamp(
+                self.me.party_id, signing.PULL, *key_fields(key), wait_ms))
+            stream = channels.pull(route)(request, timeout=wait + _GET_GRACE)
+            try:
+                part, header = parse_frame(next(stream))
+            except grpc.RpcError as e:
+                if e.code() == grpc.StatusCode.NOT_FOUND:
+                    raise GetTimeoutError(f"{what}: timed out after {timeout:g} s; nothing arrived from party"
+                                          f" {src.party_id}") from None
+                raise
+            except StopIteration:
+                raise TruncatedStreamError(f"{what}: the server closed the stream without sending the value") from None
+            if part != "header" or header.key != key:
+                raise FederationError(f"{what}: the server answered a different value")
+            # the sender's signature is checked end to end by the trailer (check_trailer)
+            received = ReceivedValue(self, stream, header, route, what, timeout)
+            if header.kind == pb.PAIRS:
+                return ReceivedPairs(received, self.client.codec if decode_pairs else None)
+            return self.client.codec.loads(b"".join(received.chunks()))
+
+        # a retry after the value started arriving re-reads it: nothing is deleted until acknowledged
+        return with_retries(attempt, fed=self._fed, route=route, what=what,
+                            timeout=max(0.001, deadline - time.monotonic()) + _GET_GRACE)
+
+    def _ack(self, key: pb.ValueKey, sha256: bytes, route: Route, what: str) -> None:
+        """Tell our server the value was read, so it is deleted. A failed ack is logged: the value stays."""
+        request = pb.AckRequest(key=key, sha256=sha256, auth=self._auth.stamp(
+            self.me.party_id, signing.ACK, *key_fields(key), sha256))
+        try:
+            self.client.channels.data(route).Ack(request, timeout=self._fed.command_timeout)
+        except grpc.RpcError as e:
+            LOG.warning("%s: could not acknowledge the value, it stays stored: %s", what,
+                        rpc_error(e, route, what, self._fed.command_timeout).message)
+
+
+class ReceivedValue:
+    """The chunks of one pulled value, checked against the sender's signed trailer, then acknowledged."""
+
+    def __init__(self, session: FederationSession, stream, header: pb.ValueHeader, route: Route, what: str,
+                 timeout: float):
+        self._session = session
+        self._stream = stream
+        self.header = header
+        self.route = route
+        self.what = what
+        self.timeout = timeout
+
+    def chunks(self) -> Iterator[bytes]:
+        """Raises grpc.RpcError when the connection fails mid-stream (the caller may retry: nothing is lost)."""
+        digest = ChunkDigest()
+        for data in self._stream:
+            part, value = parse_frame(data)
+            if part == "chunk":
+                digest.update(value)
+                yield value
+            elif part == "trailer":
+                check_trailer(self._session._auth, self.header.key.src.party_id, self.header, value,
+                              digest.total_bytes, digest.chunks, digest.digest(), self.what)
+                self._session._ack(self.header.key, digest.digest(), self.route, self.what)
+                return
+            else:
+                raise FederationError(f"{self.what}: unexpected {part} frame in the value stream")
+        raise TruncatedStreamError(f"{self.what}: the stream ended after {digest.chunks} chunks"
+                                   f" ({digest.total_bytes} bytes) without the sender's trailer")
+
+
+class ReceivedPairs:
+    """A table received from a party: iterate once to read its (key, value) pairs as they stream in.
+    It is acknowledged (and deleted at the server) when fully read; if abandoned, it stays stored."""
+
+    def __init__(self, received: ReceivedValue, codec):
+        self._received = received
+        self._codec = codec
+        self._used = False
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        if self._used:
+            raise RuntimeError("a received table can be iterated once")
+        self._used = True
+        received = self._received
+        try:
+            for chunk in received.chunks():
+                yield from decode_pair_chunk(chunk, self._codec)
+        except grpc.RpcError as e:
+            raise rpc_error(e, received.route, received.what, received.timeout) from None
+
+
+def _check_name(name: str, tag: str) -> None:
+    if not name or not isinstance(name, str) or not isinstance(tag, str):
+        raise ValueError("a federated variable needs a non-empty name and a string tag")

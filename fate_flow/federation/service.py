@@ -1,0 +1,219 @@
+"""The gRPC services a fate_flow server offers its partners: the control plane (commands, dispatched
+in-process to the registry) and the data plane (values stored until their reader acknowledges them).
+
+Every request is checked before anything else happens: it must be addressed to a party this server hosts
+and signed by the party it claims to come from, fresh and not seen before. Refusals are logged with the
+peer address and answered with a gRPC status whose details say why."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Iterator
+
+import grpc
+import msgpack
+
+from fate_flow.federation import signing
+from fate_flow.federation.config import FederationSettings
+from fate_flow.federation.errors import (AuthenticationError, FederationError, MessageTooLargeError,
+                                         TruncatedStreamError, UnknownPartyError)
+from fate_flow.federation.framing import ChunkDigest, frame_chunk, parse_frame, serialize_frame
+from fate_flow.federation.parties import PartyRef
+from fate_flow.federation.registry import CommandRegistry, IncomingCommand
+from fate_flow.federation.signing import SiteAuthenticator, check_trailer, key_fields
+from fate_flow.federation.store import AlreadyStoredError, MessageStore
+from fate_flow.proto import federation_pb2 as pb
+from fate_flow.proto import federation_pb2_grpc as pb_grpc
+
+LOG = logging.getLogger("fate_flow.federation")
+
+_CODES = [
+    (AuthenticationError, grpc.StatusCode.UNAUTHENTICATED),
+    (MessageTooLargeError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (TruncatedStreamError, grpc.StatusCode.DATA_LOSS),
+    (AlreadyStoredError, grpc.StatusCode.ALREADY_EXISTS),
+    (UnknownPartyError, grpc.StatusCode.FAILED_PRECONDITION),
+]
+
+
+def _refuse(context: grpc.ServicerContext, error: FederationError, what: str) -> None:
+    code = next((c for cls, c in _CODES if isinstance(error, cls)), grpc.StatusCode.INTERNAL)
+    LOG.warning("refused %s from %s: %s", what, context.peer(), error.message)
+    context.abort(code, error.message)
+
+
+def index_key(key: pb.ValueKey) -> bytes:
+    return msgpack.packb(list(key_fields(key)), use_bin_type=True)
+
+
+def describe(key: pb.ValueKey) -> str:
+    return (f"variable {key.name!r} tag {key.tag!r} (job {key.job_id}) from {PartyRef.from_pb(key.src)}"
+            f" to {PartyRef.from_pb(key.dst)}")
+
+
+class _Checks:
+    def __init__(self, fed: FederationSettings, auth: SiteAuthenticator):
+        self.fed = fed
+        self.auth = auth
+        self._hosted = frozenset(fed.local_parties)
+
+    def hosted(self, party: pb.Party) -> None:
+        if party.party_id not in self._hosted:
+            raise UnknownPartyError(f"party {party.party_id or '(none)'} is not hosted by this server"
+                                    f" (it hosts {', '.join(sorted(self._hosted)) or 'no party'})")
+
+
+class ControlPlaneService(pb_grpc.ControlPlaneServicer, _Checks):
+    def __init__(self, fed: FederationSettings, auth: SiteAuthenticator, registry: CommandRegistry):
+        _Checks.__init__(self, fed, auth)
+        self.registry = registry
+
+    def Call(self, request: pb.CommandRequest, context: grpc.ServicerContext) -> pb.CommandReply:
+        src, dst = request.src, request.dst
+        what = f"command {request.command!r} claiming to be from party {src.party_id}"
+        try:
+            self.hosted(dst)
+            self.auth.check(src.party_id, request.auth, signing.COMMAND, request.command, request.verb, src.role,
+                            src.party_id, dst.role, dst.party_id, request.job_id, hashlib.sha256(request.body).digest())
+            body = json.loads(request.body) if request.body else {}
+            if not isinstance(body, dict):
+                raise ValueError("the body must be a JSON object")
+        except FederationError as e:
+            _refuse(context, e, what)
+        except ValueError as e:
+            LOG.warning("refused %s from %s: bad body: %s", what, context.peer(), e)
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"command body is not a JSON object: {e}")
+        envelope = self.registry.dispatch(IncomingCommand(
+            command=request.command, body=body, src=PartyRef.from_pb(src), dst=PartyRef.from_pb(dst),
+            job_id=request.job_id, verb=request.verb or "POST"))
+        try:
+            data = json.dumps(envelope, separators=(",", ":"), default=str).encode()
+        except (TypeError, ValueError) as e:
+            LOG.exception("command %s: handler answered an envelope that is not JSON", request.command)
+            data = json.dumps({"retcode": 100, "retmsg": f"handler answered a non-JSON envelope: {e}"}).encode()
+        signature = self.auth.sign(dst.party_id, signing.COMMAND_REPLY, request.auth.nonce,
+                                   hashlib.sha256(data).digest())
+        return pb.CommandReply(envelope=data, signature=signature)
+
+
+class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
+    def __init__(self, fed: FederationSettings, auth: SiteAuthenticator, store: MessageStore):
+        _Checks.__init__(self, fed, auth)
+        self.store = store
+
+    def _check_header(self, header: pb.ValueHeader) -> None:
+        key = header.key
+        self.hosted(key.dst)
+        if not key.name:
+            raise ValueError("a value needs a name")
+        self.auth.check(key.src.party_id, header.auth, signing.VALUE_HEADER, *key_fields(key), header.kind)
+
+    def _ack(self, header: pb.ValueHeader, total_bytes: int, sha256: bytes) -> pb.PushAck:
+        signature = self.auth.sign(header.key.dst.party_id, signing.PUSH_ACK, header.auth.nonce, sha256)
+        return pb.PushAck(total_bytes=total_bytes, signature=signature)
+
+    def PushSmall(self, request: pb.SmallValue, context: grpc.ServicerContext) -> pb.PushAck:
+        header, trailer, data = request.header, request.trailer, request.data
+        what = f"value {describe(header.key)}"
+        digest = ChunkDigest()
+        try:
+            self.hosted(header.key.dst)
+            if len(data) > self.fed.max_value_bytes:
+                raise MessageTooLargeError(f"value of {len(data)} bytes exceeds max_value_bytes"
+                                           f" ({self.fed.max_value_bytes}) of the receiver")
+            digest.update(data)
+            # the trailer's signature covers key, kind, timestamp, nonce and data
+            check_trailer(self.auth, header.key.src.party_id, header, trailer, len(data), 1, digest.digest(), what)
+            self.auth.check_fresh(header.key.src.party_id, header.auth)
+            self.store.put_inline(index_key(header.key), header.kind, data, digest.digest(),
+                                  header.SerializeToString(), trailer.SerializeToString())
+        except FederationError as e:
+            _refuse(context, e, what)
+        return self._ack(header, len(data), digest.digest())
+
+    def Push(self, request_iterator: Iterator[bytes], context: grpc.ServicerContext) -> pb.PushAck:
+        """Requests arrive serialized (see framing.parse_frame): chunks are used without copying."""
+        first = next(request_iterator, None)
+        part, header = parse_frame(first) if first is not None else (None, None)
+        if part != "header":
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a value stream must start with its header")
+        what = f"value {describe(header.key)}"
+        writer = None
+        try:
+            self._check_header(header)
+            writer = self.store.writer(self.fed.max_value_bytes)
+            trailer = None
+            for data in request_iterator:
+                part, value = parse_frame(data)
+                if part == "chunk":
+                    writer.write(value)
+                elif part == "trailer":
+                    trailer = value
+                    break
+                else:
+                    raise ValueError(f"unexpected {part} frame in the middle of a value stream")
+            digest = writer.digest
+            if trailer is None:
+                raise TruncatedStreamError(f"the stream of {what} ended after {digest.chunks} chunks"
+                                           f" ({digest.total_bytes} bytes) without its trailer; nothing was stored")
+            check_trailer(self.auth, header.key.src.party_id, header, trailer, digest.total_bytes, digest.chunks,
+                          digest.digest(), what)
+            writer.commit(index_key(header.key), header.kind, header.SerializeToString(), trailer.SerializeToString())
+            writer = None
+        except FederationError as e:
+            _refuse(context, e, what)
+        except ValueError as e:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{what}: {e}")
+        except grpc.RpcError as e:  # the sender went away mid-stream
+            LOG.warning("%s: the sender's stream broke off (%s); nothing was stored", what, e)
+            context.abort(grpc.StatusCode.CANCELLED, f"{what}: stream broke off")
+        finally:
+            if writer is not None:
+                writer.abort()
+        return self._ack(header, digest.total_bytes, digest.digest())
+
+    def Pull(self, request: pb.PullRequest, context: grpc.ServicerContext) -> Iterator[pb.ValueFrame | bytes]:
+        key = request.key
+        what = f"read of {describe(key)}"
+        try:
+            self.hosted(key.dst)
+            self.auth.check(key.dst.party_id, request.auth, signing.PULL, *key_fields(key), request.wait_ms)
+        except FederationError as e:
+            _refuse(context, e, what)
+        wait = min(request.wait_ms / 1000, self.fed.get_timeout)
+        value = self.store.wait(index_key(key), wait, still_wanted=context.is_active)
+        if value is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"no {describe(key)} arrived within the {wait:g} s waited")
+        yield pb.ValueFrame(header=pb.ValueHeader.FromString(value.header))
+        for chunk in self.store.chunks(value):
+            yield frame_chunk(chunk)
+        yield pb.ValueFrame(trailer=pb.ValueTrailer.FromString(value.trailer))
+
+    def Ack(self, request: pb.AckRequest, context: grpc.ServicerContext) -> pb.AckReply:
+        key = request.key
+        try:
+            self.hosted(key.dst)
+            self.auth.check(key.dst.party_id, request.auth, signing.ACK, *key_fields(key), request.sha256)
+        except FederationError as e:
+            _refuse(context, e, f"acknowledgement of {describe(key)}")
+        return pb.AckReply(deleted=self.store.delete(index_key(key), request.sha256))
+
+
+def add_data_plane(service: DataPlaneService, server: grpc.Server) -> None:
+    """Like the generated add_DataPlaneServicer_to_server, but Push takes and Pull gives serialized frames,
+    so chunks skip protobuf's copies (framing.parse_frame / frame_chunk)."""
+    handlers = {
+        "Push": grpc.stream_unary_rpc_method_handler(
+            service.Push, request_deserializer=None, response_serializer=pb.PushAck.SerializeToString),
+        "PushSmall": grpc.unary_unary_rpc_method_handler(
+            service.PushSmall, request_deserializer=pb.SmallValue.FromString,
+            response_serializer=pb.PushAck.SerializeToString),
+        "Pull": grpc.unary_stream_rpc_method_handler(
+            service.Pull, request_deserializer=pb.PullRequest.FromString, response_serializer=serialize_frame),
+        "Ack": grpc.unary_unary_rpc_method_handler(
+            service.Ack, request_deserializer=pb.AckRequest.FromString,
+            response_serializer=pb.AckReply.SerializeToString),
+    }
+    name = pb.DESCRIPTOR.services_by_name["DataPlane"].full_name
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(name, handlers)])

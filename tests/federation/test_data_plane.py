@@ -1,0 +1,199 @@
+"""Data plane between real gRPC servers on 127.0.0.1: remote/get of values and tables, and its faults."""
+import time
+
+import grpc
+import numpy as np
+import pytest
+
+from fate_flow.federation import (AuthenticationError, FederationError, GetTimeoutError, MessageTooLargeError,
+                                  Pairs, PartyRef)
+from fate_flow.federation import signing
+from fate_flow.federation.framing import ChunkDigest
+from fate_flow.federation.signing import key_fields, sign_trailer
+from fate_flow.proto import federation_pb2 as pb
+from fate_flow.proto import federation_pb2_grpc as pb_grpc
+
+GUEST, HOST, ARBITER = PartyRef("guest", "9999"), PartyRef("host", "10000"), PartyRef("arbiter", "10001")
+
+
+@pytest.fixture
+def two(start_sites):
+    sites = start_sites({"g": ["9999"], "h": ["10000"]}, chunk_bytes=64 << 10)
+    return sites["g"].client.session("job1", GUEST), sites["h"].client.session("job1", HOST), sites
+
+
+def stored_files(site):
+    return sorted(p.name for p in (site.settings.store_dir / "values").iterdir())
+
+
+def test_object_values_round_trip(two):
+    guest, host, _ = two
+    values = {"pubkey": {"n": 2 ** 62 + 1, "g": [1, 2]}, "vec": np.arange(10, dtype=np.float64), "t": (1, "a")}
+    for name, value in values.items():
+        guest.remote(value, name, "iter0", [HOST])
+    assert host.get("pubkey", "iter0", [GUEST]) == [values["pubkey"]]
+    np.testing.assert_array_equal(host.get("vec", "iter0", [GUEST])[0], values["vec"])
+    assert host.get("t", "iter0", [GUEST]) == [(1, "a")]
+
+
+def test_value_is_deleted_once_read(two):
+    guest, host, sites = two
+    guest.remote(b"x" * 200_000, "blob", "0", [HOST])  # bigger than a chunk: streamed to a file
+    assert len(stored_files(sites["h"])) == 1
+    assert host.get("blob", "0", [GUEST]) == [b"x" * 200_000]
+    assert stored_files(sites["h"]) == [] and sites["h"].handle.server.store.count() == 0
+    with pytest.raises(GetTimeoutError):
+        host.get("blob", "0", [GUEST], timeout=0.2)
+
+
+def test_three_parties_exchange_values(start_sites):
+    sites = start_sites({"g": ["9999"], "h": ["10000"], "a": ["10001"]})
+    guest = sites["g"].client.session("j", GUEST)
+    host = sites["h"].client.session("j", HOST)
+    arbiter = sites["a"].client.session("j", ARBITER)
+    arbiter.remote("public key", "pubkey", "0", [GUEST, HOST])
+    guest.remote([1.5, 2.5], "grad", "0", [ARBITER])
+    host.remote([3.5], "grad", "0", [ARBITER])
+    assert guest.get("pubkey", "0", [ARBITER]) == host.get("pubkey", "0", [ARBITER]) == ["public key"]
+    assert arbiter.get("grad", "0", [HOST, GUEST]) == [[3.5], [1.5, 2.5]]
+
+
+def test_tables_stream_as_pairs(two):
+    guest, host, _ = two
+    rows = [(f"id{i}", {"x": [i, i * 0.5], "y": i % 2}) for i in range(20_000)]
+    guest.remote(Pairs(rows), "table", "0", [HOST])
+    [received] = host.get("table", "0", [GUEST])
+    assert list(received) == rows
+    with pytest.raises(RuntimeError, match="iterated once"):
+        list(received)
+
+
+def test_encoded_pairs_travel_as_bytes(two):
+    guest, host, _ = two
+    codec = guest.client.codec
+    rows = [(codec.dumps(i), codec.dumps(str(i))) for i in range(1000)]
+    guest.remote(Pairs(iter(rows), encoded=True), "t", "0", [HOST])
+    [received] = host.get("t", "0", [GUEST], decode_pairs=False)
+    assert list(received) == rows
+
+
+def test_get_times_out_naming_variable_and_party(two):
+    _, host, _ = two
+    started = time.monotonic()
+    with pytest.raises(GetTimeoutError) as e:
+        host.get("host_gradient", "iter_3", [GUEST], timeout=1)
+    assert 0.9 < time.monotonic() - started < 4
+    assert "'host_gradient' tag 'iter_3'" in e.value.message and "party 9999" in e.value.message
+    assert e.value.retcode == 104
+
+
+def test_get_waits_for_a_value_sent_later(two):
+    guest, host, _ = two
+    future = guest.client.executor.submit(host.get, "late", "0", [GUEST], 10)
+    time.sleep(0.3)
+    guest.remote(42, "late", "0", [HOST])
+    assert future.result(timeout=10) == [42]
+
+
+def test_value_survives_a_restart_of_the_receiver(two):
+    guest, _, sites = two
+    guest.remote(list(range(50_000)), "kept", "0", [HOST])
+    guest.remote(Pairs([(1, "a"), (2, "b")]), "kept_table", "0", [HOST])
+    sites["h"].stop()
+    sites["h"].start()
+    host = sites["h"].client.session("job1", HOST)
+    assert host.get("kept", "0", [GUEST]) == [list(range(50_000))]
+    assert list(host.get("kept_table", "0", [GUEST])[0]) == [(1, "a"), (2, "b")]
+
+
+def test_same_value_sent_twice_is_stored_once_but_a_different_one_is_refused(two):
+    guest, host, _ = two
+    guest.remote("v1", "x", "0", [HOST])
+    guest.remote("v1", "x", "0", [HOST])  # a retried send
+    with pytest.raises(FederationError, match="a different value .* already waiting"):
+        guest.remote("v2", "x", "0", [HOST])
+    assert host.get("x", "0", [GUEST]) == ["v1"]
+
+
+def test_oversize_value_is_refused_by_sender_and_receiver(start_sites):
+    sites = start_sites({"g": ["9999"], "h": ["10000"]}, chunk_bytes=4096, max_value_bytes=100_000)
+    guest = sites["g"].client.session("j", GUEST)
+    with pytest.raises(MessageTooLargeError, match="exceeds max_value_bytes"):
+        guest.remote(b"x" * 200_000, "big", "0", [HOST])
+    # a table's size is only known as it streams: the receiver stops it at its limit
+    with pytest.raises(MessageTooLargeError, match="larger than max_value_bytes \\(100000 bytes\\)") as e:
+        guest.remote(Pairs([(i, "y" * 100) for i in range(5000)]), "big_table", "0", [HOST])
+    assert "party 10000" in e.value.message
+    assert stored_files(sites["h"]) == []
+
+
+def raw_push(site_from, site_to, frames_after_header, name="raw"):
+    """Push hand-made frames to `site_to`, with a genuine signed header of guest 9999."""
+    auth = site_from.client.auth
+    key = pb.ValueKey(job_id="j", name=name, tag="0", src=GUEST.to_pb(), dst=HOST.to_pb())
+    header = pb.ValueHeader(key=key, kind=pb.OBJECT, auth=auth.stamp("9999", signing.VALUE_HEADER, *key_fields(key),
+                                                                     pb.OBJECT))
+    stub = pb_grpc.DataPlaneStub(grpc.insecure_channel(f"127.0.0.1:{site_to.settings.grpc_port}"))
+
+    def frames():
+        yield pb.ValueFrame(header=header)
+        yield from frames_after_header(header)
+
+    return stub.Push(frames(), timeout=10)
+
+
+def test_truncated_stream_is_refused_and_nothing_is_stored(two):
+    _, host, sites = two
+    with pytest.raises(grpc.RpcError) as e:
+        raw_push(sites["g"], sites["h"], lambda header: [pb.ValueFrame(chunk=b"a" * 1000)] * 3)
+    assert e.value.code() == grpc.StatusCode.DATA_LOSS
+    assert "ended after 3 chunks (3000 bytes) without its trailer; nothing was stored" in e.value.details()
+    assert stored_files(sites["h"]) == []
+    with pytest.raises(GetTimeoutError):
+        host.get("raw", "0", [GUEST], timeout=0.2)
+
+
+def test_sender_dying_mid_stream_leaves_nothing(two):
+    _, _, sites = two
+
+    def dies(header):
+        yield pb.ValueFrame(chunk=b"a" * 1000)
+        raise RuntimeError("sender crashed")
+
+    with pytest.raises(grpc.RpcError):
+        raw_push(sites["g"], sites["h"], dies)
+    deadline = time.monotonic() + 5
+    while stored_files(sites["h"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stored_files(sites["h"]) == [] and sites["h"].handle.server.store.count() == 0
+
+
+def test_chunks_altered_in_transit_are_refused(two):
+    _, _, sites = two
+    auth = sites["g"].client.auth
+
+    def tampered(header):
+        digest = ChunkDigest()
+        digest.update(b"original")
+        yield pb.ValueFrame(chunk=b"tampered")
+        yield pb.ValueFrame(trailer=sign_trailer(auth, "9999", header, digest.total_bytes, 1, digest.digest()))
+
+    with pytest.raises(grpc.RpcError) as e:
+        raw_push(sites["g"], sites["h"], tampered)
+    assert e.value.code() == grpc.StatusCode.DATA_LOSS and "the digest differs" in e.value.details()
+
+
+def test_only_the_destination_party_can_read_a_value(two):
+    guest, _, sites = two
+    guest.remote("secret", "s", "0", [HOST])
+    # guest asks host's server for host's value, signing as itself
+    nosy = sites["g"].client.session("job1", HOST)
+    with pytest.raises(AuthenticationError, match="holds no private key for party 10000"):
+        nosy.get("s", "0", [GUEST], timeout=1)
+    # and a request made with guest's key but naming host as reader is refused by host's server
+    key = pb.ValueKey(job_id="job1", name="s", tag="0", src=GUEST.to_pb(), dst=HOST.to_pb())
+    stamp = sites["g"].client.auth.stamp("9999", signing.PULL, *key_fields(key), 0)
+    stub = pb_grpc.DataPlaneStub(grpc.insecure_channel(f"127.0.0.1:{sites['h'].settings.grpc_port}"))
+    with pytest.raises(grpc.RpcError) as e:
+        list(stub.Pull(pb.PullRequest(key=key, wait_ms=0, auth=stamp), timeout=5))
+    assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED
