@@ -10,6 +10,8 @@ from typing import Any, Callable
 
 import msgpack
 
+from fate_flow.serde.instance import Instance, SparseVector
+
 _TUPLE = 1
 _NDARRAY = 2
 _SET = 3
@@ -28,10 +30,18 @@ class Codec:
     def __init__(self) -> None:
         self._by_code: dict[int, _Ext] = {}
         self._by_cls: dict[type, int] = {}
+        self._register_builtin_types()
+
+    def _register_builtin_types(self) -> None:
+        """Value types every fate_flow process can read (codes 16..31 are kept for these)."""
+        self.register(16, Instance, lambda i: self.dumps([i.features, i.label, i.weight, i.extra]),
+                      lambda b: Instance(*self.loads(b)))
+        self.register(17, SparseVector, lambda v: self.dumps([v.indices, v.values, v.shape]),
+                      lambda b: SparseVector(*self.loads(b)))
 
     def register(self, code: int, cls: type, encode: Callable[[Any], bytes], decode: Callable[[bytes], Any]) -> None:
         if not 16 <= code <= 127:
-            raise ValueError("extension codes 16..127 are for registered types")
+            raise ValueError("extension codes 16..127 are for registered types (16..31: fate_flow's own)")
         if code in self._by_code and self._by_code[code].cls is not cls:
             raise ValueError(f"extension code {code} is taken by {self._by_code[code].cls.__name__}")
         self._by_code[code] = _Ext(cls, encode, decode)

@@ -30,10 +30,10 @@ def test_registered_extension_and_unknown_types():
     codec = Codec()
     with pytest.raises(TypeError, match="cannot encode a value of type"):
         codec.dumps(Point(1, 2))
-    codec.register(20, Point, lambda p: codec.dumps([p.x, p.y]), lambda b: Point(*codec.loads(b)))
+    codec.register(40, Point, lambda p: codec.dumps([p.x, p.y]), lambda b: Point(*codec.loads(b)))
     p = codec.loads(codec.dumps({"p": Point(1, 2)}))["p"]
     assert (p.x, p.y) == (1, 2)
-    with pytest.raises(ValueError, match="unknown extension type code 20"):
+    with pytest.raises(ValueError, match="unknown extension type code 40"):
         Codec().loads(codec.dumps(Point(1, 2)))
 
 
@@ -49,3 +49,13 @@ def test_decoding_never_runs_code():
     import pickle
     with pytest.raises(Exception):
         Codec().loads(pickle.dumps(object()))
+
+
+def test_instances_dense_and_sparse_round_trip():
+    from fate_flow.serde.instance import Instance, SparseVector
+    codec = Codec()
+    dense = Instance(np.array([0.5, -1.0]), label=1, weight=None)
+    sparse = Instance(SparseVector(np.array([0, 3]), np.array([1.5, 2.0]), 5), label="a")
+    assert codec.loads(codec.dumps(dense)) == dense
+    back = codec.loads(codec.dumps(sparse))
+    assert back == sparse and list(back.dense_features()) == [1.5, 0, 0, 2.0, 0]
