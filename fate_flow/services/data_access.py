@@ -15,10 +15,10 @@ from fate_flow.components.download import write_csv
 from fate_flow.components.upload import CsvSource, load_csv
 from fate_flow.computing.storage.standalone import ENGINE, STORAGE_TYPE
 from fate_flow.db.base import write_transaction
-from fate_flow.db.models import StorageTableMeta, TrackingMetric, TrackingOutputDataInfo, UploadHistory
+from fate_flow.db.models import StorageTableMeta, UploadHistory
 from fate_flow.entity.errors import AlreadyExistsError, FateFlowError
 from fate_flow.entity.status import JobStatus
-from fate_flow.services import jobs, tables
+from fate_flow.services import jobs, tables, tracking
 from fate_flow.services.context import ServiceContext
 from fate_flow.services.file_access import resolve_allowed
 from fate_flow.services.tables import TableMeta
@@ -192,17 +192,14 @@ class _LocalJobRun:
         with open(self.log_path, "a", encoding="utf-8") as f:
             f.write(f"[{level}] [{stamp}] [{self.job.job_id}] {message}\n")
 
-    def record_output(self, data_name: str, namespace: str, name: str) -> None:
+    @property
+    def task(self) -> tracking.TaskRef:
         j = self.job
-        TrackingOutputDataInfo.insert(
-            f_job_id=j.job_id, f_component_name=j.component_name, f_task_id=j.task_id, f_task_version=0,
-            f_data_name=data_name, f_role=jobs.LOCAL_ROLE, f_party_id=jobs.LOCAL_PARTY_ID, f_table_name=name,
-            f_table_namespace=namespace, **TrackingOutputDataInfo.audit_values()).execute()
+        return tracking.TaskRef(j.job_id, j.component_name, j.task_id, 0, jobs.LOCAL_ROLE, jobs.LOCAL_PARTY_ID)
+
+    def record_output(self, data_name: str, namespace: str, name: str) -> None:
+        tracking.save_output_table(self.task, data_name, namespace, name)
 
     def record_metric(self, namespace: str, name: str, key: str, value, meta: dict) -> None:
-        j = self.job
-        common = dict(f_job_id=j.job_id, f_component_name=j.component_name, f_task_id=j.task_id, f_task_version=0,
-                      f_role=jobs.LOCAL_ROLE, f_party_id=jobs.LOCAL_PARTY_ID, f_metric_namespace=namespace,
-                      f_metric_name=name, **TrackingMetric.audit_values())
-        TrackingMetric.insert_many([dict(common, f_key="meta", f_value=meta, f_type=0),
-                                    dict(common, f_key=key, f_value=value, f_type=1)]).execute()
+        tracking.save_metric_meta(self.task, namespace, name, meta)
+        tracking.save_metric_data(self.task, namespace, name, [(key, value)])
