@@ -1,0 +1,166 @@
+"""/v1/tracking: what a job's components produced on this party (metrics, parameters, output data,
+summaries) — contract §1.3. File answers are HTTP 200 with an attachment; their errors are JSON envelopes
+with HTTP status 210, as FATE's clients expect."""
+from __future__ import annotations
+
+import json
+from functools import wraps
+
+from flask import Blueprint, send_file
+
+from fate_flow.apps.context import ctx
+from fate_flow.apps.envelope import json_result
+from fate_flow.apps.request_body import get_int, get_party_id, get_str, json_body
+from fate_flow.entity import api_paths
+from fate_flow.entity.errors import FateFlowError, ParameterError
+from fate_flow.entity.retcode import RetCode
+from fate_flow.services import tracking, tracking_queries
+from fate_flow.services.tracking_queries import ComponentAt
+
+bp = Blueprint("tracking", __name__)
+
+
+def _route(endpoint: api_paths.Endpoint):
+    return bp.route(endpoint.path, methods=endpoint.methods)
+
+
+def _component(body: dict) -> ComponentAt:
+    return tracking_queries.locate(get_str(body, "job_id"), get_str(body, "component_name"),
+                                   get_str(body, "role", default=None), get_party_id(body, default=None))
+
+
+def _file_errors(handler):
+    """Errors of file endpoints: a JSON envelope with HTTP status 210 instead of 200."""
+    @wraps(handler)
+    def wrapped(*args, **kwargs):
+        try:
+            return handler(*args, **kwargs)
+        except FateFlowError as e:
+            return json_result(e.retcode, e.message, status=int(RetCode.FILE_NOT_PRODUCED))
+    return wrapped
+
+
+def _attachment(path, filename: str, mimetype: str, remove_after: bool = False):
+    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=filename)
+    # FATE's clients read the name with the regex filename=(.+): it must not be quoted
+    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    if remove_after:
+        response.call_on_close(lambda: path.unlink(missing_ok=True))
+    return response
+
+
+@_route(api_paths.TRACKING_JOB_DATA_VIEW)
+def job_data_view():
+    body = json_body()
+    return json_result(data=tracking_queries.data_view(get_str(body, "job_id"), get_str(body, "role"),
+                                                       get_party_id(body)))
+
+
+@_route(api_paths.TRACKING_METRICS)
+def component_metrics():
+    at = _component(json_body())
+    names = tracking.metric_names(at.job_id, at.component, at.role, at.party_id)
+    return json_result(data=names) if names else json_result(retmsg="no data", data={})
+
+
+@_route(api_paths.TRACKING_METRIC_DATA)
+def component_metric_data():
+    body = json_body()
+    at = _component(body)
+    data, meta = tracking.metric_data(at.job_id, at.component, at.role, at.party_id,
+                                      get_str(body, "metric_namespace"), get_str(body, "metric_name"))
+    if not data and not meta:
+        return json_result(retmsg="no data", data=[], meta={})
+    return json_result(data=data, meta=meta)
+
+
+@_route(api_paths.TRACKING_METRIC_ALL)
+def component_metric_all():
+    at = _component(json_body())
+    metrics = tracking.all_metrics(at.job_id, at.component, at.role, at.party_id)
+    return json_result(data=metrics) if metrics else json_result(retmsg="no data", data={})
+
+
+@_route(api_paths.TRACKING_METRIC_DELETE)
+def component_metric_delete():
+    body = json_body()
+    job_id = get_str(body, "job_id")
+    deleted = tracking.delete_metrics(job_id, get_str(body, "role", default=None),
+                                      get_party_id(body, default=None), get_str(body, "component_name", default=None))
+    return json_result(data={"deleted": deleted})
+
+
+@_route(api_paths.TRACKING_PARAMETERS)
+def component_parameters():
+    return json_result(data=tracking_queries.parameters(_component(json_body())))
+
+
+@_route(api_paths.TRACKING_OUTPUT_DATA)
+def component_output_data():
+    body = json_body()
+    at = _component(body)
+    limit = _limit(body, default=tracking_queries.PREVIEW_ROWS)
+    rows, meta = tracking_queries.output_data(ctx(), at, limit=min(limit, tracking_queries.PREVIEW_ROWS))
+    if not any(rows):
+        return json_result(retmsg="no data", data=[])
+    return json_result(data=rows, meta=meta)
+
+
+@_route(api_paths.TRACKING_OUTPUT_DATA_DOWNLOAD)
+@_file_errors
+def component_output_data_download():
+    body = json_body()
+    at = _component(body)
+    limit = _limit(body, default=-1)
+    head = str(body.get("head", True)).lower() not in ("false", "0")
+    archive = tracking_queries.output_data_archive(ctx(), at, None if limit == -1 else limit, head)
+    name = f"job_{at.job_id}_{at.component}_{at.role}_{at.party_id}_output_data.tar.gz"
+    return _attachment(archive, name, "application/x-tar", remove_after=True)
+
+
+@_route(api_paths.TRACKING_OUTPUT_DATA_TABLE)
+def component_output_data_table():
+    at = _component(json_body())
+    infos = tracking.output_tables(at.job_id, at.component, at.role, at.party_id)
+    if not infos:
+        raise FateFlowError("No found table, please check if the parameters are correct")
+    return json_result(data=[{"table_name": i.f_table_name, "table_namespace": i.f_table_namespace,
+                              "data_name": i.f_data_name} for i in infos])
+
+
+@_route(api_paths.TRACKING_SUMMARY_DOWNLOAD)
+@_file_errors
+def component_summary_download():
+    body = json_body()
+    at = _component(body)
+    summary = tracking.get_summary(at.job_id, at.component, at.role, at.party_id)
+    if summary is None:
+        raise FateFlowError("No component summary found, please check if arguments are specified correctly.",
+                            retcode=RetCode.FILE_NOT_PRODUCED)
+    filename = get_str(body, "filename", default=None)
+    if filename is None:
+        return json_result(data=summary)
+    name = _safe_filename(filename)
+    path = ctx().settings.temp_dir / name
+    path.write_text(json.dumps(summary, indent=4), encoding="utf-8")
+    return _attachment(path, name, "application/json")
+
+
+@_route(api_paths.TRACKING_COMPONENT_LIST)
+def component_list():
+    return json_result(data={"components": tracking_queries.component_list(get_str(json_body(), "job_id"))})
+
+
+def _limit(body: dict, default: int) -> int:
+    limit = get_int(body, "limit", default=default)
+    if limit == 0:
+        raise ParameterError("limit is 0")
+    if limit < -1:
+        raise ParameterError(f"parameter limit must be a number of rows, or -1 for all of them; got {limit}")
+    return limit
+
+
+def _safe_filename(name: str) -> str:
+    if "/" in name or "\\" in name or name in ("", ".", ".."):
+        raise ParameterError(f"parameter filename must be a plain file name, got {name!r}")
+    return name

@@ -1,0 +1,191 @@
+"""What the /v1/tracking API shows about a job's components on this party (contract §1.3)."""
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from fate_flow.components import registry
+from fate_flow.db.models import Job
+from fate_flow.entity.errors import FateFlowError, NotFoundError, ParameterError
+from fate_flow.entity.retcode import RetCode
+from fate_flow.scheduler.component_parameters import component_parameters
+from fate_flow.scheduler.dsl_parser import parse_dsl, parse_dsl_version
+from fate_flow.scheduler.runtime_conf import parse_runtime_conf
+from fate_flow.serde.rows import render_header, render_row
+from fate_flow.services import tables, tracking
+from fate_flow.services.context import ServiceContext
+
+PREVIEW_ROWS = 100
+
+
+@dataclass(frozen=True)
+class ComponentAt:
+    """A component of a job as one party ran it."""
+
+    job_id: str
+    component: str
+    role: str
+    party_id: str
+
+
+def job_row(job_id: str, role: str | None = None, party_id: str | None = None) -> Job:
+    query = Job.select().where(Job.f_job_id == job_id)
+    if role is not None:
+        query = query.where(Job.f_role == role)
+    if party_id is not None:
+        query = query.where(Job.f_party_id == str(party_id))
+    row = query.order_by(Job.f_is_initiator.desc()).first()
+    if row is None:
+        where = f" as {role} {party_id}" if role is not None else ""
+        raise NotFoundError(f"can not found this job: {job_id}{where}")
+    return row
+
+
+def locate(job_id: str, component: str, role: str | None, party_id: str | None) -> ComponentAt:
+    """Fill role and party from the job's initiator when both are absent (as FATE does); check the job and
+    that the component is in its DSL."""
+    if (role is None) != (party_id is None):
+        raise ParameterError("parameters role and party_id go together: give both or neither")
+    row = job_row(job_id, role, party_id)
+    components = (row.f_dsl or {}).get("components", {})
+    if component not in components:
+        raise NotFoundError(f"component {component} is not in job {job_id} (its components: "
+                            f"{', '.join(components) or 'none'})")
+    return ComponentAt(job_id, component, row.f_role, row.f_party_id)
+
+
+def component_list(job_id: str) -> list[str]:
+    row = Job.select().where(Job.f_job_id == job_id).first()
+    if row is None:
+        raise FateFlowError("No job matched, please make sure the job id is valid.")
+    return list((row.f_dsl or {}).get("components", {}))
+
+
+def parameters(at: ComponentAt) -> dict[str, Any]:
+    row = job_row(at.job_id, at.role, at.party_id)
+    conf = parse_runtime_conf(row.f_runtime_conf, require_work_mode=False)
+    dag = parse_dsl(row.f_dsl, None, version=parse_dsl_version(row.f_runtime_conf.get("dsl_version")))
+    module = dag.components[at.component].module
+    params = component_parameters(dag, conf, at.component, at.role, at.party_id)
+    try:
+        params = registry.load(module).params_class.from_dict(params, at.component).to_dict()
+    except (registry.UnknownModuleError, FateFlowError):
+        pass  # show what the conf says when the module or its check cannot make more of it
+    return {"module": module, f"{module}Param": params}
+
+
+def output_data(ctx: ServiceContext, at: ComponentAt, limit: int = PREVIEW_ROWS) -> tuple[list, dict]:
+    """Rows, headers, totals and names of the component's output tables (read from the tables)."""
+    rows_by_output, headers, totals, names = [], [], [], []
+    for info in tracking.output_tables(at.job_id, at.component, at.role, at.party_id):
+        meta = tables.get_meta(info.f_table_namespace, info.f_table_name)
+        if meta is None:
+            continue
+        rows, sample = _rows(ctx, meta, limit)
+        rows_by_output.append(rows)
+        headers.append(render_header(meta.schema, sample, meta.id_delimiter) if rows else None)
+        totals.append(meta.count or 0)
+        names.append(info.f_data_name)
+    return rows_by_output, {"header": headers, "total": totals, "names": names}
+
+
+def _rows(ctx: ServiceContext, meta: tables.TableMeta, limit: int | None) -> tuple[list, Any]:
+    if meta.engine != "STANDALONE":
+        return [list(r) for r in meta.part_of_data][:limit], None
+    loads = ctx.codec.loads
+    stored = ctx.store.open(meta.address, meta.partitions)
+    rows, sample = [], None
+    for k, v in islice(stored.ordered_items(), limit):
+        value = loads(v)
+        sample = value if sample is None else sample
+        rows.append(render_row(loads(k), value, meta.id_delimiter))
+    return rows, sample
+
+
+def output_data_archive(ctx: ServiceContext, at: ComponentAt, limit: int | None, head: bool) -> Path:
+    """A tar.gz (a temporary file the caller removes) with <output name>.csv and .meta per non-empty output."""
+    infos = tracking.output_tables(at.job_id, at.component, at.role, at.party_id)
+    if not infos:
+        raise FateFlowError("no data", retcode=RetCode.FILE_NOT_PRODUCED)
+    fd, path = tempfile.mkstemp(prefix="output_data_", suffix=".tar.gz", dir=ctx.settings.temp_dir)
+    written = 0
+    with tarfile.open(fileobj=open(fd, "wb", closefd=True), mode="w:gz") as tar:
+        for info in infos:
+            meta = tables.get_meta(info.f_table_namespace, info.f_table_name)
+            if meta is None:
+                continue
+            rows, sample = _rows(ctx, meta, limit)
+            if not rows:
+                continue
+            header = render_header(meta.schema, sample, meta.id_delimiter)
+            lines = ([",".join(map(str, header))] if head else []) + [",".join(map(_cell, r)) for r in rows]
+            _add(tar, f"{info.f_data_name}.csv", ("\n".join(lines) + "\n").encode())
+            _add(tar, f"{info.f_data_name}.meta", json.dumps({"header": header}).encode())
+            written += 1
+    if not written:
+        Path(path).unlink(missing_ok=True)
+        raise FateFlowError("no data", retcode=RetCode.FILE_NOT_PRODUCED)
+    return Path(path)
+
+
+def _cell(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    member = tarfile.TarInfo(name)
+    member.size = len(data)
+    tar.addfile(member, io.BytesIO(data))
+
+
+def data_view(job_id: str, role: str, party_id: str) -> dict[str, Any]:
+    """Partners, datasets, roles and a real model summary (the components' summaries on this party)."""
+    row = job_row(job_id, role, party_id)
+    roles = row.f_roles or {}
+    me = int(party_id)
+    partner = {r: [p for p in ps if not (r == role and int(p) == me)] for r, ps in roles.items()}
+    partner = {r: ps for r, ps in partner.items() if ps}
+    visible = roles if row.f_is_initiator else {role: [me]}
+    dataset = _datasets(row, visible)
+    summaries = {}
+    for component in (row.f_dsl or {}).get("components", {}):
+        summary = tracking.get_summary(job_id, component, role, party_id)
+        if summary:
+            summaries[component] = summary
+    return {"partner": partner, "dataset": dataset, "roles": visible, "model_summary": summaries}
+
+
+def _datasets(row: Job, visible: dict) -> dict:
+    conf = row.f_runtime_conf or {}
+    try:
+        version = parse_dsl_version(conf.get("dsl_version"))
+        parsed_conf = parse_runtime_conf(conf, require_work_mode=False)
+        dag = parse_dsl(row.f_dsl, None, version=version)
+    except FateFlowError:
+        return {}
+    dataset: dict = {}
+    for role, parties in visible.items():
+        for p in parties:
+            tables_of_party = {}
+            if version == 2:
+                for name, c in dag.components.items():
+                    if c.module == "Reader":
+                        table = component_parameters(dag, parsed_conf, name, role, p).get("table") or {}
+                        if table.get("name"):
+                            tables_of_party[name] = f"{table.get('namespace')}.{table.get('name')}"
+            else:
+                index = parsed_conf.party_index(role, p)
+                for key, table in (conf.get("role_parameters", {}).get(role, {}).get("args", {})
+                                   .get("data", {}) or {}).items():
+                    entry = table[index] if isinstance(table, list) and index < len(table) else table
+                    if isinstance(entry, dict) and entry.get("name"):
+                        tables_of_party[key] = f"{entry.get('namespace')}.{entry.get('name')}"
+            if tables_of_party:
+                dataset.setdefault(role, {})[str(p)] = tables_of_party
+    return dataset
