@@ -59,8 +59,8 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
     app.json.ensure_ascii = True
     app.extensions[EXTENSION] = ctx
 
-    from fate_flow.apps import data_app, job_app, table_app, version_app
-    for module in (data_app, table_app, job_app, version_app):
+    from fate_flow.apps import data_app, job_app, pipeline_app, table_app, tracking_app, version_app
+    for module in (data_app, table_app, job_app, pipeline_app, tracking_app, version_app):
         app.register_blueprint(module.bp)
 
     inner_wsgi = app.wsgi_app

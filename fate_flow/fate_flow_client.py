@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -26,8 +27,20 @@ class Command:
     help: str
 
 
-def _json_command(method_name: str, help_text: str, drop_keys: tuple[str, ...] = ()) -> Command:
+class UsageError(Exception):
+    """A command cannot be sent as given (missing flag, unreadable file); printed as a retcode 100 envelope."""
+
+
+def _require(config: dict, *keys: str) -> None:
+    missing = [f"{FLAG_OF.get(k, k)} {k}" for k in keys if config.get(k) in (None, "")]
+    if missing:
+        raise UsageError("the following arguments are required: " + ", ".join(missing))
+
+
+def _json_command(method_name: str, help_text: str, drop_keys: tuple[str, ...] = (),
+                  required: tuple[str, ...] = ()) -> Command:
     def run(client, config: dict) -> dict:
+        _require(config, *required)
         response = getattr(client, method_name)(config)
         rows = response.get("data")
         if drop_keys and isinstance(rows, list):
@@ -54,6 +67,70 @@ def _upload(client, config: dict) -> dict:
     return client.upload(config, path)
 
 
+def _submit_job(client, config: dict) -> dict:
+    """POST job/submit {job_dsl, job_runtime_conf}; the runtime conf is the whole config, as FATE sends it.
+    -d may be left out only for a v1 predict job (its DSL comes from the model)."""
+    _require(config, "config")
+    if config.get("dsl"):
+        dsl = load_json_file(config["dsl"], "dsl file")
+    elif _is_v1_predict(config):
+        dsl = {}
+    else:
+        raise UsageError("the following arguments are required: -d dsl (only a dsl_version 1 predict job, "
+                         "job_parameters.job_type = predict, may leave it out)")
+    return client.job_submit(dsl, config)
+
+
+def _is_v1_predict(conf: dict) -> bool:
+    parameters = conf.get("job_parameters")
+    return (str(conf.get("dsl_version", 1)) == "1" and isinstance(parameters, dict)
+            and parameters.get("job_type") == "predict")
+
+
+def _clean_queue(client, config: dict) -> dict:
+    return client.job_clean_queue()
+
+
+def _job_config(client, config: dict) -> dict:
+    """Writes <output_path>/job_<job_id>_config/{dsl,runtime_conf,train_runtime_conf,model_info}.json."""
+    _require(config, "job_id", "role", "party_id", "output_path")
+    response = client.job_config(config)
+    if response.get("retcode") != 0:
+        return response
+    directory = Path(config["output_path"]) / f"job_{config['job_id']}_config"
+    directory.mkdir(parents=True, exist_ok=True)
+    data = response.get("data") or {}
+    for key, value in data.items():
+        if key != "job_id":
+            (directory / f"{key}.json").write_text(json.dumps(value, indent=4), encoding="utf-8")
+    shown = {k: v for k, v in data.items() if k not in ("dsl", "runtime_conf")}
+    return {"retcode": 0, "retmsg": f"download successfully, please check {directory} directory",
+            "directory": str(directory), "data": shown}
+
+
+def _job_log(client, config: dict) -> dict:
+    """Extracts the job's log archive into <output_path>/job_<job_id>_log/."""
+    _require(config, "job_id", "output_path")
+    output = Path(config["output_path"])
+    directory = output / f"job_{config['job_id']}_log"
+    archive = client.job_log(config, output)
+    try:
+        extract_archive(archive, directory)
+    finally:
+        archive.unlink(missing_ok=True)
+    return {"retcode": 0, "retmsg": f"download successfully, please check {directory} directory",
+            "directory": str(directory)}
+
+
+def extract_archive(archive: Path, directory: Path) -> None:
+    """Extract a tar.gz; members that would land outside `directory` (absolute, `..`, links) are refused."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            tar.extractall(directory, filter="data")
+    except (tarfile.TarError, OSError, EOFError) as e:
+        raise UsageError(f"cannot extract {archive.name}: {e}") from None
+
+
 COMMANDS: dict[str, Command] = {
     "upload": Command(_upload, "upload a CSV file into a table (-c conf [-drop 1])"),
     "download": _json_command("download", "write a table to a file on the server (-c conf)"),
@@ -62,7 +139,16 @@ COMMANDS: dict[str, Command] = {
     "table_delete": _json_command("table_delete", "delete a table (-n -t) or a job's tables (-j)"),
     "table_add": _json_command("table_add", "register existing data as a table (-c conf)"),
     "table_bind": _json_command("table_bind", "same as table_add"),
+    "submit_job": Command(_submit_job, "submit a job (-c runtime conf -d dsl)"),
+    "stop_job": _json_command("job_stop", "stop a job (-j job_id)", required=("job_id",)),
     "query_job": _json_command("job_query", "query jobs (-j -r -p -s)", drop_keys=("f_runtime_conf", "f_dsl")),
+    "clean_job": _json_command("job_clean", "clean a job's tasks, tables and metrics (-j [-r -p -cpn])",
+                               required=("job_id",)),
+    "clean_queue": Command(_clean_queue, "cancel every waiting job this server initiated"),
+    "data_view_query": _json_command("job_data_view_query", "a job's output data tables (-j [-r -p -cpn])"),
+    "job_config": Command(_job_config, "save a job's dsl and confs (-j -r -p -o)"),
+    "job_log": Command(_job_log, "save a job's logs (-j -o)"),
+    "query_task": _json_command("task_query", "query tasks (-j -cpn -r -p -s)"),
 }
 
 # short flag, long flag, type, body key
@@ -89,18 +175,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+FLAG_OF = {key: short for short, _, _, key in FLAGS}
+
+
+def load_json_file(path: str, what: str) -> dict:
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            value = json.load(f)
+    except OSError as e:
+        raise UsageError(f"cannot read {what} {path}: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{what} {path} is not valid JSON: {e}") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{what} {path} must hold a JSON object")
+    return value
+
+
 def build_config(args: argparse.Namespace) -> dict:
-    config: dict = {}
-    if args.config:
-        try:
-            with open(args.config, "r", encoding="utf-8") as f:
-                config = json.load(f)
-        except OSError as e:
-            raise SystemExit(_fail(f"cannot read config file {args.config}: {e.strerror}"))
-        except json.JSONDecodeError as e:
-            raise SystemExit(_fail(f"config file {args.config} is not valid JSON: {e}"))
-        if not isinstance(config, dict):
-            raise SystemExit(_fail(f"config file {args.config} must hold a JSON object"))
+    config: dict = load_json_file(args.config, "config file") if args.config else {}
     for _, _, _, key in FLAGS:
         value = getattr(args, key)
         if value is not None:
@@ -135,18 +227,22 @@ def _fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from fate_flow.client.http_client import FlowHttpClient, NotJSONResponseError, ServerUnreachableError
+    from fate_flow.client.http_client import (DownloadFailedError, FlowHttpClient, NotJSONResponseError,
+                                              ServerUnreachableError)
     args = build_parser().parse_args(argv)
-    config = build_config(args)
     host, port = server_address()
     client = FlowHttpClient(host, port)
     try:
-        response = COMMANDS[args.function].run(client, config)
+        response = COMMANDS[args.function].run(client, build_config(args))
     except ServerUnreachableError as e:
         print(f"fate_flow_client: {e}; is the server running? (address from FLOW_IP/FLOW_PORT, "
               f"$FATE_DEPLOY_BASE/conf, $FATE_FLOW_CONF or conf/service_conf.yaml)", file=sys.stderr)
         return 2
-    except NotJSONResponseError as e:
+    except DownloadFailedError as e:
+        if e.envelope is None:
+            return _fail(str(e))
+        response = e.envelope
+    except (NotJSONResponseError, UsageError) as e:
         return _fail(str(e))
     print(json.dumps(response, indent=4, ensure_ascii=False))
     return 0 if response.get("retcode") == 0 else 1

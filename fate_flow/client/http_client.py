@@ -5,6 +5,7 @@ It never imports settings, db or flask: give it the server address.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,14 @@ class ServerUnreachableError(ConnectionError):
 
 class NotJSONResponseError(ValueError):
     pass
+
+
+class DownloadFailedError(Exception):
+    """A file endpoint sent no file: `envelope` is the server's JSON answer, or None when the transfer broke."""
+
+    def __init__(self, message: str, envelope: dict | None = None):
+        super().__init__(message)
+        self.envelope = envelope
 
 
 class FlowHttpClient:
@@ -87,8 +96,122 @@ class FlowHttpClient:
     def job_query(self, body: dict) -> dict:
         return self.call(api_paths.JOB_QUERY, body)
 
+    def job_submit(self, dsl: dict, runtime_conf: dict) -> dict:
+        return self.call(api_paths.JOB_SUBMIT, {"job_dsl": dsl, "job_runtime_conf": runtime_conf})
+
+    def job_stop(self, body: dict) -> dict:
+        return self.call(api_paths.JOB_STOP, body)
+
+    def job_rerun(self, body: dict) -> dict:
+        return self.call(api_paths.JOB_RERUN, body)
+
+    def job_clean(self, body: dict) -> dict:
+        return self.call(api_paths.JOB_CLEAN, body)
+
+    def job_clean_queue(self) -> dict:
+        return self.call(api_paths.JOB_CLEAN_QUEUE, {})
+
+    # --- /v1/worker: a task's worker reporting to its own server ------------------------------------
+    def worker_task_status(self, body: dict) -> dict:
+        return self.call(api_paths.WORKER_TASK_STATUS, body)
+
+    def worker_task_output_table(self, body: dict) -> dict:
+        return self.call(api_paths.WORKER_TASK_OUTPUT_TABLE, body)
+
+    def worker_task_metric(self, body: dict) -> dict:
+        return self.call(api_paths.WORKER_TASK_METRIC, body)
+
+    def worker_task_model(self, body: dict) -> dict:
+        return self.call(api_paths.WORKER_TASK_MODEL, body)
+
+    def worker_task_model_get(self, body: dict) -> dict:
+        return self.call(api_paths.WORKER_TASK_MODEL_GET, body)
+
+    def worker_task_summary(self, body: dict) -> dict:
+        return self.call(api_paths.WORKER_TASK_SUMMARY, body)
+
     def version(self) -> dict:
         return self.call(api_paths.VERSION_GET, {})
+
+    # --- /v1/job read side and /v1/pipeline (job_queries) -------------------------------------------
+    def job_list(self, body: dict) -> dict:
+        return self.call(api_paths.JOB_LIST, body)
+
+    def job_update(self, body: dict) -> dict:
+        return self.call(api_paths.JOB_UPDATE, body)
+
+    def job_config(self, body: dict) -> dict:
+        return self.call(api_paths.JOB_CONFIG, body)
+
+    def job_log(self, body: dict, directory: Path) -> Path:
+        """Save the job's log archive (tar.gz) into `directory`; returns its path."""
+        return self.fetch_file(api_paths.JOB_LOG, body, directory)
+
+    def task_query(self, body: dict) -> dict:
+        return self.call(api_paths.TASK_QUERY, body)
+
+    def task_list(self, body: dict) -> dict:
+        return self.call(api_paths.TASK_LIST, body)
+
+    def job_data_view_query(self, body: dict) -> dict:
+        return self.call(api_paths.JOB_DATA_VIEW_QUERY, body)
+
+    def job_dsl_generate(self, body: dict) -> dict:
+        """The predict DSL as `data` (send no `filename`: with one the server answers a file)."""
+        return self.call(api_paths.JOB_DSL_GENERATE, body)
+
+    def job_url_get(self, body: dict) -> dict:
+        return self.call(api_paths.JOB_URL_GET, body)
+
+    def pipeline_dag_dependency(self, body: dict) -> dict:
+        return self.call(api_paths.PIPELINE_DAG_DEPENDENCY, body)
+
+    def fetch_file(self, endpoint: Endpoint, body: dict, directory: Path) -> Path:
+        """Stream a file endpoint's answer into `directory` under the name the server gives
+        (Content-Disposition). Raises DownloadFailedError with the server's envelope when it sends none."""
+        url = self.address + endpoint.path
+        try:
+            with self.session.request(endpoint.method, url, json=body, stream=True, timeout=self.timeout) as response:
+                name = _attachment_name(response.headers.get("Content-Disposition", ""))
+                if response.status_code != 200 or name is None:
+                    raise DownloadFailedError(f"{endpoint.path} sent no file", _envelope_of(response, url))
+                Path(directory).mkdir(parents=True, exist_ok=True)
+                target = Path(directory) / name
+                partial = target.with_name(target.name + ".part")
+                with open(partial, "wb") as f:
+                    for chunk in response.iter_content(CHUNK):
+                        f.write(chunk)
+                partial.replace(target)
+                return target
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as e:
+            raise DownloadFailedError(f"the download from {url} was cut off: {e}") from None
+        except requests.ConnectionError as e:
+            raise ServerUnreachableError(self.address, _reason(e)) from None
+        except requests.Timeout:
+            raise ServerUnreachableError(self.address, f"no answer within {self.timeout:g}s") from None
+
+
+CHUNK = 1 << 16
+
+
+def _attachment_name(disposition: str) -> str | None:
+    """The file name of `attachment; filename=<name>` (FATE sends it unquoted); only its last path part."""
+    match = re.search(r"filename=(.+)", disposition)
+    if not match:
+        return None
+    name = match.group(1).strip().strip('"').replace("\\", "/").rsplit("/", 1)[-1]
+    return name if name not in ("", ".", "..") else None
+
+
+def _envelope_of(response: requests.Response, url: str) -> dict:
+    try:
+        envelope = response.json()
+    except ValueError:
+        raise NotJSONResponseError(f"{url} answered HTTP {response.status_code} with a body that "
+                                   f"is neither a file nor JSON: {response.text[:200]!r}") from None
+    if not isinstance(envelope, dict):
+        raise NotJSONResponseError(f"{url} answered HTTP {response.status_code} with JSON that is not an object")
+    return envelope
 
 
 def _reason(error: requests.ConnectionError) -> str:
