@@ -4,17 +4,20 @@ with HTTP status 210, as FATE's clients expect."""
 from __future__ import annotations
 
 import json
-from functools import wraps
+import shutil
+import tempfile
+from pathlib import Path
 
-from flask import Blueprint, send_file
+from flask import Blueprint
 
 from fate_flow.apps.context import ctx
 from fate_flow.apps.envelope import json_result
+from fate_flow.apps.file_response import attachment, file_endpoint
 from fate_flow.apps.request_body import get_int, get_party_id, get_str, json_body
 from fate_flow.entity import api_paths
 from fate_flow.entity.errors import FateFlowError, ParameterError
-from fate_flow.entity.retcode import RetCode
 from fate_flow.services import tracking, tracking_queries
+from fate_flow.services.tar_stream import tar_gz_chunks
 from fate_flow.services.tracking_queries import ComponentAt
 
 bp = Blueprint("tracking", __name__)
@@ -27,26 +30,6 @@ def _route(endpoint: api_paths.Endpoint):
 def _component(body: dict) -> ComponentAt:
     return tracking_queries.locate(get_str(body, "job_id"), get_str(body, "component_name"),
                                    get_str(body, "role", default=None), get_party_id(body, default=None))
-
-
-def _file_errors(handler):
-    """Errors of file endpoints: a JSON envelope with HTTP status 210 instead of 200."""
-    @wraps(handler)
-    def wrapped(*args, **kwargs):
-        try:
-            return handler(*args, **kwargs)
-        except FateFlowError as e:
-            return json_result(e.retcode, e.message, status=int(RetCode.FILE_NOT_PRODUCED))
-    return wrapped
-
-
-def _attachment(path, filename: str, mimetype: str, remove_after: bool = False):
-    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=filename)
-    # FATE's clients read the name with the regex filename=(.+): it must not be quoted
-    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
-    if remove_after:
-        response.call_on_close(lambda: path.unlink(missing_ok=True))
-    return response
 
 
 @_route(api_paths.TRACKING_JOB_DATA_VIEW)
@@ -107,15 +90,23 @@ def component_output_data():
 
 
 @_route(api_paths.TRACKING_OUTPUT_DATA_DOWNLOAD)
-@_file_errors
+@file_endpoint
 def component_output_data_download():
     body = json_body()
     at = _component(body)
     limit = _limit(body, default=-1)
     head = str(body.get("head", True)).lower() not in ("false", "0")
-    archive = tracking_queries.output_data_archive(ctx(), at, None if limit == -1 else limit, head)
+    directory = Path(tempfile.mkdtemp(prefix="output_data_", dir=ctx().settings.temp_dir))
+    try:
+        if not tracking_queries.write_output_data(ctx(), at, None if limit == -1 else limit, head, directory):
+            raise FateFlowError("no data")
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
     name = f"job_{at.job_id}_{at.component}_{at.role}_{at.party_id}_output_data.tar.gz"
-    return _attachment(archive, name, "application/x-tar", remove_after=True)
+    response = attachment(tar_gz_chunks(directory), name, "application/x-tar")
+    response.call_on_close(lambda: shutil.rmtree(directory, ignore_errors=True))
+    return response
 
 
 @_route(api_paths.TRACKING_OUTPUT_DATA_TABLE)
@@ -129,21 +120,17 @@ def component_output_data_table():
 
 
 @_route(api_paths.TRACKING_SUMMARY_DOWNLOAD)
-@_file_errors
+@file_endpoint
 def component_summary_download():
     body = json_body()
     at = _component(body)
     summary = tracking.get_summary(at.job_id, at.component, at.role, at.party_id)
     if summary is None:
-        raise FateFlowError("No component summary found, please check if arguments are specified correctly.",
-                            retcode=RetCode.FILE_NOT_PRODUCED)
+        raise FateFlowError("No component summary found, please check if arguments are specified correctly.")
     filename = get_str(body, "filename", default=None)
     if filename is None:
         return json_result(data=summary)
-    name = _safe_filename(filename)
-    path = ctx().settings.temp_dir / name
-    path.write_text(json.dumps(summary, indent=4), encoding="utf-8")
-    return _attachment(path, name, "application/json")
+    return attachment([json.dumps(summary, indent=4).encode()], _safe_filename(filename), "application/json")
 
 
 @_route(api_paths.TRACKING_COMPONENT_LIST)

@@ -1,10 +1,7 @@
 """What the /v1/tracking API shows about a job's components on this party (contract §1.3)."""
 from __future__ import annotations
 
-import io
 import json
-import tarfile
-import tempfile
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -13,7 +10,6 @@ from typing import Any
 from fate_flow.components import registry
 from fate_flow.db.models import Job
 from fate_flow.entity.errors import FateFlowError, NotFoundError, ParameterError
-from fate_flow.entity.retcode import RetCode
 from fate_flow.scheduler.component_parameters import component_parameters
 from fate_flow.scheduler.dsl_parser import parse_dsl, parse_dsl_version
 from fate_flow.scheduler.runtime_conf import parse_runtime_conf
@@ -96,52 +92,47 @@ def output_data(ctx: ServiceContext, at: ComponentAt, limit: int = PREVIEW_ROWS)
 
 
 def _rows(ctx: ServiceContext, meta: tables.TableMeta, limit: int | None) -> tuple[list, Any]:
+    pairs = list(_iter_rows(ctx, meta, limit))
+    return [row for row, _ in pairs], (pairs[0][1] if pairs else None)
+
+
+def write_output_data(ctx: ServiceContext, at: ComponentAt, limit: int | None, head: bool, directory: Path) -> int:
+    """Write <output name>.csv (header line first when `head`) and <output name>.meta for each output table
+    that has rows into `directory`, row by row; returns how many outputs were written."""
+    written = 0
+    for info in tracking.output_tables(at.job_id, at.component, at.role, at.party_id):
+        meta = tables.get_meta(info.f_table_namespace, info.f_table_name)
+        if meta is None:
+            continue
+        rows = _iter_rows(ctx, meta, limit)
+        first = next(rows, None)
+        if first is None:
+            continue
+        header = render_header(meta.schema, first[1], meta.id_delimiter)
+        with open(directory / f"{info.f_data_name}.csv", "w", encoding="utf-8") as f:
+            if head:
+                f.write(",".join(map(str, header)) + "\n")
+            f.write(_csv_line(first[0]))
+            f.writelines(_csv_line(row) for row, _ in rows)
+        (directory / f"{info.f_data_name}.meta").write_text(json.dumps({"header": header}), encoding="utf-8")
+        written += 1
+    return written
+
+
+def _iter_rows(ctx: ServiceContext, meta: tables.TableMeta, limit: int | None):
+    """(rendered row, decoded value) pairs of a table, in stored order."""
     if meta.engine != "STANDALONE":
-        return [list(r) for r in meta.part_of_data][:limit], None
+        yield from ((list(r), None) for r in meta.part_of_data[:limit])
+        return
     loads = ctx.codec.loads
     stored = ctx.store.open(meta.address, meta.partitions)
-    rows, sample = [], None
     for k, v in islice(stored.ordered_items(), limit):
         value = loads(v)
-        sample = value if sample is None else sample
-        rows.append(render_row(loads(k), value, meta.id_delimiter))
-    return rows, sample
+        yield render_row(loads(k), value, meta.id_delimiter), value
 
 
-def output_data_archive(ctx: ServiceContext, at: ComponentAt, limit: int | None, head: bool) -> Path:
-    """A tar.gz (a temporary file the caller removes) with <output name>.csv and .meta per non-empty output."""
-    infos = tracking.output_tables(at.job_id, at.component, at.role, at.party_id)
-    if not infos:
-        raise FateFlowError("no data", retcode=RetCode.FILE_NOT_PRODUCED)
-    fd, path = tempfile.mkstemp(prefix="output_data_", suffix=".tar.gz", dir=ctx.settings.temp_dir)
-    written = 0
-    with tarfile.open(fileobj=open(fd, "wb", closefd=True), mode="w:gz") as tar:
-        for info in infos:
-            meta = tables.get_meta(info.f_table_namespace, info.f_table_name)
-            if meta is None:
-                continue
-            rows, sample = _rows(ctx, meta, limit)
-            if not rows:
-                continue
-            header = render_header(meta.schema, sample, meta.id_delimiter)
-            lines = ([",".join(map(str, header))] if head else []) + [",".join(map(_cell, r)) for r in rows]
-            _add(tar, f"{info.f_data_name}.csv", ("\n".join(lines) + "\n").encode())
-            _add(tar, f"{info.f_data_name}.meta", json.dumps({"header": header}).encode())
-            written += 1
-    if not written:
-        Path(path).unlink(missing_ok=True)
-        raise FateFlowError("no data", retcode=RetCode.FILE_NOT_PRODUCED)
-    return Path(path)
-
-
-def _cell(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
-
-
-def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    member = tarfile.TarInfo(name)
-    member.size = len(data)
-    tar.addfile(member, io.BytesIO(data))
+def _csv_line(row: list) -> str:
+    return ",".join(json.dumps(v) if isinstance(v, (dict, list)) else str(v) for v in row) + "\n"
 
 
 def data_view(job_id: str, role: str, party_id: str) -> dict[str, Any]:

@@ -114,13 +114,17 @@ def test_output_data_download_is_a_tar_gz_with_csv_and_meta(client, job):
 def test_download_bad_limit_is_a_210_envelope(client, job, limit, message):
     response = client.get("/v1/tracking/component/output/data/download",
                           json={"job_id": JOB, "component_name": "dataio_0", "limit": limit})
-    assert response.status_code == 210 and response.get_json()["retmsg"].startswith(message)
+    assert response.status_code == 210 and response.get_json()["retcode"] == 210
+    assert response.get_json()["retmsg"].startswith(message)
 
 
 def test_download_of_a_component_without_output(client, job):
     response = client.get("/v1/tracking/component/output/data/download",
                           json={"job_id": JOB, "component_name": "reader_0"})
     assert response.status_code == 210 and response.get_json() == {"retcode": 210, "retmsg": "no data"}
+    unknown = client.get("/v1/tracking/component/output/data/download", json={"job_id": "nope", "component_name": "x"})
+    assert unknown.status_code == 210 and unknown.get_json() == {"retcode": 210,
+                                                                 "retmsg": "can not found this job: nope"}
 
 
 def test_summary_and_component_list(client, job, tmp_path):
