@@ -122,6 +122,28 @@ def _job_log(client, config: dict) -> dict:
             "directory": str(directory)}
 
 
+def _component_output_data(client, config: dict) -> dict:
+    """Extracts the component's output data (<name>.csv + <name>.meta) into
+    <output_path>/job_<job_id>_<component>_<role>_<party_id>_output_data/."""
+    _require(config, "job_id", "component_name", "role", "party_id", "output_path")
+    output = Path(config["output_path"])
+    directory = output / (f"job_{config['job_id']}_{config['component_name']}_{config['role']}_"
+                          f"{config['party_id']}_output_data")
+    archive = client.tracking_output_data_download(config, output)
+    try:
+        extract_archive(archive, directory)
+    finally:
+        archive.unlink(missing_ok=True)
+    return {"retcode": 0, "retmsg": f"download successfully, please check {directory} directory",
+            "directory": str(directory)}
+
+
+def _component_metric_delete(client, config: dict) -> dict:
+    if not config.get("job_id") and not config.get("model"):
+        raise UsageError("the following arguments are required: -j job_id (or -m YYYYMMDD)")
+    return client.tracking_metric_delete(config)
+
+
 def extract_archive(archive: Path, directory: Path) -> None:
     """Extract a tar.gz; members that would land outside `directory` (absolute, `..`, links) are refused."""
     try:
@@ -131,7 +153,22 @@ def extract_archive(archive: Path, directory: Path) -> None:
         raise UsageError(f"cannot extract {archive.name}: {e}") from None
 
 
+TRACKING_FLAGS = ("job_id", "role", "party_id", "component_name")
+
 COMMANDS: dict[str, Command] = {
+    "component_parameters": _json_command("tracking_parameters", "a component's effective parameters "
+                                          "(-j -r -p -cpn)", required=TRACKING_FLAGS),
+    "component_metric_all": _json_command("tracking_metric_all", "all metrics of a component (-j -r -p -cpn)",
+                                          required=TRACKING_FLAGS),
+    "component_metrics": _json_command("tracking_metrics", "a component's metric names (-j -r -p -cpn)",
+                                       required=TRACKING_FLAGS),
+    "component_metric_delete": Command(_component_metric_delete, "delete a job's metrics (-j)"),
+    "component_output_model": _json_command("tracking_output_model", "a component's model (-j -r -p -cpn)",
+                                            required=TRACKING_FLAGS),
+    "component_output_data": Command(_component_output_data, "download a component's output data "
+                                     "(-j -r -p -cpn -o [-limit n])"),
+    "component_output_data_table": _json_command("tracking_output_data_table", "a component's output tables "
+                                                 "(-j -r -p -cpn)", required=TRACKING_FLAGS),
     "upload": Command(_upload, "upload a CSV file into a table (-c conf [-drop 1])"),
     "download": _json_command("download", "write a table to a file on the server (-c conf)"),
     "upload_history": _json_command("upload_history", "list uploads ([-j job_id] [-limit n])"),

@@ -166,6 +166,29 @@ class FlowHttpClient:
     def pipeline_dag_dependency(self, body: dict) -> dict:
         return self.call(api_paths.PIPELINE_DAG_DEPENDENCY, body)
 
+    # --- /v1/tracking --------------------------------------------------------------------------------
+    def tracking_metrics(self, body: dict) -> dict:
+        return self.call(api_paths.TRACKING_METRICS, body)
+
+    def tracking_metric_all(self, body: dict) -> dict:
+        return self.call(api_paths.TRACKING_METRIC_ALL, body)
+
+    def tracking_metric_delete(self, body: dict) -> dict:
+        return self.call(api_paths.TRACKING_METRIC_DELETE, body)
+
+    def tracking_parameters(self, body: dict) -> dict:
+        return self.call(api_paths.TRACKING_PARAMETERS, body)
+
+    def tracking_output_model(self, body: dict) -> dict:
+        return self.call(api_paths.TRACKING_OUTPUT_MODEL, body)
+
+    def tracking_output_data_table(self, body: dict) -> dict:
+        return self.call(api_paths.TRACKING_OUTPUT_DATA_TABLE, body)
+
+    def tracking_output_data_download(self, body: dict, directory: Path) -> Path:
+        """Save the component's output data archive (tar.gz) into `directory`; returns its path."""
+        return self.fetch_file(api_paths.TRACKING_OUTPUT_DATA_DOWNLOAD, body, directory)
+
     def fetch_file(self, endpoint: Endpoint, body: dict, directory: Path) -> Path:
         """Stream a file endpoint's answer into `directory` under the name the server gives
         (Content-Disposition). Raises DownloadFailedError with the server's envelope when it sends none."""
