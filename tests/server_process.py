@@ -42,7 +42,7 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}; see {log.name}")
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
                 if requests.post(self.base_url + "/v1/version/get", timeout=1).status_code == 200:
                     return self
@@ -50,7 +50,15 @@ class ServerProcess:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"server on port {self.http_port} did not answer within {timeout}s")
+        raise RuntimeError(f"server on port {self.http_port} did not answer within {timeout}s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The end of the server's console and gunicorn logs (a worker's boot failure is in the latter)."""
+        tails = []
+        for path in (self.home / "server.console.log", self.home / "logs" / "fate_flow" / "gunicorn.log"):
+            if path.exists():
+                tails.append(f"--- {path}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
+        return "\n".join(tails)
 
     def stop(self, timeout: float = 15.0) -> None:
         if self.process is None or self.process.poll() is not None:
