@@ -1,6 +1,7 @@
 """create_app(settings): the Flask app with one blueprint per API group and FATE-style error envelopes."""
 from __future__ import annotations
 
+import importlib
 import logging
 import tempfile
 from pathlib import Path
@@ -15,6 +16,7 @@ from fate_flow.db.migrations import migrate
 from fate_flow.entity import api_paths
 from fate_flow.entity.errors import FateFlowError
 from fate_flow.entity.retcode import RetCode
+from fate_flow.services import job_runtime
 from fate_flow.services.context import EXTENSION, ServiceContext, build_context
 from fate_flow.services.recovery import recover_local_jobs
 from fate_flow.settings import Settings
@@ -49,6 +51,8 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
     for directory in (settings.home, settings.jobs_dir, settings.logs_dir, settings.temp_dir, settings.storage.root):
         directory.mkdir(parents=True, exist_ok=True)
 
+    for plugin in settings.worker.component_plugins:  # components they add must be known at submit
+        importlib.import_module(plugin)
     ctx = build_context(settings)
     with db.connection_context():
         recover_local_jobs(ctx)
@@ -58,9 +62,12 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
     app.json.sort_keys = True
     app.json.ensure_ascii = True
     app.extensions[EXTENSION] = ctx
+    app.extensions[job_runtime.EXTENSION] = job_runtime.JobRuntime(ctx)
 
-    from fate_flow.apps import data_app, job_app, pipeline_app, table_app, tracking_app, version_app
-    for module in (data_app, table_app, job_app, pipeline_app, tracking_app, version_app):
+    from fate_flow.apps import (data_app, job_app, job_control_app, pipeline_app, table_app, tracking_app,
+                                version_app, worker_app)
+    for module in (data_app, table_app, job_app, job_control_app, worker_app, pipeline_app, tracking_app,
+                   version_app):
         app.register_blueprint(module.bp)
 
     inner_wsgi = app.wsgi_app

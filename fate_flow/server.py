@@ -37,6 +37,7 @@ class FlowServer(BaseApplication):
         self.settings = settings
         self.daemon = daemon
         self.federation = None
+        self.scheduler = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -66,9 +67,14 @@ class FlowServer(BaseApplication):
         setup_logging(self.settings)
         app = create_app(self.settings)
         self.federation = start_federation_for(app, self.settings)
+        if self.settings.scheduler.enabled:
+            self.scheduler = start_scheduler_for(app)
         return app
 
     def _worker_exit(self, arbiter, worker) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
         if self.federation is not None:
             self.federation.stop(grace=self.settings.http.graceful_timeout / 2)
             self.federation = None
@@ -81,11 +87,37 @@ def start_federation_for(app, settings: Settings):
     from fate_flow.services.context import EXTENSION
     from fate_flow.settings import PROJECT_ROOT
 
+    from fate_flow.services import job_runtime
+
+    runtime = app.extensions[job_runtime.EXTENSION]
     registry = CommandRegistry()
-    federation_service.register_commands(registry, app.extensions[EXTENSION])
+    federation_service.register_commands(registry, app.extensions[EXTENSION], runtime)
     handle = start_federation(federation_settings(settings, PROJECT_ROOT), registry)
     app.extensions[federation_service.EXTENSION] = handle.client
+    runtime.set_client(handle.client)
     return handle
+
+
+def start_scheduler_for(app):
+    """The DAG scheduler and the detector in one thread beside the app (start it after federation)."""
+    from fate_flow.scheduler.dag_scheduler import DagScheduler, SchedulerLoop
+    from fate_flow.scheduler.detector import Detector
+    from fate_flow.services import job_runtime
+
+    runtime = app.extensions[job_runtime.EXTENSION]
+    loop = SchedulerLoop(runtime, DagScheduler(runtime), Detector(runtime)).start()
+    runtime.notify()  # a first round at once: resume the jobs a previous run left
+    return _SchedulerHandle(loop, runtime)
+
+
+class _SchedulerHandle:
+    def __init__(self, loop, runtime):
+        self.loop = loop
+        self.runtime = runtime
+
+    def stop(self) -> None:
+        self.loop.stop()
+        self.runtime.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -89,6 +89,45 @@ class JobDefaultSettings:
 
 
 @dataclass(frozen=True)
+class SchedulerSettings:
+    """The initiator's DAG scheduler and the party-side detector (scheduler: section)."""
+
+    interval: float = 1.0           # seconds between ticks when nothing wakes the loop
+    resource_timeout: float = 10.0  # seconds a resource apply/return round may take on all parties
+    detect_interval: float = 2.0    # seconds between checks for dead workers
+    reconcile_interval: float = 30.0  # seconds between checks that ended jobs ended on every party
+    # false: this server schedules nothing and watches no worker (a read-only server beside the active one)
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ResourceSettings:
+    """Cores each hosted party offers to jobs (resources: section); a job reserves
+    task_cores x task_parallelism on every party it runs on."""
+
+    cores_per_party: int = 20
+    party_cores: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    def cores_of(self, party_id: str | int) -> int:
+        return int(self.party_cores.get(str(party_id), self.cores_per_party))
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How task workers are started (worker: section)."""
+
+    # "fork_server": fork from a warm interpreter with the heavy modules imported; "spawn": python -m each time
+    start_method: str = "fork_server"
+    # seconds a worker keeps retrying a report while its server is down (e.g. restarting)
+    report_retry_seconds: float = 120.0
+    # seconds between SIGTERM and SIGKILL when a task is stopped
+    kill_grace: float = 3.0
+    # modules imported by the server and by every worker before a task runs: plugins that add components
+    # to fate_flow.components.registry.MODULES
+    component_plugins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     conf_path: Path
     home: Path
@@ -100,6 +139,9 @@ class Settings:
     log: LogSettings
     fateboard: FateBoardSettings
     job_default: JobDefaultSettings
+    scheduler: SchedulerSettings = SchedulerSettings()
+    resources: ResourceSettings = ResourceSettings()
+    worker: WorkerSettings = WorkerSettings()
     # the whole parsed conf, read-only, for sections owned by later parts (federation, spark, serving...)
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -154,6 +196,9 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
     log = _section(raw, "log")
     board = _section(raw, "fateboard")
     job = _section(raw, "job_default")
+    sched = _section(raw, "scheduler")
+    res = _section(raw, "resources")
+    worker = _section(raw, "worker")
 
     allowed = access.get("allowed_dirs")
     if allowed is None:
@@ -199,6 +244,23 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
             auto_retries=_int(job, "job_default.auto_retries", 3),
             auto_retry_delay=_int(job, "job_default.auto_retry_delay", 1),
         ),
+        scheduler=SchedulerSettings(
+            interval=_float(sched, "scheduler.interval", 1.0),
+            resource_timeout=_float(sched, "scheduler.resource_timeout", 10.0),
+            detect_interval=_float(sched, "scheduler.detect_interval", 2.0),
+            reconcile_interval=_float(sched, "scheduler.reconcile_interval", 30.0),
+            enabled=_bool(sched, "scheduler.enabled", True),
+        ),
+        resources=ResourceSettings(
+            cores_per_party=_int(res, "resources.cores_per_party", 20),
+            party_cores=MappingProxyType(_party_cores(res.get("party_cores"))),
+        ),
+        worker=WorkerSettings(
+            start_method=_choice(worker, "worker.start_method", "fork_server", ("fork_server", "spawn")),
+            report_retry_seconds=_float(worker, "worker.report_retry_seconds", 120.0),
+            kill_grace=_float(worker, "worker.kill_grace", 3.0),
+            component_plugins=tuple(str(m) for m in (worker.get("component_plugins") or ())),
+        ),
         raw=MappingProxyType(dict(raw)),
     )
 
@@ -233,6 +295,42 @@ def _int(section: Mapping[str, Any], key: str, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise SettingsError(f"service conf key {key} must be an integer, got {value!r}") from None
+
+
+def _float(section: Mapping[str, Any], key: str, default: float) -> float:
+    value = section.get(key.rsplit(".", 1)[-1], default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"service conf key {key} must be a number, got {value!r}") from None
+    if number <= 0:
+        raise SettingsError(f"service conf key {key} must be positive, got {value!r}")
+    return number
+
+
+def _bool(section: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = section.get(key.rsplit(".", 1)[-1], default)
+    if not isinstance(value, bool):
+        raise SettingsError(f"service conf key {key} must be true or false, got {value!r}")
+    return value
+
+
+def _choice(section: Mapping[str, Any], key: str, default: str, choices: tuple[str, ...]) -> str:
+    value = str(section.get(key.rsplit(".", 1)[-1], default))
+    if value not in choices:
+        raise SettingsError(f"service conf key {key} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _party_cores(value: Any) -> dict[str, int]:
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, Mapping):
+        raise SettingsError("service conf key resources.party_cores must map party ids to core counts")
+    try:
+        return {str(int(k)): int(v) for k, v in value.items()}
+    except (TypeError, ValueError):
+        raise SettingsError(f"service conf key resources.party_cores must map party ids to integers, got {dict(value)!r}") from None
 
 
 def _party_ids(value: Any) -> tuple[int, ...]:

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from peewee import DoubleField, IntegerField, TextField
 from playhouse.migrate import Operation, SchemaMigrator
 
 from fate_flow.db.base import DB
@@ -31,7 +32,14 @@ class Migration:
     apply: Callable[[SchemaMigrator], object]
 
 
-MIGRATIONS: tuple[Migration, ...] = ()
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(2, "job scheduler: worker start time, fail reasons, task retries", lambda m: [
+        m.add_column("t_job", "f_fail_reason", TextField(null=True)),
+        m.add_column("t_task", "f_run_start_time", DoubleField(null=True)),
+        m.add_column("t_task", "f_fail_reason", TextField(null=True)),
+        m.add_column("t_task", "f_auto_retries", IntegerField(default=0)),
+    ]),
+)
 
 
 def migrate(models: Sequence = ALL_MODELS, migrations: Sequence[Migration] = MIGRATIONS) -> int:

@@ -2,8 +2,8 @@
 
 Column names keep FATE's `f_` names because FATE-Board style tools read t_job and t_task directly.
 """
-from peewee import (AutoField, BigIntegerField, BooleanField, CharField, CompositeKey, DateTimeField, IntegerField,
-                    TextField)
+from peewee import (AutoField, BigIntegerField, BooleanField, CharField, CompositeKey, DateTimeField, DoubleField,
+                    IntegerField, TextField)
 
 from fate_flow.db.base import BaseModel, JSONField
 
@@ -48,6 +48,8 @@ class Job(BaseModel):
     f_end_time = BigIntegerField(null=True)
     f_end_date = DateTimeField(null=True)
     f_elapsed = BigIntegerField(null=True)
+    # why the job ended failed/timeout/canceled (party and table named), for clients and FATE-Board notes
+    f_fail_reason = TextField(null=True)
 
     class Meta:
         table_name = "t_job"
@@ -76,6 +78,11 @@ class Task(BaseModel):
     f_end_time = BigIntegerField(null=True)
     f_end_date = DateTimeField(null=True)
     f_elapsed = BigIntegerField(null=True)
+    # the worker process: its start time (psutil create_time) tells a reused pid from the worker
+    f_run_start_time = DoubleField(null=True)
+    f_fail_reason = TextField(null=True)
+    # automatic retries left for this task after this version
+    f_auto_retries = IntegerField(default=0)
 
     class Meta:
         table_name = "t_task"

@@ -36,7 +36,8 @@ class ReplayGuard:
         if len(nonce) < 12:
             raise AuthenticationError(f"message from party {signer} has no valid nonce")
         key = signer.encode() + b"\0" + nonce
-        with self._env.begin(write=True) as txn:
+        # one write transaction at a time: py-lmdb refuses a second one from another thread (EBUSY)
+        with self._lock, self._env.begin(write=True) as txn:
             if not txn.put(key, struct.pack(">q", timestamp_ms), overwrite=False):
                 raise AuthenticationError(f"replayed message from party {signer}: nonce {nonce.hex()} was already used")
         with self._lock:
@@ -49,7 +50,7 @@ class ReplayGuard:
         """Forget nonces too old to pass the timestamp check anyway."""
         limit = int(((now if now is not None else self._clock()) - 2 * self._max_skew) * 1000)
         removed = 0
-        with self._env.begin(write=True) as txn:
+        with self._lock, self._env.begin(write=True) as txn:
             cursor = txn.cursor()
             for key, value in list(cursor):
                 if struct.unpack(">q", value)[0] < limit:

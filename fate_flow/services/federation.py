@@ -9,15 +9,33 @@ from typing import Any, MutableMapping
 from fate_flow import __version__
 from fate_flow.federation import CommandRegistry, FederationClient, IncomingCommand, federation_settings
 from fate_flow.federation.client import PING
+from fate_flow.services import party_commands
 from fate_flow.services.context import ServiceContext
+from fate_flow.services.job_runtime import JobRuntime
 from fate_flow.settings import PROJECT_ROOT, Settings
 
 # key of the FederationClient in Flask's app.extensions (set by server.py, or made on first use)
 EXTENSION = "fate_flow.federation"
 
 
-def register_commands(registry: CommandRegistry, ctx: ServiceContext) -> None:
+def register_commands(registry: CommandRegistry, ctx: ServiceContext, runtime: JobRuntime | None = None) -> None:
     registry.register(PING, ping)
+    if runtime is None:
+        return
+    pc = party_commands
+    registry.register(pc.JOB_CREATE, pc.create(runtime))
+    registry.register(pc.JOB_RESOURCE_APPLY, pc.resource_apply(runtime))
+    registry.register(pc.JOB_RESOURCE_RETURN, pc.resource_return(runtime))
+    registry.register(pc.JOB_STATUS_UPDATE, pc.status_update(runtime))
+    registry.register(pc.TASK_CREATE, pc.task_create(runtime))
+    registry.register(pc.TASK_START, pc.task_start(runtime))
+    registry.register(pc.TASK_STOP, pc.task_stop(runtime))
+    registry.register(pc.TASK_STATUS_UPDATE, pc.task_status_update(runtime))
+    registry.register(pc.TASK_STATUS, pc.task_status(runtime))
+    registry.register(pc.TASK_REPORT, pc.task_report(runtime))
+    registry.register(pc.JOB_STOP, pc.job_stop(runtime))
+    registry.register(pc.JOB_RERUN, pc.job_rerun(runtime))
+    registry.register(pc.JOB_STATUS, pc.job_status_query(runtime))
 
 
 def ping(cmd: IncomingCommand) -> dict[str, Any]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import shutil
+from pathlib import Path
 
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import Job, StorageTableMeta, Task
 from fate_flow.entity.status import JobStatus
 from fate_flow.services import jobs
 from fate_flow.services.context import ServiceContext
+from fate_flow.worker.launcher import SESSIONS_DIR, session_id
 
 LOG = logging.getLogger(__name__)
 
@@ -44,11 +46,32 @@ def _remove_spooled_uploads(ctx: ServiceContext) -> None:
 
 
 def _remove_unreferenced_tables(ctx: ServiceContext) -> None:
+    """Table directories no meta refers to are leftovers of interrupted writes. Task workers keep their
+    tables under sessions/<session id>/: those of tasks still waiting or running (a worker may have
+    outlived the server) are left alone, since their outputs are reported once the server is back."""
     root = ctx.settings.storage.root
     if not root.is_dir():
         return
     referenced = {str((meta.f_address or {}).get("path")) for meta in StorageTableMeta.select(StorageTableMeta.f_address)}
     for directory in root.iterdir():
-        if directory.is_dir() and str(directory) not in referenced:
+        if directory.name == SESSIONS_DIR and directory.is_dir():
+            _remove_unreferenced_session_tables(directory, referenced)
+        elif directory.is_dir() and str(directory) not in referenced:
             LOG.warning("removing table data %s: no table refers to it (left by an interrupted write)", directory)
             shutil.rmtree(directory, ignore_errors=True)
+
+
+def _remove_unreferenced_session_tables(sessions: Path, referenced: set[str]) -> None:
+    live = {session_id(t.f_task_id, t.f_task_version, t.f_role, t.f_party_id)
+            for t in Task.select(Task.f_task_id, Task.f_task_version, Task.f_role, Task.f_party_id).where(
+                Task.f_run_on_this_party == True, Task.f_party_status.in_(ONGOING))}  # noqa: E712
+    for session in sessions.iterdir():
+        if not session.is_dir() or session.name in live:
+            continue
+        for directory in session.iterdir():
+            if directory.is_dir() and str(directory) not in referenced:
+                LOG.warning("removing table data %s: left by task session %s, no table refers to it", directory,
+                            session.name)
+                shutil.rmtree(directory, ignore_errors=True)
+        if not any(session.iterdir()):
+            session.rmdir()

@@ -6,9 +6,12 @@ import pytest
 
 from fate_flow.app import create_app
 from fate_flow.db.base import DB
-from fate_flow.db.migrations import BASELINE_VERSION
+from fate_flow.db.migrations import MIGRATIONS
 from fate_flow.db.models import ALL_MODELS, Job, SchemaVersion
 from fate_flow.services.jobs import LocalJob, create_local_job
+
+# a fresh database is created at the newest schema and stamped with it
+NEWEST_VERSION = MIGRATIONS[-1].version
 
 # columns FATE-Board style tools read directly (FATE 1.6 names)
 FATE_COLUMNS = {
@@ -47,7 +50,7 @@ def test_app_start_creates_every_table_with_f_columns(bare_db, settings):
     for table, expected in FATE_COLUMNS.items():
         assert expected <= columns(table), (table, expected - columns(table))
     assert db.get_primary_keys("t_job") == ["f_job_id", "f_role", "f_party_id"]
-    assert [v.f_version for v in SchemaVersion.select()] == [BASELINE_VERSION]
+    assert [v.f_version for v in SchemaVersion.select()] == [NEWEST_VERSION]
     db.close()
 
 
@@ -60,7 +63,7 @@ def test_a_second_start_keeps_rows_and_the_version(bare_db, settings):
     create_app(settings)  # as a restarted server does
     DB.obj.connect(reuse_if_open=True)
     assert [j.f_job_id for j in Job.select()] == ["202601010000000000009"]
-    assert [v.f_version for v in SchemaVersion.select()] == [BASELINE_VERSION]
+    assert [v.f_version for v in SchemaVersion.select()] == [NEWEST_VERSION]
     DB.obj.close()
 
 

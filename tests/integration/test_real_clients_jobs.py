@@ -19,7 +19,9 @@ LOGS = {"fate_flow_schedule.log": "scheduled\n", "guest/10000/hetero_lr_0/INFO.l
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     require_client_venv()
-    server = make_server(tmp_path_factory.mktemp("clients_jobs"), party_ids=(9999, 10000)).start()
+    # the recorded job is a snapshot to read, not a job to run: no scheduler on this server
+    server = make_server(tmp_path_factory.mktemp("clients_jobs"), party_ids=(9999, 10000),
+                         extra_conf={"scheduler": {"enabled": False}}).start()
     db = open_database(f"sqlite:///{server.home / 'fate_flow.db'}")
     with db.bind_ctx([Job, Task, TrackingOutputDataInfo]), db.connection_context():
         add_job(JOB, "guest", "10000", f_status="running")

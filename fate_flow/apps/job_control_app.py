@@ -1,0 +1,65 @@
+"""/v1/job: submit, stop, rerun, clean, clean/queue (contract §1.2.1-1.2.3, §1.2.12-13)."""
+from flask import Blueprint, current_app
+
+from fate_flow.apps.envelope import json_result
+from fate_flow.apps.request_body import get_str, json_body
+from fate_flow.entity import api_paths
+from fate_flow.entity.errors import FateFlowError, MissingParametersError
+from fate_flow.entity.retcode import RetCode
+from fate_flow.entity.status import JobStatus
+from fate_flow.services import job_control, job_submit
+from fate_flow.services.job_runtime import EXTENSION, JobRuntime
+
+bp = Blueprint("job_control", __name__)
+
+STOP_STATUSES = (JobStatus.CANCELED.value, JobStatus.FAILED.value, JobStatus.TIMEOUT.value)
+
+
+def runtime() -> JobRuntime:
+    return current_app.extensions[EXTENSION]
+
+
+@bp.route(api_paths.JOB_SUBMIT.path, methods=api_paths.JOB_SUBMIT.methods)
+def submit():
+    body = json_body()
+    missing = [k for k in ("job_dsl", "job_runtime_conf") if k not in body]
+    if missing:
+        raise MissingParametersError(missing)
+    data = job_submit.submit(runtime(), body["job_dsl"], body["job_runtime_conf"])
+    return json_result(data=data, job_id=data["job_id"])
+
+
+@bp.route(api_paths.JOB_STOP.path, methods=api_paths.JOB_STOP.methods)
+def stop():
+    body = json_body()
+    job_id = get_str(body, "job_id")
+    status = get_str(body, "stop_status", default=JobStatus.CANCELED.value)
+    if status not in STOP_STATUSES:
+        raise FateFlowError(f"stop_status must be one of {', '.join(STOP_STATUSES)}, got {status!r}")
+    answer = job_control.request_stop(runtime(), job_id, JobStatus(status))
+    if answer.get("retcode") != 0:
+        return json_result(answer.get("retcode", RetCode.OPERATING_ERROR), answer.get("retmsg", "stop job failed"),
+                           data=answer.get("data"))
+    return json_result(retmsg="stop job on this party True;\nstop job on all party success")
+
+
+@bp.route(api_paths.JOB_RERUN.path, methods=api_paths.JOB_RERUN.methods)
+def rerun():
+    body = json_body()
+    job_id = get_str(body, "job_id")
+    component = get_str(body, "component_name")
+    answer = job_control.request_rerun(runtime(), job_id, component)
+    if answer.get("retcode") != 0:
+        return json_result(answer.get("retcode", RetCode.OPERATING_ERROR), answer.get("retmsg", "rerun job failed"),
+                           data=answer.get("data"))
+    return json_result(retmsg="rerun job success", data=answer.get("data"))
+
+
+@bp.route(api_paths.JOB_CLEAN.path, methods=api_paths.JOB_CLEAN.methods)
+def clean():
+    return json_result(data=job_control.clean_tasks(runtime(), json_body()))
+
+
+@bp.route(api_paths.JOB_CLEAN_QUEUE.path, methods=api_paths.JOB_CLEAN_QUEUE.methods)
+def clean_queue():
+    return json_result(data=job_control.clean_queue(runtime()))

@@ -1,0 +1,45 @@
+"""/v1/worker/task/...: a task's worker reporting to its own server (status, output tables, metrics,
+model buffers, summary) and reading an upstream model."""
+from flask import Blueprint, current_app
+
+from fate_flow.apps.envelope import json_result
+from fate_flow.apps.request_body import json_body
+from fate_flow.entity import api_paths
+from fate_flow.services import task_reports
+from fate_flow.services.job_runtime import EXTENSION, JobRuntime
+
+bp = Blueprint("worker", __name__)
+
+
+def runtime() -> JobRuntime:
+    return current_app.extensions[EXTENSION]
+
+
+@bp.route(api_paths.WORKER_TASK_STATUS.path, methods=api_paths.WORKER_TASK_STATUS.methods)
+def task_status():
+    return json_result(data=task_reports.report_status(runtime(), json_body()))
+
+
+@bp.route(api_paths.WORKER_TASK_OUTPUT_TABLE.path, methods=api_paths.WORKER_TASK_OUTPUT_TABLE.methods)
+def task_output_table():
+    return json_result(data=task_reports.report_output_table(json_body()))
+
+
+@bp.route(api_paths.WORKER_TASK_METRIC.path, methods=api_paths.WORKER_TASK_METRIC.methods)
+def task_metric():
+    return json_result(data=task_reports.report_metric(json_body()))
+
+
+@bp.route(api_paths.WORKER_TASK_MODEL.path, methods=api_paths.WORKER_TASK_MODEL.methods)
+def task_model():
+    return json_result(data=task_reports.report_model(runtime(), json_body()))
+
+
+@bp.route(api_paths.WORKER_TASK_MODEL_GET.path, methods=api_paths.WORKER_TASK_MODEL_GET.methods)
+def task_model_get():
+    return json_result(data=task_reports.get_model(runtime(), json_body()))
+
+
+@bp.route(api_paths.WORKER_TASK_SUMMARY.path, methods=api_paths.WORKER_TASK_SUMMARY.methods)
+def task_summary():
+    return json_result(data=task_reports.report_summary(json_body()))

@@ -1,0 +1,83 @@
+"""A submitted job as every party sees it: the parsed DSL and conf, the components each party runs, the
+party's effective job parameters and how many cores it needs. Pure functions over the job's stored conf."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from fate_flow.components import registry
+from fate_flow.scheduler.component_parameters import component_parties
+from fate_flow.scheduler.dag import Dag
+from fate_flow.scheduler.dsl_parser import parse_dsl
+from fate_flow.scheduler.job_parameters import common_job_parameters, party_job_parameters
+from fate_flow.scheduler.runtime_conf import RuntimeConf, parse_runtime_conf
+from fate_flow.settings import Settings
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    dag: Dag
+    conf: RuntimeConf
+    # component -> role -> party ids running a task for it
+    parties: Mapping[str, Mapping[str, list[int]]]
+
+    def components_of(self, role: str, party_id: Any) -> list[str]:
+        """Components (DAG order) with a task on this party."""
+        return [name for name, by_role in self.parties.items() if int(party_id) in by_role.get(role, [])]
+
+    def task_parties(self, component: str) -> list[tuple[str, str]]:
+        return [(role, str(p)) for role, ids in self.parties[component].items() for p in dict.fromkeys(ids)]
+
+    def all_parties(self) -> list[tuple[str, str]]:
+        """Every (role, party id) of the job, initiator last (so it is created after the others)."""
+        parties = [(role, str(p)) for role, ids in self.conf.roles.items() for p in dict.fromkeys(ids)]
+        initiator = (self.conf.initiator_role, str(self.conf.initiator_party_id))
+        return [p for p in parties if p != initiator] + [initiator]
+
+
+def job_parameter_defaults(settings: Settings) -> dict[str, Any]:
+    d = settings.job_default
+    return {"job_type": "train", "work_mode": 0, "computing_engine": settings.storage.engine,
+            "federation_engine": "FATE_FLOW", "storage_engine": settings.storage.engine,
+            "federated_mode": "MULTIPLE", "federated_status_collect_type": "PUSH",
+            "task_cores": d.task_cores, "task_parallelism": d.task_parallelism, "timeout": d.timeout,
+            "auto_retries": d.auto_retries, "auto_retry_delay": d.auto_retry_delay}
+
+
+def plan_job(dsl: Mapping[str, Any], runtime_conf: Mapping[str, Any], *, require_work_mode: bool = False) -> JobPlan:
+    """Parse and validate; raises DSLError/RuntimeConfError (retcode 100) naming the component and field."""
+    conf = parse_runtime_conf(runtime_conf, require_work_mode=require_work_mode)
+    mode = "predict" if conf.job_type == "predict" else "train"
+    dag = parse_dsl(dsl, registry.module_names(), version=conf.version, mode=mode)
+    return JobPlan(dag=dag, conf=conf, parties=component_parties(dag, conf, registry.module_roles()))
+
+
+def common_parameters(plan: JobPlan, settings: Settings) -> dict[str, Any]:
+    params = common_job_parameters(plan.conf, job_parameter_defaults(settings))
+    params.setdefault("computing_partitions", params["task_cores"])
+    return params
+
+
+def party_parameters(plan: JobPlan, settings: Settings, role: str, party_id: Any) -> dict[str, Any]:
+    params = party_job_parameters(plan.conf, role, party_id, job_parameter_defaults(settings))
+    params.setdefault("computing_partitions", params["task_cores"])
+    return params
+
+
+def cores_needed(plan: JobPlan, job_parameters: Mapping[str, Any], role: str, party_id: Any) -> int:
+    """task_cores x task_parallelism for a party that runs any task of the job; 0 for one that runs none."""
+    if not plan.components_of(role, party_id):
+        return 0
+    return int(job_parameters.get("task_cores") or 0) * max(1, int(job_parameters.get("task_parallelism") or 1))
+
+
+def with_common_parameters(runtime_conf: Mapping[str, Any], version: int, common: Mapping[str, Any]) -> dict:
+    """The submitted conf with the initiator's computed common job parameters stored back into it."""
+    conf = dict(runtime_conf)
+    job_parameters = dict(conf.get("job_parameters") or {})
+    if version == 2:
+        job_parameters["common"] = dict(common)
+    else:
+        job_parameters = dict(common)
+    conf["job_parameters"] = job_parameters
+    return conf

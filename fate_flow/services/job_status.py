@@ -1,0 +1,125 @@
+"""What a party does when the initiator tells it a job's or task's status: record it (transition table +
+compare-and-set), and when the job ends kill whatever of it still runs here, return its cores and record the
+model. These run in federation command handlers, on the party's own rows."""
+from __future__ import annotations
+
+import logging
+
+from fate_flow.db.base import write_transaction
+from fate_flow.db.models import Job, MachineLearningModelInfo, Task
+from fate_flow.entity.status import END_STATUSES, JobStatus
+from fate_flow.services import jobs, resources
+from fate_flow.services.job_log import job_log
+from fate_flow.services.job_runtime import JobRuntime
+
+LOG = logging.getLogger(__name__)
+
+
+def latest_tasks(job_id: str, role: str | None = None, party_id: str | None = None,
+                 run_here: bool | None = None) -> list[Task]:
+    """The newest version of each task of the job (per role and party)."""
+    query = Task.select().where(Task.f_job_id == job_id)
+    if role is not None:
+        query = query.where(Task.f_role == role, Task.f_party_id == str(party_id))
+    if run_here is not None:
+        query = query.where(Task.f_run_on_this_party == run_here)
+    newest: dict[tuple, Task] = {}
+    for row in query.order_by(Task.f_task_version):
+        newest[(row.f_task_id, row.f_role, row.f_party_id)] = row
+    return list(newest.values())
+
+
+def apply_job_status(runtime: JobRuntime, job_id: str, role: str, party_id: str, status: JobStatus,
+                     fail_reason: str | None = None, rerun: bool = False) -> dict:
+    """The initiator's verdict for this party's job row. Ending kills this party's running tasks of the job
+    and returns its cores; it is repeatable (a resent end finds nothing left to do)."""
+    row = Job.get_or_none(Job.f_job_id == job_id, Job.f_role == role, Job.f_party_id == str(party_id))
+    if row is None:
+        return {"retcode": 102, "retmsg": f"job {job_id} does not exist on {role} party {party_id}"}
+    changed = jobs.update_job_status(job_id, role, party_id, status, fail_reason=fail_reason, rerun=rerun)
+    killed = []
+    if status in END_STATUSES:
+        killed = stop_party_tasks(runtime, job_id, role, party_id, status)
+        resources.release(job_id, role, party_id)
+        _record_model(job_id, role, party_id, status)
+    current = Job.get(Job.f_job_id == job_id, Job.f_role == role, Job.f_party_id == str(party_id)).f_status
+    if changed:
+        job_log(runtime.settings, job_id, f"{role} {party_id}: job {current}" + (f" ({fail_reason})" if fail_reason else ""))
+    return {"retcode": 0, "retmsg": "success", "data": {"status": current, "changed": changed, "killed": killed}}
+
+
+def stop_party_tasks(runtime: JobRuntime, job_id: str, role: str, party_id: str, status: JobStatus) -> list[str]:
+    """Kill the workers of the job's unfinished tasks on this party; their statuses become the job's end
+    status (canceled for the leftovers of a failed or successful job)."""
+    leftover = JobStatus.CANCELED if status in (JobStatus.FAILED, JobStatus.SUCCESS) else status
+    killed = []
+    for task in latest_tasks(job_id, role, party_id, run_here=True):
+        if task.f_party_status == JobStatus.RUNNING.value:
+            if runtime.launcher.kill(task.f_run_pid, task.f_run_start_time):
+                killed.append(task.f_task_id)
+            jobs.update_task_status(job_id, task.f_task_id, task.f_task_version, role, party_id, leftover,
+                                    column=jobs.PARTY, fail_reason=f"stopped: job {status.value}")
+        if task.f_status == JobStatus.RUNNING.value:
+            jobs.update_task_status(job_id, task.f_task_id, task.f_task_version, role, party_id, leftover,
+                                    column=jobs.FEDERATED)
+    return killed
+
+
+def stop_task(runtime: JobRuntime, job_id: str, task_id: str, task_version: int, role: str, party_id: str,
+              status: JobStatus, reason: str) -> dict:
+    """Kill one task's worker here (e.g. a host still waiting on a guest that failed)."""
+    task = Task.get_or_none(Task.f_job_id == job_id, Task.f_task_id == task_id, Task.f_task_version == task_version,
+                            Task.f_role == role, Task.f_party_id == str(party_id))
+    if task is None:
+        return {"retcode": 102, "retmsg": f"task {task_id} version {task_version} does not exist on {role} party {party_id}"}
+    killed = False
+    if task.f_party_status in (JobStatus.RUNNING.value, JobStatus.WAITING.value):
+        killed = runtime.launcher.kill(task.f_run_pid, task.f_run_start_time)
+        jobs.update_task_status(job_id, task_id, task_version, role, party_id, status, column=jobs.PARTY,
+                                fail_reason=reason)
+    return {"retcode": 0, "retmsg": "success", "data": {"killed": killed}}
+
+
+def apply_task_status(job_id: str, task_id: str, task_version: int, role: str, party_id: str,
+                      status: JobStatus) -> dict:
+    """The initiator's federated status of a task, on this party's row."""
+    changed = jobs.update_task_status(job_id, task_id, task_version, role, party_id, status, column=jobs.FEDERATED)
+    return {"retcode": 0, "retmsg": "success", "data": {"changed": changed}}
+
+
+def create_task_version(job_id: str, component: str, task_id: str, task_version: int, role: str, party_id: str,
+                        auto_retries: int, run_here: bool = True) -> bool:
+    """A new version of a task (retry or rerun), waiting; False when it exists already."""
+    job = Job.get_or_none(Job.f_job_id == job_id, Job.f_role == role, Job.f_party_id == str(party_id))
+    initiator = (job.f_initiator_role, job.f_initiator_party_id) if job else ("", "-1")
+    with write_transaction():
+        return Task.insert(
+            f_job_id=job_id, f_component_name=component, f_task_id=task_id, f_task_version=task_version,
+            f_initiator_role=initiator[0], f_initiator_party_id=initiator[1], f_federated_mode="MULTIPLE",
+            f_federated_status_collect_type="PUSH", f_status=JobStatus.WAITING.value,
+            f_party_status=JobStatus.WAITING.value, f_role=role, f_party_id=str(party_id),
+            f_run_on_this_party=run_here, f_auto_retries=max(0, auto_retries), **Task.audit_values(),
+        ).on_conflict_ignore().execute() > 0
+
+
+def _record_model(job_id: str, role: str, party_id: str, status: JobStatus) -> None:
+    """The model record of a train job at its end (contract §5.6), once per party."""
+    row = Job.get(Job.f_job_id == job_id, Job.f_role == role, Job.f_party_id == str(party_id))
+    params = row.f_runtime_conf_on_party.get("job_parameters") or {}
+    if role == jobs.LOCAL_ROLE or params.get("job_type") == "predict":
+        return
+    values = dict(f_role=role, f_party_id=str(party_id), f_roles=row.f_roles, f_job_id=job_id,
+                  f_model_id=params.get("model_id", ""), f_model_version=params.get("model_version", job_id),
+                  f_initiator_role=row.f_initiator_role, f_initiator_party_id=row.f_initiator_party_id,
+                  f_runtime_conf=row.f_runtime_conf, f_work_mode=row.f_work_mode, f_train_dsl=row.f_dsl,
+                  f_train_runtime_conf=row.f_train_runtime_conf or {}, f_job_status=status.value,
+                  f_runtime_conf_on_party=row.f_runtime_conf_on_party, f_parent=True, f_parent_info={},
+                  f_inference_dsl={}, f_description="",
+                  **MachineLearningModelInfo.audit_values())
+    M = MachineLearningModelInfo
+    with write_transaction():
+        updated = M.update(f_job_status=status.value, **M.audit_values(create=False)).where(
+            M.f_role == role, M.f_party_id == str(party_id), M.f_model_id == values["f_model_id"],
+            M.f_model_version == values["f_model_version"]).execute()
+        if not updated:
+            M.insert(**values).execute()

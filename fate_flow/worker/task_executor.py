@@ -1,0 +1,151 @@
+"""Run one component of one party: `python -m fate_flow.worker.task_executor --spec <task_spec.json>`.
+
+The spec (written by the server) holds everything resolved from the database; the worker never touches
+the database. It logs to logs/<job>/<role>/<party>/<component>/{DEBUG,INFO,ERROR}.log, runs the module,
+keeps its output tables and reports them, its model, summary and final status to its own server.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+import uuid
+from pathlib import Path
+
+from fate_flow.client.http_client import FlowHttpClient
+from fate_flow.components import registry
+from fate_flow.components.base import ComponentContext, ComponentOutput
+from fate_flow.computing.standalone import StandaloneSession
+from fate_flow.computing.storage.standalone import ENGINE, STORAGE_TYPE, StandaloneStore
+from fate_flow.entity.errors import FateFlowError
+from fate_flow.entity.status import JobStatus
+from fate_flow.entity.task_spec import TableRef, TaskSpec
+from fate_flow.federation import FederationClient, PartyRef, federation_settings
+from fate_flow.settings import PROJECT_ROOT, Settings, load_settings
+from fate_flow.worker.launcher import SESSIONS_DIR, session_id
+from fate_flow.worker.reporter import HttpTracker, ReportError, WorkerReporter, jsonable
+
+LOG_FORMAT = "[%(levelname)s] [%(asctime)s] [{job_id}] [%(process)d:%(thread)d] - %(filename)s[line:%(lineno)d]: %(message)s"
+SAMPLE_ROWS = 100
+
+
+def setup_logging(spec: TaskSpec) -> logging.Logger:
+    log_dir = Path(spec.log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    root.handlers.clear()
+    root.setLevel(logging.DEBUG)
+    formatter = logging.Formatter(LOG_FORMAT.format(job_id=spec.job_id))
+    for name, level in (("DEBUG.log", logging.DEBUG), ("INFO.log", logging.INFO), ("ERROR.log", logging.ERROR)):
+        handler = logging.FileHandler(log_dir / name, encoding="utf-8")
+        handler.setLevel(level)
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+    return logging.getLogger(f"fate_flow.task.{spec.component_name}")
+
+
+def worker_settings(spec: TaskSpec) -> Settings:
+    env = dict(os.environ, FATE_FLOW_HOME=spec.home)
+    return load_settings(spec.conf_path or None, env=env)
+
+
+def run_task(spec: TaskSpec, reporter: WorkerReporter, settings: Settings, log: logging.Logger) -> None:
+    """Run the component and report its outputs; raises on any failure (the caller reports it)."""
+    store = StandaloneStore(settings.storage.root / SESSIONS_DIR / session_id(spec.task_id, spec.task_version,
+                                                                            spec.role, spec.party_id))
+    computing = StandaloneSession(store)
+    fed_client = FederationClient.from_settings(federation_settings(settings, PROJECT_ROOT))
+    try:
+        for plugin in settings.worker.component_plugins:
+            importlib.import_module(plugin)
+        module = registry.load(spec.module)
+        params = module.params_class.from_dict(spec.parameters, spec.component_name)
+        tracker = HttpTracker(reporter)
+
+        def load_table(ref: TableRef):
+            if ref.engine != ENGINE:
+                raise FateFlowError(f"table {ref.namespace}.{ref.name} is stored in {ref.engine}; this worker "
+                                    f"reads {ENGINE} tables only")
+            return computing.load(ref.address, ref.partitions)
+
+        ctx = ComponentContext(spec=spec, computing=computing,
+                               federation=fed_client.session(spec.job_id, PartyRef(spec.role, spec.party_id)),
+                               tracker=tracker, log=log, load_table=load_table)
+        log.info("running %s (%s) as %s %s, task version %s", spec.component_name, spec.module, spec.role,
+                 spec.party_id, spec.task_version)
+        output = module().run(ctx, params) or ComponentOutput()
+        _report_outputs(spec, computing, output, tracker, reporter, log)
+    finally:
+        computing.stop()
+        fed_client.close()
+
+
+def _report_outputs(spec: TaskSpec, computing: StandaloneSession, output: ComponentOutput, tracker: HttpTracker,
+                    reporter: WorkerReporter, log: logging.Logger) -> None:
+    for data_name, table in output.data.items():
+        name = uuid.uuid4().hex
+        address = {**computing.keep(table), "namespace": spec.output_namespace, "name": name,
+                   "storage_type": STORAGE_TYPE}
+        sample = [[jsonable(k), jsonable(v)] for k, v in table.take(SAMPLE_ROWS)]
+        count = table.count()
+        reporter.output_table(data_name, {
+            "namespace": spec.output_namespace, "name": name, "engine": ENGINE, "address": address,
+            "partitions": table.partitions, "schema": jsonable(output.schemas.get(data_name, {})),
+            "count": count, "part_of_data": sample})
+        log.info("output data %s: table %s.%s, %s rows", data_name, spec.output_namespace, name, count)
+    for alias, buffers in output.model.items():
+        reporter.model(alias, buffers)
+        log.info("output model %s: %s", alias, ", ".join(buffers))
+    summary = {**tracker.summary, **output.summary}
+    if summary:
+        reporter.summary(jsonable(summary))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fate_flow.worker.task_executor")
+    parser.add_argument("--spec", required=True, help="task_spec.json written by the server")
+    args = parser.parse_args(argv)
+    spec = TaskSpec.from_dict(json.loads(Path(args.spec).read_text(encoding="utf-8")))
+    log = setup_logging(spec)
+    started = time.monotonic()
+    try:
+        settings = worker_settings(spec)
+        retry = settings.worker.report_retry_seconds
+    except Exception as e:  # the conf is unreadable: report with the defaults
+        log.exception("cannot read the service conf %s", spec.conf_path)
+        settings, retry = None, 120.0
+        setup_error = f"{type(e).__name__}: {e}"
+    client = FlowHttpClient(spec.server.host, spec.server.http_port, timeout=60)
+    reporter = WorkerReporter(client, spec, log, retry)
+    try:
+        if settings is None:
+            raise RuntimeError(setup_error)
+        run_task(spec, reporter, settings, log)
+    except ReportError as e:
+        log.error("%s", e)
+        return 2
+    except BaseException as e:
+        message = e.message if isinstance(e, FateFlowError) else f"{type(e).__name__}: {e}"
+        log.error("task %s failed: %s\n%s", spec.task_id, message, traceback.format_exc())
+        try:
+            reporter.status(JobStatus.FAILED.value, fail_reason=message,
+                            elapsed_ms=int((time.monotonic() - started) * 1000))
+        except ReportError as report_error:
+            log.error("%s", report_error)
+        return 1
+    try:
+        reporter.status(JobStatus.SUCCESS.value, elapsed_ms=int((time.monotonic() - started) * 1000))
+    except ReportError as e:
+        log.error("%s", e)
+        return 2
+    log.info("task %s succeeded in %.3fs", spec.task_id, time.monotonic() - started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

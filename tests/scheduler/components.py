@@ -1,0 +1,110 @@
+"""Test-only components, registered in fate_flow.components.registry.MODULES when imported (the server and
+its workers import this module through the `worker.component_plugins` setting)."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from fate_flow.components import registry
+from fate_flow.components.base import Component, ComponentContext, ComponentOutput
+from fate_flow.components.params import ComponentParams
+from fate_flow.entity.errors import FateFlowError
+
+
+@dataclass
+class SourceParams(ComponentParams):
+    rows: int = 10
+
+
+class TestSource(Component):
+    """A table of `rows` rows: key i -> [i, 2i]."""
+    module = "TestSource"
+    params_class = SourceParams
+
+    def run(self, ctx: ComponentContext, params: SourceParams) -> ComponentOutput:
+        table = ctx.computing.parallelize(((i, [i, 2 * i]) for i in range(params.rows)), partitions=2)
+        ctx.tracker.set_metric_meta("source", "rows", {"count": params.rows})
+        return ComponentOutput(data={"data": table}, schemas={"data": {"header": ["a", "b"], "sid": "id"}},
+                               summary={"rows": params.rows})
+
+
+@dataclass
+class PassParams(ComponentParams):
+    add: int = 1
+
+
+class TestAdd(Component):
+    """Adds `add` to the first column of its `data` input."""
+    module = "TestAdd"
+    params_class = PassParams
+
+    def run(self, ctx: ComponentContext, params: PassParams) -> ComponentOutput:
+        [ref] = ctx.input_tables("data")
+        table = ctx.load_table(ref).map_values(lambda v: [v[0] + params.add, v[1]])
+        return ComponentOutput(data={"data": table}, schemas={"data": ref.schema})
+
+
+@dataclass
+class SleepParams(ComponentParams):
+    seconds: float = 60.0
+
+
+class TestSleep(Component):
+    module = "TestSleep"
+    params_class = SleepParams
+
+    def run(self, ctx: ComponentContext, params: SleepParams) -> ComponentOutput:
+        time.sleep(params.seconds)
+        return ComponentOutput()
+
+
+@dataclass
+class FailParams(ComponentParams):
+    # "raise": fail with an error; "sigkill": the worker kills itself. Only while `marker` does not exist
+    # yet (the attempt creates it), so a retry succeeds; `always` fails every attempt.
+    how: str = "raise"
+    marker: str = ""
+    always: bool = False
+
+
+class TestFail(Component):
+    module = "TestFail"
+    params_class = FailParams
+
+    def run(self, ctx: ComponentContext, params: FailParams) -> ComponentOutput:
+        first = params.marker and not Path(params.marker).exists()
+        if params.marker:
+            Path(params.marker).touch()
+        if params.always or first:
+            if params.how == "sigkill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise FateFlowError(f"{ctx.spec.component_name} failed on purpose at {ctx.role} {ctx.party_id}")
+        return ComponentOutput()
+
+
+@dataclass
+class ExchangeParams(ComponentParams):
+    value: int = 0
+
+
+class TestExchange(Component):
+    """Each host sends its value to the guest over the data plane; the guest outputs the sum."""
+    module = "TestExchange"
+    params_class = ExchangeParams
+
+    def run(self, ctx: ComponentContext, params: ExchangeParams) -> ComponentOutput:
+        if ctx.role == "host":
+            ctx.federation.remote(params.value, "value", ctx.tag(), ctx.parties("guest"))
+            return ComponentOutput()
+        values = ctx.federation.get("value", ctx.tag(), ctx.parties("host"), timeout=60)
+        total = params.value + sum(values)
+        return ComponentOutput(data={"data": ctx.computing.parallelize([("sum", total)], partitions=1)},
+                               summary={"sum": total})
+
+
+for cls, roles in ((TestSource, ("guest", "host")), (TestAdd, ("guest", "host")), (TestSleep, ("guest", "host")),
+                   (TestFail, ("guest", "host")), (TestExchange, ("guest", "host"))):
+    registry.MODULES[cls.module] = registry.ModuleInfo(cls.module, roles, f"{__name__}:{cls.__name__}")
