@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's main command: install fate_flow into .venv, start a server on the embedded defaults
-# (SQLite + LMDB under fate_flow_home/, http://127.0.0.1:9380), and run the example end to end with the
-# legacy CLI: upload the breast guest/host data, show the tables, download them, and check the round trip.
-# The server keeps running afterwards: bin/service.sh stop stops it.
+# (SQLite + LMDB under fate_flow_home/, http://127.0.0.1:9380, hosting guest 9999 and host 10000), and run the
+# examples end to end with the legacy CLI: upload the breast guest/host data and check the round trip, run the
+# two-party toy job (secure sum) and a reader -> data_transform job, and show what they produced.
+# The server keeps running afterwards: bash bin/service.sh stop stops it.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,21 +19,45 @@ field() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv
 for role in guest host; do
     table="breast_hetero_$role"
     echo "== upload examples/data/$table.csv as experiment.$table"
-    flow -f upload -c "examples/upload_$role.json" -drop 1 | field '"job " + d["jobId"] + ": " + d["retmsg"]'
-    echo "== table_info experiment.$table"
+    flow -f upload -c "examples/upload_$role.json" -drop 1 | field '"   job " + d["jobId"] + ": " + d["retmsg"]'
     flow -f table_info -n experiment -t "$table" \
-        | field '"count %(count)s, partitions %(partition)s, columns %(schema)s" % d["data"]'
-    echo "== download experiment.$table"
+        | field '"   count %(count)s, partitions %(partition)s" % d["data"]'
     out="$(field 'd["output_path"]' < "examples/download_$role.json")"
-    flow -f download -c "examples/download_$role.json" | field '"job " + d["jobId"] + ": wrote " + str(d["data"]["count"]) + " rows to " + d["data"]["output_path"]'
+    flow -f download -c "examples/download_$role.json" >/dev/null
     if cmp -s "examples/data/$table.csv" "$out"; then
-        echo "   round trip OK: $out is identical to examples/data/$table.csv"
+        echo "   download round trip OK: $out is identical to examples/data/$table.csv"
     else
-        echo "   round trip FAILED: $out differs from examples/data/$table.csv" >&2
+        echo "   download round trip FAILED: $out differs from examples/data/$table.csv" >&2
         exit 1
     fi
 done
-echo "== upload history"
-flow -f upload_history -limit 2 | field '"\n".join("   %s: %s rows into %s.%s" % (j, v["upload_info"]["upload_count"], v["upload_info"]["namespace"], v["upload_info"]["table_name"]) for h in d["data"] for j, v in h.items())'
+
+# submit a job, wait (at most 120 s) until every party has ended it, print the job id
+run_job() {
+    local conf="$1" dsl="$2" job status
+    job="$(flow -f submit_job -c "examples/$conf" -d "examples/$dsl" | field 'd["jobId"]')"
+    for _ in $(seq 1 600); do
+        status="$(flow -f query_job -j "$job" | field '",".join(sorted({r["f_status"] for r in d["data"]}))')"
+        case "$status" in
+            success) echo "$job"; return 0 ;;
+            *failed*|*canceled*|*timeout*) echo "job $job ended $status; see fate_flow_home/logs/$job" >&2; return 1 ;;
+        esac
+        sleep 0.2
+    done
+    echo "job $job did not end within 120 s" >&2
+    return 1
+}
+
+echo "== toy job (guest 9999 + host 10000 add their random tables without showing them to each other)"
+job="$(run_job toy_example_conf.json toy_example_dsl.json)"
+flow -f component_metric_all -j "$job" -r guest -p 9999 -cpn secure_add_example_0 \
+    | field '"   job " + "'"$job"': success; secure sum = %s" % d["data"]["secure_add_example"]["sum"]["data"][0][1]'
+
+echo "== reader -> data_transform job on the uploaded tables"
+job="$(run_job data_transform_conf.json data_transform_dsl.json)"
+flow -f component_output_data -j "$job" -r guest -p 9999 -cpn data_transform_0 -o "$ROOT/fate_flow_home/demo" >/dev/null
+csv="$ROOT/fate_flow_home/demo/job_${job}_data_transform_0_guest_9999_output_data/data.csv"
+echo "   job $job: success; the guest's feature table ($(($(wc -l < "$csv") - 1)) rows) begins:"
+head -3 "$csv" | sed 's/^/     /'
 echo
 echo "The server is still running ($(bash bin/service.sh status)); stop it with: bash bin/service.sh stop"
