@@ -39,6 +39,10 @@ MIGRATIONS: tuple[Migration, ...] = (
         m.add_column("t_task", "f_fail_reason", TextField(null=True)),
         m.add_column("t_task", "f_auto_retries", IntegerField(default=0)),
     ]),
+    Migration(3, "index f_create_time of t_job and t_task (newest-first listings)", lambda m: [
+        m.add_index("t_job", ("f_create_time",), False),
+        m.add_index("t_task", ("f_create_time",), False),
+    ]),
 )
 
 

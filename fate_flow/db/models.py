@@ -53,6 +53,7 @@ class Job(BaseModel):
 
     class Meta:
         table_name = "t_job"
+        indexes = ((("f_create_time",), False),)  # newest-first listings (list/job, list/task)
         primary_key = CompositeKey("f_job_id", "f_role", "f_party_id")
 
 
@@ -86,6 +87,7 @@ class Task(BaseModel):
 
     class Meta:
         table_name = "t_task"
+        indexes = ((("f_create_time",), False),)  # newest-first listings (list/job, list/task)
         primary_key = CompositeKey("f_job_id", "f_task_id", "f_task_version", "f_role", "f_party_id")
 
 

@@ -10,6 +10,7 @@ from fate_flow.db.base import write_transaction
 from fate_flow.db.models import Job, Task, TrackingOutputDataInfo
 from fate_flow.entity.errors import NotFoundError
 from fate_flow.scheduler.model_id import gen_model_id
+from fate_flow.services import jobs
 from fate_flow.services.row_filters import filter_conditions
 from fate_flow.settings import Settings
 
@@ -65,11 +66,9 @@ def _model_info(job: Mapping[str, Any]) -> dict:
 
 def board_urls(settings: Settings, job_id: str, role: str, party_id: str) -> list[str]:
     """FATE-Board dashboard URLs of the matching job rows (§1.2.15)."""
-    board = settings.fateboard
     rows = Job.select(Job.f_job_id, Job.f_role, Job.f_party_id).where(
         Job.f_job_id == job_id, Job.f_role == role, Job.f_party_id == party_id)
-    urls = [f"http://{board.host}:{board.port}/index.html#/dashboard?job_id={row.f_job_id}&role={row.f_role}"
-            f"&party_id={row.f_party_id}" for row in rows]
+    urls = [jobs.board_url(settings, row.f_job_id, row.f_role, row.f_party_id) for row in rows]
     if not urls:
         raise NotFoundError("no found job")
     return urls

@@ -55,15 +55,19 @@ def job_files(settings: Settings, job_id: str, initiator_role: str) -> dict[str,
     }
 
 
+def board_url(settings: Settings, job_id: str, role: str, party_id: str) -> str:
+    """The FATE-Board dashboard of a job as one party sees it (contract §10.4)."""
+    board = settings.fateboard
+    return f"http://{board.host}:{board.port}/index.html#/dashboard?job_id={job_id}&role={role}&party_id={party_id}"
+
+
 def submit_response(settings: Settings, job_id: str, role: str, party_id: str, model_id: str) -> dict:
     """The `data` of a job-creating response, with the keys FATE clients read or print."""
-    board = settings.fateboard
     return {
         "job_id": job_id,
         "model_info": {"model_id": model_id, "model_version": job_id},
         "logs_directory": str(settings.logs_dir / job_id),
-        "board_url": f"http://{board.host}:{board.port}/index.html#/dashboard?job_id={job_id}&role={role}"
-                     f"&party_id={party_id}",
+        "board_url": board_url(settings, job_id, role, party_id),
         **{k: str(v) for k, v in job_files(settings, job_id, role).items()},
     }
 
@@ -176,24 +180,3 @@ def _status_times(start_time: int | None, new: JobStatus) -> dict[str, Any]:
 
 def job_exists(job_id: str) -> bool:
     return Job.select().where(Job.f_job_id == job_id).exists()
-
-
-_JOB_FILTER_COLUMNS = {name[2:]: field for name, field in Job._meta.fields.items()}
-
-
-def query_jobs(filters: Mapping[str, Any]) -> list[dict]:
-    """Job rows matching `filters` (column names without `f_`; unknown keys ignored; no filter: nothing)."""
-    conditions = []
-    for key, value in filters.items():
-        field = _JOB_FILTER_COLUMNS.get(key)
-        if field is None or value is None:
-            continue
-        if isinstance(value, (list, tuple)) and len(value) == 2 and key in ("start_time", "end_time", "elapsed"):
-            conditions.append(field.between(*value))
-        elif key.endswith("party_id"):
-            conditions.append(field == str(value))
-        else:
-            conditions.append(field == value)
-    if not conditions:
-        return []
-    return [row.to_dict() for row in Job.select().where(*conditions).order_by(Job.f_create_time.desc())]

@@ -155,3 +155,20 @@ def test_a_malformed_migration_list_is_refused_before_touching_the_database(bare
     assert versions() == [1]
     assert "f_color" not in columns(TABLE)
     assert OldWidget.select().count() == 3
+
+
+def test_version_2_database_gets_the_create_time_indexes(db):
+    from fate_flow.db.migrations import migrate
+    from fate_flow.db.models import SchemaVersion
+
+    def indexed(table):
+        return any(i.columns == ["f_create_time"] for i in db.get_indexes(table))
+
+    assert indexed("t_job") and indexed("t_task"), "a fresh database has them"
+    for table in ("t_job", "t_task"):
+        name = next(i.name for i in db.get_indexes(table) if i.columns == ["f_create_time"])
+        db.execute_sql(f"DROP INDEX `{name}`" + ("" if db.__class__.__name__.startswith("Sqlite") else f" ON `{table}`"))
+    SchemaVersion.delete().where(SchemaVersion.f_version > 2).execute()
+    assert not indexed("t_job")
+    assert migrate() == 3
+    assert indexed("t_job") and indexed("t_task")
