@@ -2,6 +2,7 @@
 service conf (`settings.raw`) and frozen. Built by the wiring code and passed down; no I/O at import."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -10,6 +11,8 @@ from typing import Any, Mapping
 import yaml
 
 from fate_flow.federation.errors import UnknownPartyError
+
+LOG = logging.getLogger("fate_flow.federation")
 
 DEFAULT_ROUTE_TABLE = Path("conf") / "route_table.yaml"
 MiB = 1 << 20
@@ -61,6 +64,7 @@ class FederationSettings:
     chunk_bytes: int = MiB            # data plane chunk size
     max_command_bytes: int = 64 * MiB
     max_value_bytes: int = 64 * 1024 * MiB
+    inline_value_bytes: int = 2 * MiB  # the first bytes of a value the receiver keeps in LMDB, not a file
     max_clock_skew: float = 300.0     # seconds a signed timestamp may differ from this server's clock
     server_threads: int = 64
     fsync: bool = False               # fsync each stored value before acknowledging it
@@ -97,7 +101,13 @@ def federation_settings(settings: Any, project_root: Path) -> FederationSettings
     routes = {p: Route(p, self_host, int(flow.grpc_port)) for p in local}
     table, source, base = _route_table(raw, conf_dir, project_root)
     for party_id, entry in table.items():
-        routes[str(party_id)] = _route(str(party_id), entry, base, source)
+        route = _route(str(party_id), entry, base, source)
+        if route.party_id in routes:  # a party this server hosts is served here, whatever a table says
+            if (route.host, route.grpc_port) != (self_host, int(flow.grpc_port)):
+                LOG.warning("the %s routes party %s to %s:%s, but this server hosts it (fateflow.party_ids): "
+                            "using this server", source, route.party_id, route.host, route.grpc_port)
+            continue
+        routes[route.party_id] = route
 
     site_auth = _bool(raw.get("site_auth", True), "site_auth")
     defaults = FederationSettings(home=Path(settings.home), local_parties=local, host=flow.host,
@@ -119,6 +129,7 @@ def federation_settings(settings: Any, project_root: Path) -> FederationSettings
         chunk_bytes=int(_num(section, "chunk_bytes", defaults.chunk_bytes)),
         max_command_bytes=int(_num(section, "max_command_bytes", defaults.max_command_bytes)),
         max_value_bytes=int(_num(section, "max_value_bytes", defaults.max_value_bytes)),
+        inline_value_bytes=int(_num(section, "inline_value_bytes", defaults.inline_value_bytes)),
         max_clock_skew=_num(section, "max_clock_skew", defaults.max_clock_skew),
         server_threads=int(_num(section, "server_threads", defaults.server_threads)),
         fsync=_bool(section.get("fsync", False), "federation.fsync"),

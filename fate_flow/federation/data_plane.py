@@ -1,8 +1,9 @@
 """remote/get of named values between the parties of a job (what components call).
 
-A value goes from the sender straight to the receiving party's server, which keeps it (on disk) until the
-receiver reads it; the receiver reads from its own server. So sender and receiver need not run at once,
-and neither end holds more than about one chunk of a table in memory.
+A value goes from the sender straight to the receiving party's server, which keeps it (LMDB, files beyond
+inline_value_bytes) until the receiver reads it; the receiver reads from its own server. So sender and
+receiver need not run at once, and neither end holds more than a few MB of a table in memory (a chunk, and
+at the receiving server the first inline_value_bytes until the trailer checked out).
 
     fed = client.session(job_id, PartyRef("guest", 9999))
     fed.remote(public_key, "paillier_pubkey", "0", [PartyRef("host", 10000)])
@@ -21,8 +22,8 @@ from fate_flow.federation import signing
 from fate_flow.federation.config import Route
 from fate_flow.federation.errors import (FederationError, GetTimeoutError, MessageTooLargeError,
                                          TruncatedStreamError)
-from fate_flow.federation.framing import (ChunkDigest, Pairs, decode_pair_chunk, encode_object, frame_chunk,
-                                         object_chunks, pair_chunks, parse_frame)
+from fate_flow.federation.framing import (SMALL_VALUE_BYTES, ChunkDigest, Frame, Pairs, decode_pair_chunk,
+                                         encode_frame, encode_object, object_chunks, pair_chunks, parse_frame)
 from fate_flow.federation.parties import PartyRef
 from fate_flow.federation.signing import check_trailer, key_fields, sign_trailer
 from fate_flow.federation.transport import rpc_error, with_retries
@@ -82,7 +83,7 @@ class FederationSession:
         route = self._fed.route(dst.party_id)
         channels = self.client.channels
         chunk_bytes = self._fed.chunk_bytes
-        small = data is not None and sum(len(part) for part in data) <= chunk_bytes
+        small = data is not None and sum(len(part) for part in data) <= min(chunk_bytes, SMALL_VALUE_BYTES)
         started = False
 
         def attempt(seconds_left: float) -> None:
@@ -94,23 +95,24 @@ class FederationSession:
                 digest.update(*data)
                 trailer = sign_trailer(self._auth, self.me.party_id, header, digest.total_bytes, digest.chunks,
                                        digest.digest())
-                value = pb.SmallValue(header=header, data=b"".join(data), trailer=trailer)
-                ack = channels.data(route).PushSmall(value, timeout=seconds_left)
+                # a SmallValue has the layout of a ValueFrame with all three parts
+                ack = channels.push_small(route)(encode_frame(header, data, trailer), timeout=seconds_left)
             else:
-                def frames() -> Iterator[pb.ValueFrame | bytes]:
+                def frames() -> Iterator[bytes]:
                     nonlocal started
-                    yield pb.ValueFrame(header=header)
                     if data is not None:
                         chunks = object_chunks(data, chunk_bytes)
                     else:
                         chunks = ([chunk] for chunk in pair_chunks(pairs, self.client.codec, chunk_bytes))
+                    first = header  # rides with the first chunk
                     for pieces in chunks:
                         started = True
-                        yield frame_chunk(*pieces)
-                        # hashed once sent, while the receiver hashes it too
+                        yield encode_frame(first, pieces)
+                        first = None
+                        # hashed once handed to gRPC, while the receiver hashes it too
                         digest.update(*pieces)
-                    yield pb.ValueFrame(trailer=sign_trailer(self._auth, self.me.party_id, header,
-                                                             digest.total_bytes, digest.chunks, digest.digest()))
+                    yield encode_frame(first, (), sign_trailer(self._auth, self.me.party_id, header,
+                                                               digest.total_bytes, digest.chunks, digest.digest()))
 
                 ack = channels.push(route)(frames(), timeout=seconds_left)
             self._auth.verify(dst.party_id, ack.signature, signing.PUSH_ACK, header.auth.nonce, digest.digest())
@@ -142,7 +144,7 @@ class FederationSession:
                 self.me.party_id, signing.PULL, *key_fields(key), wait_ms))
             stream = channels.pull(route)(request, timeout=wait + _GET_GRACE)
             try:
-                part, header = parse_frame(next(stream))
+                first = parse_frame(next(stream))
             except grpc.RpcError as e:
                 if e.code() == grpc.StatusCode.NOT_FOUND:
                     raise GetTimeoutError(f"{what}: timed out after {timeout:g} s; nothing arrived from party"
@@ -150,13 +152,15 @@ class FederationSession:
                 raise
             except StopIteration:
                 raise TruncatedStreamError(f"{what}: the server closed the stream without sending the value") from None
-            if part != "header" or header.key != key:
+            header = first.header
+            if header is None or header.key != key:
                 raise FederationError(f"{what}: the server answered a different value")
             # the sender's signature is checked end to end by the trailer (check_trailer)
-            received = ReceivedValue(self, stream, header, route, what, timeout)
+            received = ReceivedValue(self, stream, first, route, what, timeout)
             if header.kind == pb.PAIRS:
                 return ReceivedPairs(received, self.client.codec if decode_pairs else None)
-            return self.client.codec.loads(b"".join(received.chunks()))
+            chunks = list(received.chunks())
+            return self.client.codec.loads(chunks[0] if len(chunks) == 1 else b"".join(chunks))
 
         # a retry after the value started arriving re-reads it: nothing is deleted until acknowledged
         return with_retries(attempt, fed=self._fed, route=route, what=what,
@@ -176,32 +180,35 @@ class FederationSession:
 class ReceivedValue:
     """The chunks of one pulled value, checked against the sender's signed trailer, then acknowledged."""
 
-    def __init__(self, session: FederationSession, stream, header: pb.ValueHeader, route: Route, what: str,
-                 timeout: float):
+    def __init__(self, session: FederationSession, stream, first: Frame, route: Route, what: str, timeout: float):
         self._session = session
         self._stream = stream
-        self.header = header
+        self._first = first
+        self.header = first.header
         self.route = route
         self.what = what
         self.timeout = timeout
 
-    def chunks(self) -> Iterator[bytes]:
+    def chunks(self) -> Iterator[memoryview]:
         """Raises grpc.RpcError when the connection fails mid-stream (the caller may retry: nothing is lost)."""
         digest = ChunkDigest()
-        for data in self._stream:
-            part, value = parse_frame(data)
-            if part == "chunk":
-                digest.update(value)
-                yield value
-            elif part == "trailer":
-                check_trailer(self._session._auth, self.header.key.src.party_id, self.header, value,
+        frame = self._first
+        while True:
+            if frame.chunk is not None:
+                digest.update(frame.chunk)
+                yield frame.chunk
+            if frame.trailer is not None:
+                check_trailer(self._session._auth, self.header.key.src.party_id, self.header, frame.trailer,
                               digest.total_bytes, digest.chunks, digest.digest(), self.what)
                 self._session._ack(self.header.key, digest.digest(), self.route, self.what)
                 return
-            else:
-                raise FederationError(f"{self.what}: unexpected {part} frame in the value stream")
-        raise TruncatedStreamError(f"{self.what}: the stream ended after {digest.chunks} chunks"
-                                   f" ({digest.total_bytes} bytes) without the sender's trailer")
+            data = next(self._stream, None)
+            if data is None:
+                raise TruncatedStreamError(f"{self.what}: the stream ended after {digest.chunks} chunks"
+                                           f" ({digest.total_bytes} bytes) without the sender's trailer")
+            frame = parse_frame(data)
+            if frame.header is not None:
+                raise FederationError(f"{self.what}: unexpected header in the middle of the value stream")
 
 
 class ReceivedPairs:

@@ -5,22 +5,30 @@ batches: each chunk is a msgpack list [k0, v0, k1, v1, ...] of codec-encoded key
 end ever holds more than about one chunk of a table. The digest covers each chunk's length and bytes, so a
 re-cut or truncated stream does not match its signed trailer.
 
-Hot path: chunk frames are framed by hand (`frame_chunk`, `parse_frame`) into exactly the bytes protobuf
-would produce for `ValueFrame{chunk}`, which saves three copies of every chunk; other frames go through
-protobuf. Large `bytes` values are cut straight from the caller's buffer, not re-encoded.
+Hot path: frames are serialized and parsed by hand (`encode_frame`, `parse_frame`) into exactly the bytes
+protobuf would produce for a ValueFrame, which saves three copies of every chunk; the header and trailer
+inside go through protobuf. Large `bytes` values are cut straight from the caller's buffer, not re-encoded.
 """
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 import msgpack
+from google.protobuf.message import DecodeError
 
 from fate_flow.proto import federation_pb2 as pb
 from fate_flow.serde.codec import Codec
 
-# ValueFrame field 2 (chunk), wire type 2 (length-delimited)
-_CHUNK_TAG = b"\x12"
+# ValueFrame fields 1 (header), 2 (chunk) and 3 (trailer), each of wire type 2 (length-delimited)
+_HEADER_TAG, _CHUNK_TAG, _TRAILER_TAG = b"\x0a", b"\x12", b"\x1a"
+_FIELDS = frozenset((_HEADER_TAG[0], _CHUNK_TAG[0], _TRAILER_TAG[0]))
+# within the room transport.FRAME_OVERHEAD leaves in a message beyond chunk_bytes
+RUNT_BYTES = 16 << 10
+# values up to this size (and one chunk) go in one message, hashed and signed before sending (PushSmall); bigger
+# ones are streamed, so the sender hashes a chunk after handing it to gRPC, while the receiver hashes it too
+SMALL_VALUE_BYTES = 64 << 10
 
 
 class Pairs:
@@ -74,40 +82,82 @@ def _msgpack_bin_header(size: int) -> bytes:
 
 
 def object_chunks(parts: list[memoryview], chunk_bytes: int) -> Iterator[list[memoryview]]:
-    """Cut the concatenation of `parts` into chunks of chunk_bytes, each given as a list of views."""
-    chunk: list[memoryview] = []
-    room = chunk_bytes
-    for part in parts:
-        while len(part):
-            piece, part = part[:room], part[room:]
+    """Cut the concatenation of `parts` into chunks of chunk_bytes, each given as a list of views. A last
+    chunk of up to RUNT_BYTES joins the one before (a 1 MiB bytes value plus its codec header is one chunk):
+    a message of its own would cost more than its bytes."""
+    total = sum(len(part) for part in parts)
+    sizes = [chunk_bytes] * (total // chunk_bytes) + ([total % chunk_bytes] if total % chunk_bytes else [])
+    if len(sizes) > 1 and sizes[-1] <= RUNT_BYTES:
+        last = sizes.pop()
+        sizes[-1] += last
+    pieces = iter(parts)
+    part = memoryview(b"")
+    for size in sizes:
+        chunk: list[memoryview] = []
+        while size:
+            if not len(part):
+                part = next(pieces)
+            piece, part = part[:size], part[size:]
             chunk.append(piece)
-            room -= len(piece)
-            if room == 0:
-                yield chunk
-                chunk, room = [], chunk_bytes
-    if chunk:
+            size -= len(piece)
         yield chunk
 
 
-def frame_chunk(*pieces: bytes | memoryview) -> bytes:
-    """The serialized ValueFrame{chunk: pieces joined}, made with a single copy."""
-    return b"".join((_CHUNK_TAG, _varint(sum(len(p) for p in pieces)), *pieces))
+@dataclass
+class Frame:
+    """One parsed ValueFrame; `chunk` is a view into the received message, not a copy."""
+    header: pb.ValueHeader | None = None
+    chunk: memoryview | None = None
+    trailer: pb.ValueTrailer | None = None
 
 
-def serialize_frame(frame: pb.ValueFrame | bytes) -> bytes:
-    """gRPC serializer for value streams: pre-framed chunks (bytes) pass through."""
-    return frame if isinstance(frame, bytes) else frame.SerializeToString()
+def encode_frame(header: pb.ValueHeader | bytes | None = None, chunk: Iterable[bytes | memoryview] = (),
+                 trailer: pb.ValueTrailer | bytes | None = None) -> bytes:
+    """The serialized ValueFrame{header, chunk: the pieces joined, trailer}, made with a single copy of the
+    chunk: exactly the bytes protobuf would produce, in field order. Header and trailer may come serialized."""
+    parts: list[bytes | memoryview] = []
+    if header is not None:
+        data = header if isinstance(header, bytes) else header.SerializeToString()
+        parts += (_HEADER_TAG, _varint(len(data)), data)
+    pieces = list(chunk)
+    size = sum(len(p) for p in pieces)
+    if size:
+        parts += (_CHUNK_TAG, _varint(size), *pieces)
+    if trailer is not None:
+        data = trailer if isinstance(trailer, bytes) else trailer.SerializeToString()
+        parts += (_TRAILER_TAG, _varint(len(data)), data)
+    return b"".join(parts)
 
 
-def parse_frame(data: bytes) -> tuple[str | None, Any]:
-    """(part, value) of a serialized ValueFrame; a chunk comes back as a view into `data`, not a copy."""
-    if data[:1] == _CHUNK_TAG:
-        size, offset = _read_varint(data, 1)
-        if offset + size == len(data):
-            return "chunk", memoryview(data)[offset:]
-    frame = pb.ValueFrame.FromString(data)
-    part = frame.WhichOneof("part")
-    return part, getattr(frame, part) if part else None
+def parse_frame(data: bytes) -> Frame:
+    """Parse a serialized ValueFrame by hand, so a chunk is not copied; anything unusual goes to protobuf."""
+    frame = Frame()
+    view = memoryview(data)
+    offset = 0
+    while offset < len(data):
+        tag = data[offset]
+        size, start = _read_varint(data, offset + 1)
+        end = start + size
+        if size < 0 or end > len(data) or tag not in _FIELDS:
+            return _parse_with_protobuf(data)
+        if tag == _CHUNK_TAG[0]:
+            frame.chunk = view[start:end]
+        elif tag == _HEADER_TAG[0]:
+            frame.header = pb.ValueHeader.FromString(view[start:end])
+        else:
+            frame.trailer = pb.ValueTrailer.FromString(view[start:end])
+        offset = end
+    return frame
+
+
+def _parse_with_protobuf(data: bytes) -> Frame:
+    try:
+        message = pb.ValueFrame.FromString(data)
+    except DecodeError as e:
+        raise ValueError(f"malformed value frame: {e}") from None
+    return Frame(header=message.header if message.HasField("header") else None,
+                 chunk=memoryview(message.chunk) if message.chunk else None,
+                 trailer=message.trailer if message.HasField("trailer") else None)
 
 
 def _varint(n: int) -> bytes:

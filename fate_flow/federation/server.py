@@ -28,7 +28,7 @@ LOG = logging.getLogger("fate_flow.federation")
 class FederationServer:
     def __init__(self, fed: FederationSettings, registry: CommandRegistry, keys: KeyRing):
         self.fed = fed
-        self.store = MessageStore(fed.store_dir, fsync=fed.fsync)
+        self.store = MessageStore(fed.store_dir, fsync=fed.fsync, inline_bytes=fed.inline_value_bytes)
         self.replay = ReplayGuard(fed.store_dir / "nonces", fed.max_clock_skew)
         auth = SiteAuthenticator(keys, enabled=fed.site_auth, replay=self.replay)
         limit = message_limit(fed)

@@ -18,7 +18,7 @@ from fate_flow.federation import signing
 from fate_flow.federation.config import FederationSettings
 from fate_flow.federation.errors import (AuthenticationError, FederationError, MessageTooLargeError,
                                          TruncatedStreamError, UnknownPartyError)
-from fate_flow.federation.framing import ChunkDigest, frame_chunk, parse_frame, serialize_frame
+from fate_flow.federation.framing import SMALL_VALUE_BYTES, encode_frame, parse_frame
 from fate_flow.federation.parties import PartyRef
 from fate_flow.federation.registry import CommandRegistry, IncomingCommand
 from fate_flow.federation.signing import SiteAuthenticator, check_trailer, key_fields
@@ -113,52 +113,54 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
         signature = self.auth.sign(header.key.dst.party_id, signing.PUSH_ACK, header.auth.nonce, sha256)
         return pb.PushAck(total_bytes=total_bytes, signature=signature)
 
-    def PushSmall(self, request: pb.SmallValue, context: grpc.ServicerContext) -> pb.PushAck:
-        header, trailer, data = request.header, request.trailer, request.data
-        what = f"value {describe(header.key)}"
-        digest = ChunkDigest()
-        try:
-            self.hosted(header.key.dst)
-            if len(data) > self.fed.max_value_bytes:
-                raise MessageTooLargeError(f"value of {len(data)} bytes exceeds max_value_bytes"
-                                           f" ({self.fed.max_value_bytes}) of the receiver")
-            digest.update(data)
-            # the trailer's signature covers key, kind, timestamp, nonce and data
-            check_trailer(self.auth, header.key.src.party_id, header, trailer, len(data), 1, digest.digest(), what)
-            self.auth.check_fresh(header.key.src.party_id, header.auth)
-            self.store.put_inline(index_key(header.key), header.kind, data, digest.digest(),
-                                  header.SerializeToString(), trailer.SerializeToString())
-        except FederationError as e:
-            _refuse(context, e, what)
-        return self._ack(header, len(data), digest.digest())
+    def PushSmall(self, request: bytes, context: grpc.ServicerContext) -> pb.PushAck:
+        """A whole value in one message: a SmallValue, which is laid out as a ValueFrame with all three parts.
+        Its header is not signed: the trailer's signature covers the key, kind, timestamp and nonce."""
+        return self._receive(iter((request,)), context, header_signed=False)
 
     def Push(self, request_iterator: Iterator[bytes], context: grpc.ServicerContext) -> pb.PushAck:
-        """Requests arrive serialized (see framing.parse_frame): chunks are used without copying."""
-        first = next(request_iterator, None)
-        part, header = parse_frame(first) if first is not None else (None, None)
-        if part != "header":
+        return self._receive(request_iterator, context, header_signed=True)
+
+    def _receive(self, requests: Iterator[bytes], context: grpc.ServicerContext, header_signed: bool) -> pb.PushAck:
+        """Store the value framed in `requests`, once its trailer checks out. Requests arrive serialized (see
+        framing.parse_frame), so chunks are used without copying."""
+        first = next(requests, None)
+        try:
+            frame = parse_frame(first) if first is not None else None
+        except ValueError as e:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+        if frame is None or frame.header is None:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a value stream must start with its header")
+        header = frame.header
+        src = header.key.src.party_id
         what = f"value {describe(header.key)}"
         writer = None
         try:
-            self._check_header(header)
+            self.hosted(header.key.dst)
+            if not header_signed and frame.chunk is not None and len(frame.chunk) > SMALL_VALUE_BYTES:
+                # kept in memory until its trailer checked out; bigger values are streamed with a signed header
+                raise MessageTooLargeError(f"a small value is at most {SMALL_VALUE_BYTES} bytes; stream bigger ones")
+            if header_signed:  # so a forged stream is refused before anything is written
+                self._check_header(header)
             writer = self.store.writer(self.fed.max_value_bytes)
-            trailer = None
-            for data in request_iterator:
-                part, value = parse_frame(data)
-                if part == "chunk":
-                    writer.write(value)
-                elif part == "trailer":
-                    trailer = value
+            while True:
+                if frame.chunk is not None:
+                    writer.write(frame.chunk)
+                if frame.trailer is not None:
                     break
-                else:
-                    raise ValueError(f"unexpected {part} frame in the middle of a value stream")
-            digest = writer.digest
+                data = next(requests, None)
+                if data is None:
+                    break
+                frame = parse_frame(data)
+                if frame.header is not None:
+                    raise ValueError("unexpected header in the middle of a value stream")
+            digest, trailer = writer.digest, frame.trailer
             if trailer is None:
                 raise TruncatedStreamError(f"the stream of {what} ended after {digest.chunks} chunks"
                                            f" ({digest.total_bytes} bytes) without its trailer; nothing was stored")
-            check_trailer(self.auth, header.key.src.party_id, header, trailer, digest.total_bytes, digest.chunks,
-                          digest.digest(), what)
+            check_trailer(self.auth, src, header, trailer, digest.total_bytes, digest.chunks, digest.digest(), what)
+            if not header_signed:
+                self.auth.check_fresh(src, header.auth)
             writer.commit(index_key(header.key), header.kind, header.SerializeToString(), trailer.SerializeToString())
             writer = None
         except FederationError as e:
@@ -173,7 +175,8 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
                 writer.abort()
         return self._ack(header, digest.total_bytes, digest.digest())
 
-    def Pull(self, request: pb.PullRequest, context: grpc.ServicerContext) -> Iterator[pb.ValueFrame | bytes]:
+    def Pull(self, request: pb.PullRequest, context: grpc.ServicerContext) -> Iterator[bytes]:
+        """The header rides with the first chunk and the trailer with the last: a one-chunk value is one message."""
         key = request.key
         what = f"read of {describe(key)}"
         try:
@@ -185,10 +188,13 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
         value = self.store.wait(index_key(key), wait, still_wanted=context.is_active)
         if value is None:
             context.abort(grpc.StatusCode.NOT_FOUND, f"no {describe(key)} arrived within the {wait:g} s waited")
-        yield pb.ValueFrame(header=pb.ValueHeader.FromString(value.header))
+        header, previous = value.header, ()
         for chunk in self.store.chunks(value):
-            yield frame_chunk(chunk)
-        yield pb.ValueFrame(trailer=pb.ValueTrailer.FromString(value.trailer))
+            if previous:
+                yield encode_frame(header, previous)
+                header = None
+            previous = (chunk,)
+        yield encode_frame(header, previous, value.trailer)
 
     def Ack(self, request: pb.AckRequest, context: grpc.ServicerContext) -> pb.AckReply:
         key = request.key
@@ -201,16 +207,16 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
 
 
 def add_data_plane(service: DataPlaneService, server: grpc.Server) -> None:
-    """Like the generated add_DataPlaneServicer_to_server, but Push takes and Pull gives serialized frames,
-    so chunks skip protobuf's copies (framing.parse_frame / frame_chunk)."""
+    """Like the generated add_DataPlaneServicer_to_server, but Push(Small) take and Pull gives serialized frames,
+    so chunks skip protobuf's copies (framing.parse_frame / encode_frame)."""
     handlers = {
         "Push": grpc.stream_unary_rpc_method_handler(
             service.Push, request_deserializer=None, response_serializer=pb.PushAck.SerializeToString),
         "PushSmall": grpc.unary_unary_rpc_method_handler(
-            service.PushSmall, request_deserializer=pb.SmallValue.FromString,
+            service.PushSmall, request_deserializer=None,
             response_serializer=pb.PushAck.SerializeToString),
         "Pull": grpc.unary_stream_rpc_method_handler(
-            service.Pull, request_deserializer=pb.PullRequest.FromString, response_serializer=serialize_frame),
+            service.Pull, request_deserializer=pb.PullRequest.FromString, response_serializer=None),
         "Ack": grpc.unary_unary_rpc_method_handler(
             service.Ack, request_deserializer=pb.AckRequest.FromString,
             response_serializer=pb.AckReply.SerializeToString),

@@ -13,7 +13,6 @@ from fate_flow.federation.config import FederationSettings, Route
 from fate_flow.federation.errors import (AuthenticationError, FederationError, MessageTooLargeError,
                                          PartyUnreachableError, RemoteRefusedError,
                                          TruncatedStreamError)
-from fate_flow.federation.framing import serialize_frame
 from fate_flow.proto import federation_pb2 as pb
 from fate_flow.proto import federation_pb2_grpc as pb_grpc
 
@@ -29,6 +28,7 @@ def method_path(service: str, method: str) -> str:
 
 
 PUSH = method_path("DataPlane", "Push")
+PUSH_SMALL = method_path("DataPlane", "PushSmall")
 PULL = method_path("DataPlane", "Pull")
 
 
@@ -80,8 +80,12 @@ class ChannelPool:
         return self._get(route).data
 
     def push(self, route: Route) -> grpc.StreamUnaryMultiCallable:
-        """DataPlane.Push taking pre-framed chunks (bytes) as well as ValueFrame messages."""
+        """DataPlane.Push taking serialized frames (framing.encode_frame)."""
         return self._get(route).push
+
+    def push_small(self, route: Route) -> grpc.UnaryUnaryMultiCallable:
+        """DataPlane.PushSmall taking a serialized SmallValue (framing.encode_frame)."""
+        return self._get(route).push_small
 
     def pull(self, route: Route) -> grpc.UnaryStreamMultiCallable:
         """DataPlane.Pull answering serialized frames, for framing.parse_frame."""
@@ -99,8 +103,10 @@ class _Stubs:
         self.channel = channel
         self.control = pb_grpc.ControlPlaneStub(channel)
         self.data = pb_grpc.DataPlaneStub(channel)
-        self.push = channel.stream_unary(PUSH, request_serializer=serialize_frame,
+        self.push = channel.stream_unary(PUSH, request_serializer=None,
                                          response_deserializer=pb.PushAck.FromString)
+        self.push_small = channel.unary_unary(PUSH_SMALL, request_serializer=None,
+                                              response_deserializer=pb.PushAck.FromString)
         self.pull = channel.unary_stream(PULL, request_serializer=pb.PullRequest.SerializeToString,
                                          response_deserializer=None)
 

@@ -20,6 +20,13 @@ def test_hosted_parties_route_to_this_server_by_default(tmp_path):
     assert fed.site_auth is True and fed.tls.enabled is False
 
 
+def test_a_hosted_party_is_served_here_even_when_a_table_routes_it_elsewhere(tmp_path, caplog):
+    settings = write_conf(tmp_path, {"route_table": {"9999": {"host": "127.0.0.1", "grpc_port": 9360}}})
+    fed = federation_settings(settings, PROJECT_ROOT)
+    assert fed.route(9999).address == "127.0.0.1:9370"
+    assert "routes party 9999 to 127.0.0.1:9360, but this server hosts it" in caplog.text
+
+
 def test_inline_route_table_overrides_the_default_file(tmp_path):
     settings = write_conf(tmp_path, {"route_table": {
         "10000": {"host": "10.0.0.2", "grpc_port": 9361, "public_key": "keys/10000.pub.pem"}}})

@@ -36,11 +36,14 @@ def test_object_values_round_trip(two):
     assert host.get("t", "iter0", [GUEST]) == [(1, "a")]
 
 
-def test_value_is_deleted_once_read(two):
-    guest, host, sites = two
-    guest.remote(b"x" * 200_000, "blob", "0", [HOST])  # bigger than a chunk: streamed to a file
-    assert len(stored_files(sites["h"])) == 1
-    assert host.get("blob", "0", [GUEST]) == [b"x" * 200_000]
+@pytest.mark.parametrize("size, files", [(40_000, 0), (200_000, 0), (400_000, 1)])
+def test_value_is_deleted_once_read(start_sites, size, files):
+    # one message; several chunks, all kept in LMDB; beyond inline_value_bytes, the rest in a file
+    sites = start_sites({"g": ["9999"], "h": ["10000"]}, chunk_bytes=64 << 10, inline_value_bytes=300_000)
+    guest, host = sites["g"].client.session("j", GUEST), sites["h"].client.session("j", HOST)
+    guest.remote(b"x" * size, "blob", "0", [HOST])
+    assert len(stored_files(sites["h"])) == files and sites["h"].handle.server.store.count() == 1
+    assert host.get("blob", "0", [GUEST]) == [b"x" * size]
     assert stored_files(sites["h"]) == [] and sites["h"].handle.server.store.count() == 0
     with pytest.raises(GetTimeoutError):
         host.get("blob", "0", [GUEST], timeout=0.2)
@@ -95,15 +98,19 @@ def test_get_waits_for_a_value_sent_later(two):
     assert future.result(timeout=10) == [42]
 
 
-def test_value_survives_a_restart_of_the_receiver(two):
-    guest, _, sites = two
-    guest.remote(list(range(50_000)), "kept", "0", [HOST])
+def test_value_survives_a_restart_of_the_receiver(start_sites):
+    sites = start_sites({"g": ["9999"], "h": ["10000"]}, chunk_bytes=64 << 10, inline_value_bytes=300_000)
+    guest = sites["g"].client.session("j", GUEST)
+    guest.remote(list(range(50_000)), "kept", "0", [HOST])  # in LMDB
+    guest.remote(b"y" * 400_000, "kept_file", "0", [HOST])  # in a file
     guest.remote(Pairs([(1, "a"), (2, "b")]), "kept_table", "0", [HOST])
     sites["h"].stop()
     sites["h"].start()
-    host = sites["h"].client.session("job1", HOST)
+    host = sites["h"].client.session("j", HOST)
     assert host.get("kept", "0", [GUEST]) == [list(range(50_000))]
+    assert host.get("kept_file", "0", [GUEST]) == [b"y" * 400_000]
     assert list(host.get("kept_table", "0", [GUEST])[0]) == [(1, "a"), (2, "b")]
+    assert stored_files(sites["h"]) == [] and sites["h"].handle.server.store.count() == 0
 
 
 def test_same_value_sent_twice_is_stored_once_but_a_different_one_is_refused(two):
@@ -197,3 +204,14 @@ def test_only_the_destination_party_can_read_a_value(two):
     with pytest.raises(grpc.RpcError) as e:
         list(stub.Pull(pb.PullRequest(key=key, wait_ms=0, auth=stamp), timeout=5))
     assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_a_small_value_message_is_small(two):
+    # its header is unsigned and its data kept in memory until the trailer checks out, so it is bounded
+    _, _, sites = two
+    key = pb.ValueKey(job_id="j", name="big", tag="0", src=GUEST.to_pb(), dst=HOST.to_pb())
+    request = pb.SmallValue(header=pb.ValueHeader(key=key), data=b"x" * (65 << 10), trailer=pb.ValueTrailer())
+    stub = pb_grpc.DataPlaneStub(grpc.insecure_channel(f"127.0.0.1:{sites['h'].settings.grpc_port}"))
+    with pytest.raises(grpc.RpcError) as e:
+        stub.PushSmall(request, timeout=5)
+    assert e.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "stream bigger ones" in e.value.details()
