@@ -106,6 +106,9 @@ cmd_start() {
         say "removing stale pid file $PID_FILE"
         rm -f "$PID_FILE"
     fi
+    if answers; then  # another server (another FATE_FLOW_HOME) already serves this address
+        die "a fate_flow server already answers on $ADDRESS but not the one of $PID_FILE; stop it, or give this one another fateflow.http_port"
+    fi
     mkdir -p "$FATE_FLOW_HOME" "$LOG_DIR"
     echo "==== $(date '+%Y-%m-%d %H:%M:%S') service.sh start ====" >> "$CONSOLE_LOG"
     # setsid: the server gets its own session and process group, so it outlives this shell and stop can

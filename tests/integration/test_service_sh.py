@@ -217,3 +217,18 @@ def test_a_bad_conf_is_reported_before_anything_starts(tmp_path):
 def test_usage(tmp_path):
     r = Service(tmp_path).run("bogus")
     assert r.returncode == 2 and "usage:" in r.stderr
+
+
+def test_start_refuses_an_address_another_server_already_answers(service, tmp_path):
+    assert service.run("start").returncode == 0
+    (tmp_path / "other").mkdir()
+    other = Service(tmp_path / "other")
+    other.conf_path.write_text(service.conf_path.read_text(), encoding="utf-8")  # same ports, another home
+    try:
+        r = other.run("start")
+        assert r.returncode == 1
+        assert f"a fate_flow server already answers on http://127.0.0.1:{service.http_port}" in r.stderr
+        assert not other.pid_file.exists()
+        assert service.version()["retcode"] == 0, "the running server is untouched"
+    finally:
+        other.cleanup()
