@@ -78,6 +78,12 @@ def component_parameters():
     return json_result(data=tracking_queries.parameters(_component(json_body())))
 
 
+@_route(api_paths.TRACKING_OUTPUT_MODEL)
+def component_output_model():
+    data, meta = tracking_queries.output_model(ctx(), _component(json_body()))
+    return json_result(data=data, meta=meta) if data else json_result(retmsg="no data", data={})
+
+
 @_route(api_paths.TRACKING_OUTPUT_DATA)
 def component_output_data():
     body = json_body()

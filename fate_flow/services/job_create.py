@@ -13,9 +13,9 @@ from fate_flow.db.models import Job, Task
 from fate_flow.entity.errors import FateFlowError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
-from fate_flow.scheduler.model_id import gen_party_model_id
 from fate_flow.services.job_plan import JobPlan, cores_needed, party_parameters, plan_job
 from fate_flow.services.jobs import job_files
+from fate_flow.services import model_paths
 from fate_flow.settings import Settings
 
 
@@ -56,7 +56,7 @@ def create_party_job(settings: Settings, body: Mapping[str, Any], role: str, par
 
     _write_conf_files(settings, job_id, role, body, on_party)
     if plan.conf.job_type != "predict":
-        model_dir = settings.home / "model_local_cache" / gen_party_model_id(model_id, role, party_id) / model_version
+        model_dir = model_paths.model_dir(settings, role, str(party_id), model_id, model_version)
         model_dir.mkdir(parents=True, exist_ok=True)
 
     task_common = dict(f_job_id=job_id, f_initiator_role=initiator[0], f_initiator_party_id=initiator[1],

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from fate_flow.db.base import write_transaction
-from fate_flow.db.models import ComponentSummary, Job, Task, TrackingMetric, TrackingOutputDataInfo
+from fate_flow.db.models import Job, Task
 from fate_flow.entity.errors import NotFoundError, ParameterError
 from fate_flow.entity.status import JobStatus
 from fate_flow.federation import PartyRef
-from fate_flow.scheduler.model_id import gen_party_model_id
-from fate_flow.services import jobs, tables
+from fate_flow.services import jobs, tables, tracking
+from fate_flow.services.model_paths import BUFFER_TYPES_FILE, component_model_dir
 from fate_flow.services.job_log import job_log
 from fate_flow.services.job_runtime import JobRuntime
 from fate_flow.services.tables import TableMeta
@@ -108,6 +108,11 @@ def apply_party_report(body: Mapping[str, Any]) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- outputs
+def _task_ref(row: Task) -> tracking.TaskRef:
+    return tracking.TaskRef(row.f_job_id, row.f_component_name, row.f_task_id, row.f_task_version, row.f_role,
+                            row.f_party_id)
+
+
 def report_output_table(body: Mapping[str, Any]) -> dict:
     row = reported_task(body)
     for key in ("data_name", "namespace", "name", "address"):
@@ -120,11 +125,7 @@ def report_output_table(body: Mapping[str, Any]) -> dict:
                      description=f"output {body['data_name']} of {row.f_task_id} v{row.f_task_version}")
     with write_transaction():
         tables.insert_meta(meta)
-        TrackingOutputDataInfo.insert(
-            f_job_id=row.f_job_id, f_component_name=row.f_component_name, f_task_id=row.f_task_id,
-            f_task_version=row.f_task_version, f_data_name=str(body["data_name"])[:30], f_role=row.f_role,
-            f_party_id=row.f_party_id, f_table_name=meta.name, f_table_namespace=meta.namespace,
-            **TrackingOutputDataInfo.audit_values()).on_conflict_replace().execute()
+        tracking.save_output_table(_task_ref(row), str(body["data_name"])[:30], meta.namespace, meta.name)
     return {"namespace": meta.namespace, "name": meta.name}
 
 
@@ -133,19 +134,15 @@ def report_metric(body: Mapping[str, Any]) -> dict:
     kind = int(body.get("type", 1))
     if kind not in (0, 1):
         raise ParameterError(f"type must be 0 (meta) or 1 (data), got {kind}")
-    common = dict(f_job_id=row.f_job_id, f_component_name=row.f_component_name, f_task_id=row.f_task_id,
-                  f_task_version=row.f_task_version, f_role=row.f_role, f_party_id=row.f_party_id,
-                  f_metric_namespace=str(body.get("metric_namespace", "")),
-                  f_metric_name=str(body.get("metric_name", "")), f_type=kind, **TrackingMetric.audit_values())
+    namespace, name = str(body.get("metric_namespace", "")), str(body.get("metric_name", ""))
     values = body.get("values")
-    if kind == 0:
-        rows = [dict(common, f_key="meta", f_value=values)]
-    else:
-        rows = [dict(common, f_key=k, f_value=v) for k, v in (values or [])]
-    if rows:
-        with write_transaction():
-            TrackingMetric.insert_many(rows).execute()
-    return {"count": len(rows)}
+    with write_transaction():
+        if kind == 0:
+            tracking.save_metric_meta(_task_ref(row), namespace, name, values or {})
+            return {"count": 1}
+        points = [(k, v) for k, v in (values or [])]
+        tracking.save_metric_data(_task_ref(row), namespace, name, points)
+    return {"count": len(points)}
 
 
 def report_summary(body: Mapping[str, Any]) -> dict:
@@ -153,24 +150,12 @@ def report_summary(body: Mapping[str, Any]) -> dict:
     summary = body.get("summary") or {}
     if not isinstance(summary, dict):
         raise ParameterError("summary must be an object")
-    where = (ComponentSummary.f_job_id == row.f_job_id, ComponentSummary.f_role == row.f_role,
-             ComponentSummary.f_party_id == row.f_party_id, ComponentSummary.f_component_name == row.f_component_name,
-             ComponentSummary.f_task_version == str(row.f_task_version))
     with write_transaction():
-        if not ComponentSummary.update(f_summary=summary, **ComponentSummary.audit_values(create=False)).where(*where).execute():
-            ComponentSummary.insert(f_job_id=row.f_job_id, f_role=row.f_role, f_party_id=row.f_party_id,
-                                    f_component_name=row.f_component_name, f_task_id=row.f_task_id,
-                                    f_task_version=str(row.f_task_version), f_summary=summary,
-                                    **ComponentSummary.audit_values()).execute()
+        tracking.save_summary(_task_ref(row), summary)
     return {}
 
 
 # ---------------------------------------------------------------------------------------------- models
-def model_dir(runtime: JobRuntime, role: str, party_id: str, model_id: str, model_version: str) -> Path:
-    """model_local_cache/<role>#<party_id>#<model_id>/<model_version> (contract §8.1)."""
-    return runtime.settings.home / "model_local_cache" / gen_party_model_id(model_id, role, party_id) / model_version
-
-
 def _job_model(row: Task) -> tuple[str, str]:
     job = Job.get(Job.f_job_id == row.f_job_id, Job.f_role == row.f_role, Job.f_party_id == row.f_party_id)
     params = job.f_runtime_conf_on_party.get("job_parameters") or {}
@@ -191,8 +176,8 @@ def report_model(runtime: JobRuntime, body: Mapping[str, Any]) -> dict:
     if not isinstance(buffers, dict) or not buffers:
         raise ParameterError("buffers must be an object of buffer name -> {type, b64}")
     model_id, version = _job_model(row)
-    directory = model_dir(runtime, row.f_role, row.f_party_id, model_id, version) / "variables" / "data" / \
-        row.f_component_name / alias
+    directory = component_model_dir(runtime.settings, row.f_role, row.f_party_id, model_id, version,
+                                    row.f_component_name, alias)
     directory.mkdir(parents=True, exist_ok=True)
     types = {}
     for name, buffer in buffers.items():
@@ -203,7 +188,7 @@ def report_model(runtime: JobRuntime, body: Mapping[str, Any]) -> dict:
             raise ParameterError(f"buffer {name}: b64 is missing or not base64 ({e})") from None
         _write_atomically(directory / name, data)
         types[name] = str(buffer.get("type", ""))
-    _write_atomically(directory / ".types.json", _json_bytes(types))
+    _write_atomically(directory / BUFFER_TYPES_FILE, _json_bytes(types))
     return {"path": str(directory)}
 
 
@@ -215,11 +200,11 @@ def get_model(runtime: JobRuntime, body: Mapping[str, Any]) -> dict:
     model_id, version = _job_model(row)
     model_id = str(body.get("model_id") or model_id)
     version = str(body.get("model_version") or version)
-    directory = model_dir(runtime, row.f_role, row.f_party_id, model_id, version) / "variables" / "data" / component / alias
+    directory = component_model_dir(runtime.settings, row.f_role, row.f_party_id, model_id, version, component, alias)
     if not directory.is_dir():
         raise NotFoundError(f"model {component}.{alias} of {model_id} {version} does not exist at {row.f_role} "
                             f"party {row.f_party_id}")
-    types_file = directory / ".types.json"
+    types_file = directory / BUFFER_TYPES_FILE
     types = json.loads(types_file.read_text()) if types_file.exists() else {}
     return {name: {"type": types.get(name, ""), "b64": base64.b64encode((directory / name).read_bytes()).decode()}
             for name in sorted(os.listdir(directory)) if not name.startswith(".")}

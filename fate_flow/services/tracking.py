@@ -97,7 +97,8 @@ def save_output_table(task: TaskRef, data_name: str, namespace: str, name: str) 
     TrackingOutputDataInfo.insert(
         f_job_id=task.job_id, f_component_name=task.component_name, f_task_id=task.task_id,
         f_task_version=task.task_version, f_data_name=data_name, f_role=task.role, f_party_id=str(task.party_id),
-        f_table_name=name, f_table_namespace=namespace, **TrackingOutputDataInfo.audit_values()).execute()
+        f_table_name=name, f_table_namespace=namespace, **TrackingOutputDataInfo.audit_values()) \
+        .on_conflict_replace().execute()
 
 
 def output_tables(job_id: str, component: str, role: str, party_id: str) -> list[TrackingOutputDataInfo]:

@@ -14,7 +14,7 @@ from fate_flow.scheduler.component_parameters import component_parameters
 from fate_flow.scheduler.dsl_parser import parse_dsl, parse_dsl_version
 from fate_flow.scheduler.runtime_conf import parse_runtime_conf
 from fate_flow.serde.rows import render_header, render_row
-from fate_flow.services import tables, tracking
+from fate_flow.services import model_paths, tables, tracking
 from fate_flow.services.context import ServiceContext
 
 PREVIEW_ROWS = 100
@@ -180,3 +180,53 @@ def _datasets(row: Job, visible: dict) -> dict:
             if tables_of_party:
                 dataset.setdefault(role, {})[str(p)] = tables_of_party
     return dataset
+
+
+def output_model(ctx: ServiceContext, at: ComponentAt) -> tuple[dict, dict]:
+    """The component's model as JSON (contract §1.3.7): the buffer whose name ends in Param as data, the one
+    ending in Meta as meta.meta_data. The first model alias the DSL declares is shown; a component that
+    declares none has no model ({} and {})."""
+    row = job_row(at.job_id, at.role, at.party_id)
+    params = (row.f_runtime_conf_on_party or {}).get("job_parameters") or {}
+    model_id, version = str(params.get("model_id", "")), str(params.get("model_version") or at.job_id)
+    component = (row.f_dsl or {}).get("components", {}).get(at.component, {})
+    aliases = (component.get("output") or {}).get("model")
+    if not aliases:
+        return {}, {}  # the component makes no model
+    directory = model_paths.component_model_dir(ctx.settings, at.role, at.party_id, model_id, version, at.component,
+                                                aliases[0])
+    if not directory.is_dir():
+        raise FateFlowError(f"Can not find model info by filters: job id: {at.job_id}, role: {at.role}, "
+                            f"party id: {at.party_id}, component: {at.component}")
+    types_file = directory / model_paths.BUFFER_TYPES_FILE
+    types = json.loads(types_file.read_text(encoding="utf-8")) if types_file.exists() else {}
+    rendered = {name: _buffer_as_dict(directory / name, types.get(name, "")) for name in types}
+    param = next((v for k, v in rendered.items() if k.endswith("Param")), None)
+    meta = next((v for k, v in rendered.items() if k.endswith("Meta")), {})
+    if param is None:
+        return {}, {}
+    return param, {"module_name": component.get("module", ""), "meta_data": meta}
+
+
+def _buffer_as_dict(path: Path, type_name: str) -> dict:
+    from google.protobuf import descriptor_pool, json_format, message_factory
+    _load_proto_modules()
+    try:
+        descriptor = descriptor_pool.Default().FindMessageTypeByName(type_name)
+    except KeyError:
+        raise FateFlowError(f"model buffer {path.name} is of unknown type {type_name!r}") from None
+    message = message_factory.GetMessageClass(descriptor)()
+    message.ParseFromString(path.read_bytes())
+    return json_format.MessageToDict(message, always_print_fields_with_no_presence=True,
+                                     preserving_proto_field_name=True)
+
+
+def _load_proto_modules() -> None:
+    """Import every generated *_pb2 module so its messages are in the default descriptor pool."""
+    import importlib
+    import pkgutil
+
+    import fate_flow.proto
+    for module in pkgutil.iter_modules(fate_flow.proto.__path__):
+        if module.name.endswith("_pb2"):
+            importlib.import_module(f"fate_flow.proto.{module.name}")

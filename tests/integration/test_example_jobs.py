@@ -87,6 +87,13 @@ def test_data_transform_output_rerun_and_stop(server, tmp_path):
     lines = (tmp_path / f"job_{job_id}_data_transform_0_guest_9999_output_data" / "data.csv").read_text().splitlines()
     assert lines[0] == "id,y,x0,x1,x2,x3,x4,x5,x6,x7,x8,x9" and len(lines) == 570
 
+    rc, model = cli(server, "-f", "component_output_model", "-j", job_id, "-r", "guest", "-p", "9999",
+                    "-cpn", "data_transform_0")
+    assert rc == 0 and model["data"]["header"] == [f"x{i}" for i in range(10)] and model["data"]["label_name"] == "y"
+    assert model["meta"]["module_name"] == "DataTransform" and model["meta"]["meta_data"]["with_label"] is True
+    rc, none = cli(server, "-f", "component_output_model", "-j", job_id, "-r", "guest", "-p", "9999", "-cpn", "reader_0")
+    assert rc == 0 and none == {"retcode": 0, "retmsg": "no data", "data": {}}
+
     rerun = server.post("/v1/job/rerun", json={"job_id": job_id, "component_name": "data_transform_0"}).json()
     assert rerun["retcode"] == 0, rerun
     wait_for(server, job_id, statuses=("success",))
