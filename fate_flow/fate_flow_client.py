@@ -156,6 +156,8 @@ def extract_archive(archive: Path, directory: Path) -> None:
 TRACKING_FLAGS = ("job_id", "role", "party_id", "component_name")
 
 COMMANDS: dict[str, Command] = {
+    "job_summary": _json_command("tracking_job_summary", "a job at a glance: status per party, each component's "
+                                 "status, duration and key metrics (-j [-r -p])", required=("job_id",)),
     "component_parameters": _json_command("tracking_parameters", "a component's effective parameters "
                                           "(-j -r -p -cpn)", required=TRACKING_FLAGS),
     "component_metric_all": _json_command("tracking_metric_all", "all metrics of a component (-j -r -p -cpn)",

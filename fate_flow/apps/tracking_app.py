@@ -39,6 +39,15 @@ def job_data_view():
                                                        get_party_id(body)))
 
 
+@_route(api_paths.TRACKING_JOB_SUMMARY)
+def job_summary():
+    body = json_body()
+    role, party_id = get_str(body, "role", default=None), get_party_id(body, default=None)
+    if (role is None) != (party_id is None):
+        raise ParameterError("parameters role and party_id go together: give both or neither")
+    return json_result(data=tracking_queries.job_summary(get_str(body, "job_id"), role, party_id))
+
+
 @_route(api_paths.TRACKING_METRICS)
 def component_metrics():
     at = _component(json_body())

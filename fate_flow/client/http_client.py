@@ -167,6 +167,9 @@ class FlowHttpClient:
         return self.call(api_paths.PIPELINE_DAG_DEPENDENCY, body)
 
     # --- /v1/tracking --------------------------------------------------------------------------------
+    def tracking_job_summary(self, body: dict) -> dict:
+        return self.call(api_paths.TRACKING_JOB_SUMMARY, body)
+
     def tracking_metrics(self, body: dict) -> dict:
         return self.call(api_paths.TRACKING_METRICS, body)
 

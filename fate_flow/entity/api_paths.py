@@ -64,6 +64,8 @@ VERSION_PARTIES = Endpoint("/v1/version/parties", ("POST", "GET"))
 
 # /v1/tracking (contract §1.3)
 TRACKING_JOB_DATA_VIEW = Endpoint("/v1/tracking/job/data_view")
+# ours: a job at a glance (status per party, components' status/duration/runs, evaluation summaries)
+TRACKING_JOB_SUMMARY = Endpoint("/v1/tracking/job/summary")
 TRACKING_METRICS = Endpoint("/v1/tracking/component/metrics")
 TRACKING_METRIC_DATA = Endpoint("/v1/tracking/component/metric_data")
 TRACKING_METRIC_ALL = Endpoint("/v1/tracking/component/metric/all")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fate_flow.components import registry
-from fate_flow.db.models import Job
+from fate_flow.db.models import Job, Task
 from fate_flow.entity.errors import FateFlowError, NotFoundError, ParameterError
 from fate_flow.scheduler.component_parameters import component_parameters
 from fate_flow.scheduler.dsl_parser import parse_dsl, parse_dsl_version
@@ -230,3 +230,45 @@ def _load_proto_modules() -> None:
     for module in pkgutil.iter_modules(fate_flow.proto.__path__):
         if module.name.endswith("_pb2"):
             importlib.import_module(f"fate_flow.proto.{module.name}")
+
+
+KEY_METRIC_TYPES = ("EVALUATION_SUMMARY", "CLUSTERING_EVALUATION_SUMMARY")
+
+
+def job_summary(job_id: str, role: str | None = None, party_id: str | None = None) -> dict[str, Any]:
+    """One call for a job at a glance (this server's view): status and progress per party, each component's
+    status per party, its duration and runs, and the key metrics (evaluation summaries) it recorded."""
+    row = job_row(job_id, role, party_id)
+    status: dict[str, dict[str, str]] = {}
+    for party in Job.select(Job.f_role, Job.f_party_id, Job.f_status).where(Job.f_job_id == job_id):
+        status.setdefault(party.f_role, {})[party.f_party_id] = party.f_status
+    latest: dict[tuple, Task] = {}
+    for task in Task.select().where(Task.f_job_id == job_id).order_by(Task.f_task_version):
+        latest[(task.f_component_name, task.f_role, task.f_party_id)] = task
+    components = []
+    for name, spec in ((row.f_dsl or {}).get("components") or {}).items():
+        tasks = [t for (c, _, _), t in latest.items() if c == name]
+        elapsed = [t.f_elapsed for t in tasks if t.f_elapsed is not None]
+        statuses: dict[str, dict[str, str]] = {}
+        for t in tasks:
+            statuses.setdefault(t.f_role, {})[t.f_party_id] = t.f_party_status or t.f_status
+        components.append({
+            "component": name, "module": spec.get("module"), "status": statuses,
+            "runs": max((t.f_task_version for t in tasks), default=-1) + 1,
+            "elapsed_ms": max(elapsed) if elapsed else None,
+            "key_metrics": _key_metrics(job_id, name, row.f_role, row.f_party_id)})
+    return {
+        "job_id": job_id, "role": row.f_role, "party_id": row.f_party_id,
+        "status": status, "progress": row.f_progress, "start_time": row.f_start_time, "end_time": row.f_end_time,
+        "elapsed_ms": row.f_elapsed, "fail_reason": row.f_fail_reason or None,
+        "components": components,
+    }
+
+
+def _key_metrics(job_id: str, component: str, role: str, party_id: str) -> dict:
+    found = {}
+    for namespace, by_name in tracking.all_metrics(job_id, component, role, party_id).items():
+        for name, entry in by_name.items():
+            if entry["meta"].get("metric_type") in KEY_METRIC_TYPES:
+                found.setdefault(namespace, {})[name] = dict((str(k), v) for k, v in entry["data"])
+    return found

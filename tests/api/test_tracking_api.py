@@ -160,3 +160,22 @@ def test_data_view_with_datasets_and_a_real_model_summary(client, job):
 def test_unknown_job_component_role_party(client, job, body, retcode, message):
     answer = post(client, "/v1/tracking/component/metrics", **body)
     assert answer["retcode"] == retcode and answer["retmsg"].startswith(message)
+
+
+def test_job_summary_shows_evaluation_summaries_as_key_metrics(client, job):
+    tracking.save_metric_meta(job, "train", "dataio_0", {"name": "dataio_0", "metric_type": "EVALUATION_SUMMARY"})
+    tracking.save_metric_data(job, "train", "dataio_0", [("auc", 0.98), ("ks", 0.81)])
+    data = post(client, "/v1/tracking/job/summary", job_id=JOB)["data"]
+    assert data["role"] == "guest" and data["status"] == {"guest": {"9999": "success"}, "host": {"10000": "success"}}
+    [reader, dataio] = data["components"]
+    assert reader["key_metrics"] == {} and reader["runs"] == 0
+    assert dataio["key_metrics"] == {"train": {"dataio_0": {"auc": 0.98, "ks": 0.81}}}
+    assert post(client, "/v1/tracking/job/summary", job_id=JOB, role="guest")["retmsg"].startswith(
+        "parameters role and party_id go together")
+
+
+def test_output_model_of_a_component_whose_model_files_are_missing(client, job):
+    body = post(client, "/v1/tracking/component/output/model", job_id=JOB, component_name="dataio_0")
+    assert body["retcode"] == 100 and body["retmsg"].startswith("Can not find model info by filters: job id: " + JOB)
+    body = post(client, "/v1/tracking/component/output/model", job_id=JOB, component_name="reader_0")
+    assert body == {"retcode": 0, "retmsg": "no data", "data": {}}

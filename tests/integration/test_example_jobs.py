@@ -106,3 +106,20 @@ def test_data_transform_output_rerun_and_stop(server, tmp_path):
 
     rc, stopped = cli(server, "-f", "stop_job", "-j", job_id)
     assert rc == 1 and stopped["retcode"] == 103, "stopping an ended job is refused"
+
+
+def test_job_summary_at_a_glance(server):
+    conf, dsl = JOBS["data_transform v2"]
+    rc, answer = cli(server, "-f", "submit_job", "-c", f"examples/{conf}", "-d", f"examples/{dsl}")
+    job_id = answer["jobId"]
+    wait_for(server, job_id)
+    rc, summary = cli(server, "-f", "job_summary", "-j", job_id)
+    assert rc == 0, summary
+    data = summary["data"]
+    assert data["status"] == {"guest": {"9999": "success"}, "host": {"10000": "success"}} and data["progress"] == 100
+    assert [c["component"] for c in data["components"]] == ["reader_0", "data_transform_0"]
+    for component in data["components"]:
+        assert component["status"] == {"guest": {"9999": "success"}, "host": {"10000": "success"}}
+        assert component["runs"] == 1 and component["elapsed_ms"] >= 0
+    rc, missing = cli(server, "-f", "job_summary", "-j", "nope")
+    assert rc == 1 and missing["retcode"] == 101
