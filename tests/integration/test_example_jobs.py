@@ -123,3 +123,32 @@ def test_job_summary_at_a_glance(server):
         assert component["runs"] == 1 and component["elapsed_ms"] >= 0
     rc, missing = cli(server, "-f", "job_summary", "-j", "nope")
     assert rc == 1 and missing["retcode"] == 101
+
+
+def test_reader_data_transform_across_two_servers_in_v2_and_v1(tmp_path):
+    from fate_flow.client.http_client import FlowHttpClient
+    from tests.federation.servers import make_federated_servers
+    servers = make_federated_servers(tmp_path, {"guest": ["9999"], "host": ["10000"]})
+    guest, host = servers["guest"].start(), servers["host"].start()
+    try:
+        for server, role in ((guest, "guest"), (host, "host")):  # each party's data stays on its own server
+            answer = FlowHttpClient("127.0.0.1", server.http_port).upload(
+                {"namespace": "experiment", "table_name": f"breast_hetero_{role}", "head": 1, "partition": 4},
+                EXAMPLES / "data" / f"breast_hetero_{role}.csv")
+            assert answer["retcode"] == 0, answer
+        for conf, dsl, component in (("data_transform_conf.json", "data_transform_dsl.json", "data_transform_0"),
+                                     ("dataio_conf_v1.json", "dataio_dsl_v1.json", "dataio_0")):
+            rc, answer = cli(guest, "-f", "submit_job", "-c", f"examples/{conf}", "-d", f"examples/{dsl}")
+            assert rc == 0, answer
+            job_id = answer["jobId"]
+            assert wait_for(guest, job_id) == {("guest", "9999"): "success"}
+            assert wait_for(host, job_id) == {("host", "10000"): "success"}
+            for server, role, party, width in ((guest, "guest", 9999, 11), (host, "host", 10000, 20)):
+                preview = server.post("/v1/tracking/component/output/data",
+                                      json={"job_id": job_id, "component_name": component, "role": role,
+                                            "party_id": party}).json()
+                assert preview["meta"]["total"] == [569]
+                assert len(preview["meta"]["header"][0]) == width + 1, "id, (label,) the party's own features"
+    finally:
+        guest.stop()
+        host.stop()
