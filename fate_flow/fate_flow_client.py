@@ -111,25 +111,24 @@ def _job_config(client, config: dict) -> dict:
 def _job_log(client, config: dict) -> dict:
     """Extracts the job's log archive into <output_path>/job_<job_id>_log/."""
     _require(config, "job_id", "output_path")
-    output = Path(config["output_path"])
-    directory = output / f"job_{config['job_id']}_log"
-    archive = client.job_log(config, output)
-    try:
-        extract_archive(archive, directory)
-    finally:
-        archive.unlink(missing_ok=True)
-    return {"retcode": 0, "retmsg": f"download successfully, please check {directory} directory",
-            "directory": str(directory)}
+    return _extract_download(client.job_log, config, f"job_{config['job_id']}_log")
 
 
 def _component_output_data(client, config: dict) -> dict:
     """Extracts the component's output data (<name>.csv + <name>.meta) into
     <output_path>/job_<job_id>_<component>_<role>_<party_id>_output_data/."""
     _require(config, "job_id", "component_name", "role", "party_id", "output_path")
+    return _extract_download(client.tracking_output_data_download, config,
+                             f"job_{config['job_id']}_{config['component_name']}_{config['role']}_"
+                             f"{config['party_id']}_output_data")
+
+
+def _extract_download(fetch, config: dict, directory_name: str) -> dict:
+    """Save the archive `fetch(config, output_path)` sends, extract it into output_path/directory_name and
+    remove the archive."""
     output = Path(config["output_path"])
-    directory = output / (f"job_{config['job_id']}_{config['component_name']}_{config['role']}_"
-                          f"{config['party_id']}_output_data")
-    archive = client.tracking_output_data_download(config, output)
+    directory = output / directory_name
+    archive = fetch(config, output)
     try:
         extract_archive(archive, directory)
     finally:

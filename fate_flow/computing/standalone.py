@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from functools import reduce as fold
+from itertools import islice
 from typing import Any, Callable, Iterable, Iterator
 
 from fate_flow.computing.storage.standalone import StandaloneStore, StandaloneTable, partition_of
@@ -49,28 +50,23 @@ class StandaloneSession(ComputingSession):
         return stored
 
     def _write(self, pairs: Iterable[KV], partitions: int) -> "StandaloneComputingTable":
-        stored = self._new(partitions)
+        """A new table of `pairs` (any keys: each lands in its own partition)."""
         dumps = self.codec.dumps
-        writer = stored.writer(overwrite=True)
-        try:
-            for n, (k, v) in enumerate(pairs, 1):
-                writer.put(dumps(k), dumps(v))
-                if n % 100_000 == 0:
-                    writer.flush()
-            writer.close()
-        except BaseException:
-            writer.abort()
-            raise
-        return StandaloneComputingTable(self, stored)
+        encoded = ((dumps(k), dumps(v)) for k, v in pairs)
+        return self._fill(partitions, iter(lambda: list(islice(encoded, 100_000)), []))
 
     def _per_partition(self, partitions: int, produce: Callable[[int], Iterable[tuple[bytes, bytes]]]) \
             -> "StandaloneComputingTable":
         """A new table from `produce(i)`, the encoded pairs made from partition i of the inputs."""
+        return self._fill(partitions, (produce(p) for p in range(partitions)))
+
+    def _fill(self, partitions: int, batches: Iterable[Iterable[tuple[bytes, bytes]]]) -> "StandaloneComputingTable":
+        """Write encoded pairs batch by batch (each batch flushed) into a new table of this session."""
         stored = self._new(partitions)
         writer = stored.writer(overwrite=True)
         try:
-            for p in range(partitions):
-                writer.put_all(produce(p))
+            for batch in batches:
+                writer.put_all(batch)
                 writer.flush()
             writer.close()
         except BaseException:
