@@ -7,7 +7,7 @@ remote parties' task rows ("shadow rows", run_on_this_party false) are updated h
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from fate_flow.db.base import now_ms, write_transaction
 from fate_flow.db.models import Job, Task, TrackingMetric, TrackingOutputDataInfo as Out
@@ -129,13 +129,19 @@ def stop_job(runtime: JobRuntime, job_id: str, status: JobStatus = JobStatus.CAN
 
 def request_stop(runtime: JobRuntime, job_id: str, status: JobStatus) -> dict:
     """/v1/job/stop on any party's server: stop on the initiator (here, or asked over federation)."""
+    return _at_initiator(runtime, job_id, pc.JOB_STOP, {"job_id": job_id, "stop_status": status.value},
+                         lambda: stop_job(runtime, job_id, status))
+
+
+def _at_initiator(runtime: JobRuntime, job_id: str, command: str, body: dict, here: Callable[[], dict]) -> dict:
+    """`here()` when this server hosts the job's initiator, else `command` sent to the initiator's server."""
     row = Job.get_or_none(Job.f_job_id == job_id)
     if row is None:
         raise JobNotFound("can not found job")
     if runtime.hosts(row.f_initiator_party_id):
-        return stop_job(runtime, job_id, status)
-    return runtime.client.send_command(initiator_of(row), pc.JOB_STOP, {"job_id": job_id, "stop_status": status.value},
-                                       src=PartyRef(row.f_role, row.f_party_id), job_id=job_id)
+        return here()
+    return runtime.client.send_command(initiator_of(row), command, body, src=PartyRef(row.f_role, row.f_party_id),
+                                       job_id=job_id)
 
 
 # ------------------------------------------------------------------------------------------ rerun
@@ -198,14 +204,9 @@ def _with_downstream(dag, component: str) -> list[str]:
 
 
 def request_rerun(runtime: JobRuntime, job_id: str, component_name: str) -> dict:
-    row = Job.get_or_none(Job.f_job_id == job_id)
-    if row is None:
-        raise JobNotFound("can not found job")
-    if runtime.hosts(row.f_initiator_party_id):
-        return rerun_job(runtime, job_id, component_name)
-    return runtime.client.send_command(initiator_of(row), pc.JOB_RERUN,
-                                       {"job_id": job_id, "component_name": component_name},
-                                       src=PartyRef(row.f_role, row.f_party_id), job_id=job_id)
+    """/v1/job/rerun on any party's server: rerun on the initiator (here, or asked over federation)."""
+    return _at_initiator(runtime, job_id, pc.JOB_RERUN, {"job_id": job_id, "component_name": component_name},
+                         lambda: rerun_job(runtime, job_id, component_name))
 
 
 # ------------------------------------------------------------------------------------------ clean

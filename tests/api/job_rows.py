@@ -58,3 +58,11 @@ def add_output(job_id: str, component: str, version: int = 0, data_name: str = "
         f_job_id=job_id, f_component_name=component, f_task_id=f"{job_id}_{component}", f_task_version=version,
         f_data_name=data_name, f_role=role, f_party_id=party_id, f_table_name=table or f"{component}_{version}",
         f_table_namespace=f"output_data_{job_id}_{component}_{version}", f_create_time=MS_2021).execute()
+
+
+def write_job_logs(home, job_id: str, logs: dict[str, str]) -> None:
+    """Log files of a job under a server's FATE_FLOW_HOME/logs/<job_id>/ (relative path -> text)."""
+    for name, text in logs.items():
+        path = home / "logs" / job_id / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)

@@ -9,7 +9,7 @@ import pytest
 
 from fate_flow.db.base import open_database
 from fate_flow.db.models import Job, Task, TrackingOutputDataInfo
-from tests.api.job_rows import add_job, add_output, add_task, example
+from tests.api.job_rows import add_job, add_output, add_task, example, write_job_logs
 from tests.integration.test_legacy_cli import cli, flow
 from tests.server_process import make_server
 
@@ -31,10 +31,7 @@ def server(tmp_path_factory):
         add_task(JOB, "reader_0", 1, status="running")
         add_output(JOB, "reader_0", 1)
     db.close()
-    for name, text in LOGS.items():
-        path = server.home / "logs" / JOB / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    write_job_logs(server.home, JOB, LOGS)
     yield server
     server.stop()
 

@@ -6,7 +6,7 @@ import pytest
 
 from fate_flow.db.base import open_database
 from fate_flow.db.models import Job, Task, TrackingOutputDataInfo
-from tests.api.job_rows import EXAMPLES, add_job, add_output, add_task, example
+from tests.api.job_rows import EXAMPLES, add_job, add_output, add_task, example, write_job_logs
 from tests.integration.client_venv import CLIENT_VENV, require_client_venv, run_client, run_json
 from tests.server_process import make_server
 
@@ -29,10 +29,7 @@ def server(tmp_path_factory):
         add_task(JOB, "hetero_lr_0", 0, status="running")
         add_output(JOB, "reader_0", 0)
     db.close()
-    for name, text in LOGS.items():
-        path = server.home / "logs" / JOB / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    write_job_logs(server.home, JOB, LOGS)
     yield server
     server.stop()
 
