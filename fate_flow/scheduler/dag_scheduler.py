@@ -3,6 +3,7 @@
 Each tick:
 1. waiting jobs, oldest first: reserve cores on every party or on none; a job that does not fit is
    skipped, so it never blocks a later job that does (no head-of-line blocking); a reserved job starts;
+   one still waiting past its timeout (counted from submission) ends `timeout`;
 2. running jobs: timeout check; each task's federated status from its parties; a failed task with
    retries left gets a new version after `auto_retry_delay`; ready tasks (upstream succeeded) start, at
    most `task_parallelism` at once; the job's status and progress follow from its tasks, and an ended
@@ -75,15 +76,25 @@ class DagScheduler:
     def start_waiting_jobs(self, now: float) -> None:
         for row in self._initiator_jobs(JobStatus.WAITING):
             try:
-                self._try_start(row)
+                self._try_start(row, now)
             except Exception:
                 LOG.exception("starting job %s failed", row.f_job_id)
 
-    def _try_start(self, row: Job) -> None:
+    def _timeout(self, row: Job) -> float:
+        params = row.f_runtime_conf_on_party.get("job_parameters") or {}
+        return float(params.get("timeout") or self.settings.job_default.timeout)
+
+    def _try_start(self, row: Job, now: float) -> None:
         if row.f_tag == "submit_failed":
             return
         if row.f_cancel_signal:
             end_job(self.runtime, row, JobStatus.CANCELED, "canceled while waiting")
+            return
+        timeout = self._timeout(row)
+        if row.f_create_time and now * 1000 - row.f_create_time > timeout * 1000:  # no job waits forever
+            reason = self._last_wait_reason.get(row.f_job_id, "")
+            end_job(self.runtime, row, JobStatus.TIMEOUT, f"job waited for cores longer than its timeout of "
+                                                          f"{timeout:g}s" + (f" ({reason})" if reason else ""))
             return
         short = self._hosted_shortage(row)
         if short:
@@ -129,7 +140,7 @@ class DagScheduler:
     def schedule_running_job(self, row: Job, now: float) -> None:
         plan = self.plan(row)
         params = row.f_runtime_conf_on_party.get("job_parameters") or {}
-        timeout = float(params.get("timeout") or self.settings.job_default.timeout)
+        timeout = self._timeout(row)
         if row.f_start_time and now * 1000 - row.f_start_time > timeout * 1000:
             end_job(self.runtime, row, JobStatus.TIMEOUT, f"job ran longer than its timeout of {timeout:g}s")
             return

@@ -131,3 +131,20 @@ def test_a_job_that_does_not_fit_does_not_block_a_later_one_that_does(flow_facto
     queue = flow.post("/v1/job/clean/queue")
     assert queue["retcode"] == 0 and queue["data"] == {}
     assert flow.post("/v1/job/stop", {"job_id": blocked})["retcode"] == 0
+
+
+def test_a_job_waiting_for_cores_past_its_timeout_ends_timeout(flow_factory):
+    flow = flow_factory(resources={"cores_per_party": 4})
+    sleep = {"sleep_0": {"seconds": 120}}
+    running = submit_ok(flow, *dsl_conf({"sleep_0": SLEEP}, hosts=(), params=sleep, job_parameters={"task_cores": 3}))
+    flow.run_until(lambda: flow.job_status(running) == "running", timeout=30)
+    waiting = submit_ok(flow, *dsl_conf({"sleep_0": SLEEP}, hosts=(), params=sleep,
+                                        job_parameters={"task_cores": 4, "timeout": 60}))
+    flow.tick(time.time() + 30)
+    assert flow.job_status(waiting) == "waiting", "within its timeout it keeps waiting"
+    flow.tick(time.time() + 61)
+    assert flow.job_status(waiting) == "timeout"
+    reason = flow.job(waiting).f_fail_reason
+    assert "waited for cores longer than its timeout of 60s" in reason and "has 1 of 4 cores free" in reason
+    assert flow.job_status(running) == "running", "the running job's own timeout is the default 3 days"
+    assert flow.post("/v1/job/stop", {"job_id": running})["retcode"] == 0
