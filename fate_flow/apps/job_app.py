@@ -10,7 +10,7 @@ from flask import Blueprint, Response
 from fate_flow.apps.context import ctx
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.file_response import attachment, file_endpoint
-from fate_flow.apps.request_body import get_int, get_party_id, get_str, json_body, require
+from fate_flow.apps.request_body import get_int, get_party_id, get_plain_filename, get_str, json_body, require
 from fate_flow.entity import api_paths
 from fate_flow.entity.errors import FateFlowError, ParameterError
 from fate_flow.entity.retcode import RetCode
@@ -18,7 +18,6 @@ from fate_flow.services import job_dsl, job_log_archive, job_queries
 
 bp = Blueprint("job", __name__)
 
-FILENAME_MAX = 255
 
 
 def _route(endpoint: api_paths.Endpoint):
@@ -96,24 +95,13 @@ def generate_dsl() -> Response:
     body = json_body()
     try:
         require(body, "train_dsl", "cpn_str")
-        filename = _plain_filename(body)
+        filename = get_plain_filename(body)
         predict_dsl = job_dsl.generate_predict_dsl(body["train_dsl"], body["cpn_str"], body.get("version") or "2")
     except FateFlowError as e:
         raise FateFlowError(f"DSL generating failed: {e.message}") from e
     if filename is None:
         return json_result(data=predict_dsl)
     return attachment([json.dumps(predict_dsl, indent=4).encode()], filename, "application/json")
-
-
-def _plain_filename(body: dict) -> str | None:
-    """`filename` names the download only; it must be a plain file name."""
-    name = body.get("filename")
-    if name in (None, ""):
-        return None
-    if not isinstance(name, str) or len(name) > FILENAME_MAX or name in (".", "..") \
-            or any(c in name for c in "/\\\r\n\0"):
-        raise ParameterError(f"parameter filename must be a plain file name, got {name!r}")
-    return name
 
 
 @_route(api_paths.JOB_URL_GET)

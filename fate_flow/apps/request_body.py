@@ -99,6 +99,20 @@ def get_delimiter(body: Mapping[str, Any], name: str) -> str:
     return value
 
 
+FILENAME_MAX = 255
+
+
+def get_plain_filename(body: Mapping[str, Any]) -> str | None:
+    """`filename` of a file answer: it names the download only, so it must be a plain file name."""
+    name = body.get("filename")
+    if name in (None, ""):
+        return None
+    if not isinstance(name, str) or len(name) > FILENAME_MAX or name in (".", "..") \
+            or any(c in name for c in "/\\\r\n\0"):
+        raise ParameterError(f"parameter filename must be a plain file name, got {name!r}")
+    return name
+
+
 def _default(name: str, default: Any) -> Any:
     if default is _MISSING:
         raise MissingParametersError([name])

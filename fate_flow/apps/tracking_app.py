@@ -13,7 +13,7 @@ from flask import Blueprint
 from fate_flow.apps.context import ctx
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.file_response import attachment, file_endpoint
-from fate_flow.apps.request_body import get_int, get_party_id, get_str, json_body
+from fate_flow.apps.request_body import get_int, get_party_id, get_plain_filename, get_str, json_body
 from fate_flow.entity import api_paths
 from fate_flow.entity.errors import FateFlowError, ParameterError
 from fate_flow.services import tracking, tracking_queries
@@ -42,10 +42,8 @@ def job_data_view():
 @_route(api_paths.TRACKING_JOB_SUMMARY)
 def job_summary():
     body = json_body()
-    role, party_id = get_str(body, "role", default=None), get_party_id(body, default=None)
-    if (role is None) != (party_id is None):
-        raise ParameterError("parameters role and party_id go together: give both or neither")
-    return json_result(data=tracking_queries.job_summary(get_str(body, "job_id"), role, party_id))
+    return json_result(data=tracking_queries.job_summary(get_str(body, "job_id"), get_str(body, "role", default=None),
+                                                         get_party_id(body, default=None)))
 
 
 @_route(api_paths.TRACKING_METRICS)
@@ -142,10 +140,10 @@ def component_summary_download():
     summary = tracking.get_summary(at.job_id, at.component, at.role, at.party_id)
     if summary is None:
         raise FateFlowError("No component summary found, please check if arguments are specified correctly.")
-    filename = get_str(body, "filename", default=None)
+    filename = get_plain_filename(body)
     if filename is None:
         return json_result(data=summary)
-    return attachment([json.dumps(summary, indent=4).encode()], _safe_filename(filename), "application/json")
+    return attachment([json.dumps(summary, indent=4).encode()], filename, "application/json")
 
 
 @_route(api_paths.TRACKING_COMPONENT_LIST)
@@ -160,9 +158,3 @@ def _limit(body: dict, default: int) -> int:
     if limit < -1:
         raise ParameterError(f"parameter limit must be a number of rows, or -1 for all of them; got {limit}")
     return limit
-
-
-def _safe_filename(name: str) -> str:
-    if "/" in name or "\\" in name or name in ("", ".", ".."):
-        raise ParameterError(f"parameter filename must be a plain file name, got {name!r}")
-    return name

@@ -46,14 +46,18 @@ def job_row(job_id: str, role: str | None = None, party_id: str | None = None) -
 def locate(job_id: str, component: str, role: str | None, party_id: str | None) -> ComponentAt:
     """Fill role and party from the job's initiator when both are absent (as FATE does); check the job and
     that the component is in its DSL."""
-    if (role is None) != (party_id is None):
-        raise ParameterError("parameters role and party_id go together: give both or neither")
+    _check_role_and_party(role, party_id)
     row = job_row(job_id, role, party_id)
     components = (row.f_dsl or {}).get("components", {})
     if component not in components:
         raise NotFoundError(f"component {component} is not in job {job_id} (its components: "
                             f"{', '.join(components) or 'none'})")
     return ComponentAt(job_id, component, row.f_role, row.f_party_id)
+
+
+def _check_role_and_party(role: str | None, party_id: str | None) -> None:
+    if (role is None) != (party_id is None):
+        raise ParameterError("parameters role and party_id go together: give both or neither")
 
 
 def component_list(job_id: str) -> list[str]:
@@ -238,6 +242,7 @@ KEY_METRIC_TYPES = ("EVALUATION_SUMMARY", "CLUSTERING_EVALUATION_SUMMARY")
 def job_summary(job_id: str, role: str | None = None, party_id: str | None = None) -> dict[str, Any]:
     """One call for a job at a glance (this server's view): status and progress per party, each component's
     status per party, its duration and runs, and the key metrics (evaluation summaries) it recorded."""
+    _check_role_and_party(role, party_id)
     row = job_row(job_id, role, party_id)
     status: dict[str, dict[str, str]] = {}
     for party in Job.select(Job.f_role, Job.f_party_id, Job.f_status).where(Job.f_job_id == job_id):

@@ -179,3 +179,12 @@ def test_output_model_of_a_component_whose_model_files_are_missing(client, job):
     assert body["retcode"] == 100 and body["retmsg"].startswith("Can not find model info by filters: job id: " + JOB)
     body = post(client, "/v1/tracking/component/output/model", job_id=JOB, component_name="reader_0")
     assert body == {"retcode": 0, "retmsg": "no data", "data": {}}
+
+
+@pytest.mark.parametrize("filename", ["../s.json", "a/b.json", "..", "line\nbreak.json"])
+def test_summary_download_refuses_a_filename_that_is_not_plain(client, job, filename):
+    response = client.post("/v1/tracking/component/summary/download",
+                           json={"job_id": JOB, "component_name": "dataio_0", "filename": filename})
+    assert response.status_code == 210
+    assert response.get_json() == {"retcode": 210, "retmsg": f"parameter filename must be a plain file name, "
+                                                             f"got {filename!r}"}
