@@ -49,6 +49,8 @@ class ComponentContext:
     log: logging.Logger
     # opens a stored table as a computing table (the engine decides how)
     load_table: Any = None  # Callable[[TableRef], Table]
+    # an upstream model's buffers {buffer name: message} (a worker fetches them from its own server)
+    load_model: Any = None  # Callable[[ModelRef], dict[str, Message]]
 
     @property
     def role(self) -> str:
@@ -68,6 +70,16 @@ class ComponentContext:
 
     def input_tables(self, key: str) -> list[TableRef]:
         return list(self.spec.input_data.get(key, []))
+
+    def input_models(self, kind: str = "model") -> list[dict[str, Message]]:
+        """Buffers of each model the DSL feeds in as `kind` ("model": predict/transform with a trained
+        model; "isometric_model": e.g. binning results for a selection), in DSL order."""
+        return [self.load_model(ref) for ref in self.spec.input_model.get(kind, [])]
+
+    @property
+    def predicting(self) -> bool:
+        """True when the component is given a trained model to apply rather than training one."""
+        return bool(self.spec.input_model.get("model"))
 
 
 @dataclass

@@ -19,6 +19,15 @@ MODULES: dict[str, ModuleInfo] = {m.name: m for m in (
     ModuleInfo("DataTransform", ("guest", "host"), "fate_flow.components.data_transform:DataTransform"),
     ModuleInfo("DataIO", ("guest", "host"), "fate_flow.components.data_transform:DataIO"),
     ModuleInfo("SecureAddExample", ("guest", "host"), "fate_flow.components.secure_add_example:SecureAddExample"),
+    ModuleInfo("Intersection", ("guest", "host"), "fate_flow.components.intersection:Intersection"),
+    ModuleInfo("FeatureScale", ("guest", "host"), "fate_flow.components.feature_scale:FeatureScale"),
+    ModuleInfo("HeteroFeatureBinning", ("guest", "host"),
+               "fate_flow.components.hetero_feature_binning:HeteroFeatureBinning"),
+    ModuleInfo("HeteroFeatureSelection", ("guest", "host"),
+               "fate_flow.components.hetero_feature_selection:HeteroFeatureSelection"),
+    ModuleInfo("HeteroLR", ("guest", "host", "arbiter"), "fate_flow.components.hetero_lr:HeteroLR"),
+    ModuleInfo("HomoLR", ("guest", "host", "arbiter"), "fate_flow.components.homo_lr:HomoLR"),
+    ModuleInfo("Evaluation", ("guest", "host"), "fate_flow.components.evaluation:Evaluation"),
 )}
 
 

@@ -15,7 +15,7 @@ from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
 from fate_flow.entity.task_spec import ModelRef, ServerAddress, TableRef, TaskSpec
 from fate_flow.scheduler.component_parameters import args_inputs, component_parameters
-from fate_flow.scheduler.dag import SOURCE_ARGS, SOURCE_COMPONENT
+from fate_flow.scheduler.dag import SOURCE_ARGS, SOURCE_COMPONENT, SOURCE_PIPELINE
 from fate_flow.services import jobs, tables
 from fate_flow.services.job_create import plan_of
 from fate_flow.services.job_log import job_log
@@ -103,14 +103,19 @@ def build_spec(runtime: JobRuntime, row: Task) -> TaskSpec:
     for key, refs in component.data_inputs.items():
         for ref in refs:
             if ref.source == SOURCE_COMPONENT:
+                if not _runs_here(plan, ref.component, row):
+                    continue  # e.g. the arbiter of HeteroLR: its upstream Intersection runs on guest/host only
                 input_data.setdefault(key, []).append(_upstream_table(row, ref.component, ref.output, where))
             elif ref.source == SOURCE_ARGS:
                 named = args_inputs(plan.conf).get(row.f_role, {}).get(int(row.f_party_id), {}).get(ref.output)
                 if not named:
                     raise InputError(f"{component.name}: args.{ref.output} names no table for {where}")
                 input_data.setdefault(key, []).append(_table_ref(named.get("namespace"), named.get("name"), where))
-    input_model = {kind: [ModelRef(r.component, r.output) for r in component.model_inputs(kind) if r.is_edge]
-                   for kind in ("model", "isometric_model") if component.model_inputs(kind)}
+    input_model = {kind: [ModelRef(r.component, r.output)
+                          for r in component.model_inputs(kind)
+                          if r.source == SOURCE_PIPELINE or (r.is_edge and _runs_here(plan, r.component, row))]
+                   for kind in ("model", "isometric_model")}
+    input_model = {kind: refs for kind, refs in input_model.items() if refs}
     host = settings.fateflow.host
     if host in ("0.0.0.0", "", "::"):
         host = "127.0.0.1"
@@ -123,6 +128,11 @@ def build_spec(runtime: JobRuntime, row: Task) -> TaskSpec:
         output_namespace=f"output_data_{row.f_task_id}_{row.f_task_version}",
         server=ServerAddress(host, settings.fateflow.http_port), conf_path=str(settings.conf_path),
         home=str(settings.home), log_dir=str(task_log_dir(settings, row)))
+
+
+def _runs_here(plan, component: str, row: Task) -> bool:
+    """Whether `component` has a task on this task's party (its module runs on the party's role)."""
+    return int(row.f_party_id) in plan.parties.get(component, {}).get(row.f_role, [])
 
 
 def _reader_table(params: dict, component: str, where: str) -> TableRef:

@@ -13,6 +13,7 @@ from fate_flow.entity.errors import FateFlowError, NotFoundError, ParameterError
 from fate_flow.scheduler.component_parameters import component_parameters
 from fate_flow.scheduler.dsl_parser import parse_dsl, parse_dsl_version
 from fate_flow.scheduler.runtime_conf import parse_runtime_conf
+from fate_flow.serde.protobuf_types import UnknownMessageType, parse_buffer
 from fate_flow.serde.rows import render_header, render_row
 from fate_flow.services import model_paths, tables, tracking
 from fate_flow.services.context import ServiceContext
@@ -213,27 +214,13 @@ def output_model(ctx: ServiceContext, at: ComponentAt) -> tuple[dict, dict]:
 
 
 def _buffer_as_dict(path: Path, type_name: str) -> dict:
-    from google.protobuf import descriptor_pool, json_format, message_factory
-    _load_proto_modules()
+    from google.protobuf import json_format
     try:
-        descriptor = descriptor_pool.Default().FindMessageTypeByName(type_name)
-    except KeyError:
+        message = parse_buffer(type_name, path.read_bytes())
+    except UnknownMessageType:
         raise FateFlowError(f"model buffer {path.name} is of unknown type {type_name!r}") from None
-    message = message_factory.GetMessageClass(descriptor)()
-    message.ParseFromString(path.read_bytes())
     return json_format.MessageToDict(message, always_print_fields_with_no_presence=True,
                                      preserving_proto_field_name=True)
-
-
-def _load_proto_modules() -> None:
-    """Import every generated *_pb2 module so its messages are in the default descriptor pool."""
-    import importlib
-    import pkgutil
-
-    import fate_flow.proto
-    for module in pkgutil.iter_modules(fate_flow.proto.__path__):
-        if module.name.endswith("_pb2"):
-            importlib.import_module(f"fate_flow.proto.{module.name}")
 
 
 KEY_METRIC_TYPES = ("EVALUATION_SUMMARY", "CLUSTERING_EVALUATION_SUMMARY")

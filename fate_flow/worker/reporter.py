@@ -10,7 +10,8 @@ from typing import Any, Iterable
 from google.protobuf.message import Message
 
 from fate_flow.client.http_client import FlowHttpClient, ServerUnreachableError
-from fate_flow.entity.task_spec import TaskSpec
+from fate_flow.entity.task_spec import ModelRef, TaskSpec
+from fate_flow.serde.protobuf_types import parse_buffer
 
 
 class ReportError(RuntimeError):
@@ -63,6 +64,13 @@ class WorkerReporter:
                           "b64": base64.b64encode(msg.SerializeToString()).decode()}
                    for name, msg in buffers.items()}
         self._send("worker_task_model", {"model_alias": alias, "buffers": encoded})
+
+    def upstream_model(self, ref: ModelRef) -> dict[str, Message]:
+        """An upstream component's model of this job (or, in a predict job, of the model it predicts with)."""
+        answer = self._send("worker_task_model_get", {"model_component": ref.component_name,
+                                                      "model_alias": ref.model_alias})
+        return {name: parse_buffer(buffer["type"], base64.b64decode(buffer["b64"]))
+                for name, buffer in (answer.get("data") or {}).items()}
 
     def summary(self, summary: dict) -> None:
         self._send("worker_task_summary", {"summary": summary})

@@ -75,7 +75,7 @@ def run_task(spec: TaskSpec, reporter: WorkerReporter, settings: Settings, log: 
 
         ctx = ComponentContext(spec=spec, computing=computing,
                                federation=fed_client.session(spec.job_id, PartyRef(spec.role, spec.party_id)),
-                               tracker=tracker, log=log, load_table=load_table)
+                               tracker=tracker, log=log, load_table=load_table, load_model=reporter.upstream_model)
         log.info("running %s (%s) as %s %s, task version %s", spec.component_name, spec.module, spec.role,
                  spec.party_id, spec.task_version)
         output = module().run(ctx, params) or ComponentOutput()
