@@ -23,9 +23,12 @@ setup(
         "requests>=2.31,<3",
         "requests-toolbelt>=1.0,<2",
         "psutil>=5.9,<8",
+        "gmpy2>=2.1,<3",  # Paillier arithmetic (fate_flow.secure)
     ],
     extras_require={
-        "test": ["pytest>=8,<10", "grpcio-tools>=1.81.1,<2"],
+        "test": ["pytest>=8,<10", "grpcio-tools>=1.81.1,<2",
+                 "scikit-learn>=1.3,<2",  # the plaintext reference models and metrics the tests compare with
+                 "phe>=1.5,<2"],  # python-paillier: an independent Paillier to check ours against
     },
     entry_points={
         "console_scripts": [
