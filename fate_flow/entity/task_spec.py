@@ -24,6 +24,8 @@ class TableRef:
     id_delimiter: str = ","
     have_head: bool = True
     in_serialized: bool = True
+    # the upstream component whose output this is ("" for an input table); Evaluation names metrics by it
+    source: str = ""
 
     @classmethod
     def from_dict(cls, d: dict) -> "TableRef":

@@ -3,6 +3,7 @@ and start its worker. The task is marked running before the worker starts and ge
 start time right after, so the detector can always tell whether it still runs."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -105,7 +106,8 @@ def build_spec(runtime: JobRuntime, row: Task) -> TaskSpec:
             if ref.source == SOURCE_COMPONENT:
                 if not _runs_here(plan, ref.component, row):
                     continue  # e.g. the arbiter of HeteroLR: its upstream Intersection runs on guest/host only
-                input_data.setdefault(key, []).append(_upstream_table(row, ref.component, ref.output, where))
+                table = _upstream_table(row, ref.component, ref.output, where)
+                input_data.setdefault(key, []).append(dataclasses.replace(table, source=ref.component))
             elif ref.source == SOURCE_ARGS:
                 named = args_inputs(plan.conf).get(row.f_role, {}).get(int(row.f_party_id), {}).get(ref.output)
                 if not named:
