@@ -20,7 +20,7 @@ class ComponentParams:
     @classmethod
     def from_dict(cls, values: dict[str, Any] | None, component: str = "") -> "ComponentParams":
         values = dict(values or {})
-        fields = {f.name: f for f in dataclasses.fields(cls)}
+        fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # init=False fields are derived
         where = f"component {component}: " if component else ""
         unknown = sorted(k for k in values if k not in fields and k not in cls.IGNORED)
         if unknown:
