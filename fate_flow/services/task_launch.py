@@ -107,7 +107,8 @@ def build_spec(runtime: JobRuntime, row: Task) -> TaskSpec:
                 if not _runs_here(plan, ref.component, row):
                     continue  # e.g. the arbiter of HeteroLR: its upstream Intersection runs on guest/host only
                 table = _upstream_table(row, ref.component, ref.output, where)
-                input_data.setdefault(key, []).append(dataclasses.replace(table, source=ref.component))
+                if table is not None:
+                    input_data.setdefault(key, []).append(dataclasses.replace(table, source=ref.component))
             elif ref.source == SOURCE_ARGS:
                 named = args_inputs(plan.conf).get(row.f_role, {}).get(int(row.f_party_id), {}).get(ref.output)
                 if not named:
@@ -158,7 +159,7 @@ def _table_ref(namespace: Any, name: Any, where: str, component: str = "") -> Ta
                     id_delimiter=meta.id_delimiter, have_head=meta.have_head, in_serialized=meta.in_serialized)
 
 
-def _upstream_table(row: Task, component: str, data_name: str, where: str) -> TableRef:
+def _upstream_table(row: Task, component: str, data_name: str, where: str) -> TableRef | None:
     info = (TrackingOutputDataInfo.select()
             .where(TrackingOutputDataInfo.f_job_id == row.f_job_id,
                    TrackingOutputDataInfo.f_component_name == component,
@@ -167,7 +168,7 @@ def _upstream_table(row: Task, component: str, data_name: str, where: str) -> Ta
             .order_by(TrackingOutputDataInfo.f_task_version.desc(), TrackingOutputDataInfo.f_create_time.desc()))
     rows = list(info)
     if not rows:
-        raise InputError(f"{row.f_component_name}: upstream component {component} has no output data at {where}")
+        return None  # the upstream finished here without output data (e.g. a HeteroLR host): no input
     latest = rows[0].f_task_version
     chosen = [r for r in rows if r.f_task_version == latest]
     match = next((r for r in chosen if r.f_data_name == data_name), None)

@@ -129,3 +129,15 @@ def run_parties(tmp_path: Path, tasks: list[TaskSpec], sessions: dict | None = N
     finally:
         for site in sites.values():
             site.stop()
+
+
+def feature_table(session: StandaloneSession, path: Path, with_label: bool, name: str = "features",
+                  partitions: int = 4) -> TableRef:
+    """A CSV as DataTransform makes it (id -> Instance), kept in `session`: the input of the ML modules."""
+    raw = upload_csv(session.store, path, "raw", name, partitions)
+    task = spec("DataTransform", parameters={"with_label": with_label, "label_name": "y", "output_format": "dense"},
+                input_data={"data": [raw]}, name=f"{name}_transform")
+    out, _ = run_component(task, session)
+    table = out.data["data"]
+    return TableRef("features", name, ENGINE, session.keep(table), table.partitions, out.schemas["data"],
+                    table.count())
