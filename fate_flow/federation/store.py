@@ -136,6 +136,9 @@ class MessageStore:
         self._index = self._env.open_db(b"index")
         self._chunks = self._env.open_db(b"chunks")
         self._changed = threading.Condition()
+        # py-lmdb refuses (EBUSY) a second write transaction begun from another thread instead of waiting, so
+        # concurrent pushes (two hosts sending to one guest) and acknowledges take turns here
+        self._write_lock = threading.Lock()
         self._closed = False
         self._recover()
 
@@ -145,7 +148,7 @@ class MessageStore:
 
     def _index_put(self, index_key: bytes, value: StoredValue, chunks: list[bytes | memoryview]) -> bool:
         """Index `value` and write its first `chunks`, in one transaction."""
-        with self._env.begin(write=True) as txn:
+        with self._write_lock, self._env.begin(write=True) as txn:
             existing = txn.get(index_key, db=self._index)
             if existing is not None:
                 if StoredValue.unpack(existing).sha256 == value.sha256:
@@ -199,7 +202,7 @@ class MessageStore:
 
     def delete(self, index_key: bytes, sha256: bytes) -> bool:
         """Remove a value that was read; only the exact value the reader saw."""
-        with self._env.begin(write=True) as txn:
+        with self._write_lock, self._env.begin(write=True) as txn:
             data = txn.get(index_key, db=self._index)
             if data is None:
                 return False
