@@ -38,6 +38,11 @@ class Codec:
                       lambda b: Instance(*self.loads(b)))
         self.register(17, SparseVector, lambda v: self.dumps([v.indices, v.values, v.shape]),
                       lambda b: SparseVector(*self.loads(b)))
+        from fate_flow.secure import paillier  # Paillier values cross parties (imported when a codec is made)
+        self.register(18, paillier.EncryptedVector, lambda v: self.dumps(paillier.pack_vector(v)),
+                      lambda b: paillier.unpack_vector(self.loads(b)))
+        self.register(19, paillier.PaillierPublicKey, lambda k: self.dumps(paillier.pack_public_key(k)),
+                      lambda b: paillier.unpack_public_key(self.loads(b)))
 
     def register(self, code: int, cls: type, encode: Callable[[Any], bytes], decode: Callable[[bytes], Any]) -> None:
         if not 16 <= code <= 127:

@@ -1,0 +1,260 @@
+"""HeteroLR training: FATE's hetero LR protocol, one function per role.
+
+With labels y in {-1, 1} and wx = x_g.w_g + x_h.w_h, the logistic loss is approximated by its Taylor
+expansion log 2 - y wx / 2 + wx^2 / 8, whose gradient factor is d = wx / 4 - y / 2. Per mini-batch:
+
+  host    encrypts [[wx_h]] with the arbiter's public key (and [[sum wx_h^2]] when the loss is needed)
+  guest   forms [[4d]] = [[wx_h]] + wx_g - 2y (additions only) and sends it to the hosts
+  each    of guest and hosts computes its encrypted gradient [[sum_i 4d_i x_i]], adds a random mask,
+          and has the arbiter decrypt it; it removes the mask and steps its own weights
+  guest   sends the encrypted batch loss to the arbiter, which logs the loss and decides convergence
+
+So the hosts only ever see ciphertexts, the guest sees ciphertexts and nothing of host features, and
+the arbiter sees masked gradients and the loss. The guest holds the intercept.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import secrets
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fate_flow.components.base import ComponentContext
+from fate_flow.components.linear_model.convergence import ConvergeCheck
+from fate_flow.components.linear_model.lr_params import HeteroLRParams
+from fate_flow.components.linear_model.optimizers import Optimizer, penalty_loss
+from fate_flow.components.linear_model.weights import initial_weights
+from fate_flow.entity.errors import DataError
+from fate_flow.secure.paillier import CryptoPool, EncryptedVector, generate_keypair
+
+if TYPE_CHECKING:
+    from fate_flow.components.hetero_lr import PartyData
+
+GUEST, HOST, ARBITER = "guest", "host", "arbiter"
+# masks added to encrypted gradients before the arbiter decrypts them
+MASK_RANGE = 2.0 ** 36
+# below this many rows per batch, encryption runs in the task's own process
+POOL_MIN_ROWS = 4000
+
+
+@dataclass
+class TrainResult:
+    weights: np.ndarray = field(default_factory=lambda: np.zeros(0))  # own coefficients (+ intercept, guest)
+    iters: int = 0
+    losses: list[float] = field(default_factory=list)
+    converged: bool = False
+    summary: dict = field(default_factory=dict)
+
+
+def _loss_computed(ctx: ComponentContext) -> bool:
+    """The loss needs the host's sum of squared partial scores: with several hosts the cross terms between
+    them are known to nobody, so (as FATE) the loss is computed with one host only."""
+    return len(ctx.parties(HOST)) == 1
+
+
+def _early_stop(ctx: ComponentContext, params: HeteroLRParams) -> str:
+    if params.early_stop in ("diff", "abs") and not _loss_computed(ctx):
+        ctx.log.warning("early_stop %s needs the loss, which is not computed with several hosts; "
+                        "using weight_diff", params.early_stop)
+        return "weight_diff"
+    return params.early_stop
+
+
+def _optimizer(params: HeteroLRParams, fit_intercept: bool) -> Optimizer:
+    return Optimizer(params.optimizer, params.learning_rate, params.penalty, params.alpha, params.decay,
+                     params.decay_sqrt, fit_intercept)
+
+
+def _crypto_pool(ctx: ComponentContext, rows: int) -> contextlib.AbstractContextManager:
+    """Worker processes for the Paillier work of big batches (task_cores of them, at most the machine's)."""
+    cores = min(os.cpu_count() or 1, int(ctx.spec.job_parameters.get("task_cores") or os.cpu_count() or 1))
+    if rows < POOL_MIN_ROWS or cores < 2:
+        return contextlib.nullcontext(None)
+    return CryptoPool(cores)
+
+
+def _mask(size: int) -> np.ndarray:
+    rng = np.random.default_rng(secrets.randbits(128))
+    return rng.uniform(-MASK_RANGE, MASK_RANGE, size)
+
+
+def _batches(n: int, batch_size: int, seed: int | None) -> list[np.ndarray]:
+    """FATE's mini-batches: the rows shuffled once and cut into batches reused every epoch."""
+    if batch_size == -1 or batch_size >= n:
+        return [np.arange(n)]
+    order = np.random.default_rng(seed).permutation(n)
+    return [np.sort(order[i:i + batch_size]) for i in range(0, n, batch_size)]
+
+
+def _unmasked_gradient(ctx: ComponentContext, encrypted: EncryptedVector, epoch: int, batch: int,
+                       rows: int) -> np.ndarray:
+    """Have the arbiter decrypt a masked encrypted gradient sum; the gradient of the mean loss."""
+    mask = _mask(len(encrypted))
+    arbiter = ctx.parties(ARBITER)[:1]
+    ctx.federation.remote(encrypted + mask, f"{ctx.role}_masked_gradient", ctx.tag("grad", epoch, batch), arbiter)
+    [decrypted] = ctx.federation.get(f"{ctx.role}_gradient", ctx.tag("grad", epoch, batch), arbiter)
+    return (np.asarray(decrypted, dtype=np.float64) - mask) / (4.0 * rows)
+
+
+def _converged(ctx: ComponentContext, epoch: int) -> bool:
+    [flag] = ctx.federation.get("converged", ctx.tag("converged", epoch), ctx.parties(ARBITER)[:1])
+    return bool(flag)
+
+
+def _report_epoch(ctx: ComponentContext, params: HeteroLRParams, early_stop: str, epoch: int,
+                  old: np.ndarray, new: np.ndarray) -> None:
+    """What the arbiter needs from a party at the end of an epoch: its penalty term of the loss, or the
+    squared change of its weights (plain scalars, as in FATE)."""
+    arbiter = ctx.parties(ARBITER)[:1]
+    fit_intercept = ctx.role == GUEST and params.init.fit_intercept
+    if early_stop == "weight_diff":
+        ctx.federation.remote(float(np.sum((new - old) ** 2)), f"{ctx.role}_weight_diff",
+                              ctx.tag("wdiff", epoch), arbiter)
+    if _loss_computed(ctx):
+        ctx.federation.remote(penalty_loss(params.penalty, params.alpha, new, fit_intercept),
+                              f"{ctx.role}_penalty", ctx.tag("penalty", epoch), arbiter)
+
+
+# ------------------------------------------------------------------------------------------ guest
+def train_guest(ctx: ComponentContext, params: HeteroLRParams, data: "PartyData") -> TrainResult:
+    hosts, arbiter = ctx.parties(HOST), ctx.parties(ARBITER)[:1]
+    n, features = data.features.shape
+    fit_intercept = params.init.fit_intercept
+    design = np.hstack([data.features, np.ones((n, 1))]) if fit_intercept else data.features
+    y = 2.0 * data.labels - 1.0
+    batches = _batches(n, params.batch_size, params.init.random_seed)
+    ctx.federation.remote([[data.ids[i] for i in b] for b in batches], "batch_ids", ctx.tag("batches"), hosts)
+    ctx.federation.remote({"rows": n, "batches": len(batches)}, "batch_info", ctx.tag("batches"), arbiter)
+    [public_key] = ctx.federation.get("paillier_pubkey", ctx.tag("pubkey"), arbiter)
+    weights = initial_weights(params.init, features, fit_intercept)
+    optimizer = _optimizer(params, fit_intercept)
+    early_stop = _early_stop(ctx, params)
+    loss_needed = _loss_computed(ctx)
+    result = TrainResult()
+    with _crypto_pool(ctx, max(len(b) for b in batches)) as pool:
+        for epoch in range(params.max_iter):
+            before = weights.copy()
+            for b, rows in enumerate(batches):
+                wx_g = design[rows] @ weights
+                forwards = ctx.federation.get("host_forward", ctx.tag("forward", epoch, b), hosts)
+                wx_h = forwards[0][0]
+                for other, _ in forwards[1:]:
+                    wx_h = wx_h + other
+                y_b = y[rows]
+                fore = wx_h + (wx_g - 2.0 * y_b)  # [[4d]]
+                ctx.federation.remote(fore, "fore_gradient", ctx.tag("fore", epoch, b), hosts)
+                if loss_needed:
+                    plain = len(rows) * math.log(2) - 0.5 * float(y_b @ wx_g) + 0.125 * float(wx_g @ wx_g)
+                    loss = wx_h.dot(0.25 * wx_g - 0.5 * y_b, pool=pool) + forwards[0][1] * 0.125 + plain
+                    ctx.federation.remote(loss, "encrypted_loss", ctx.tag("loss", epoch, b), arbiter)
+                gradient = _unmasked_gradient(ctx, fore.dot(design[rows], pool=pool), epoch, b, len(rows))
+                weights = optimizer.step(weights, gradient, epoch)
+            _report_epoch(ctx, params, early_stop, epoch, before, weights)
+            result.iters = epoch + 1
+            ctx.tracker.set_progress(int(100 * (epoch + 1) / params.max_iter))
+            if _converged(ctx, epoch):
+                result.converged = True
+                break
+    result.weights = weights
+    result.summary = {"iters": result.iters, "is_converged": result.converged, "best_iteration": result.iters - 1,
+                      "coef": dict(zip(data.header, weights[:features].tolist())),
+                      "intercept": float(weights[-1]) if fit_intercept else 0.0}
+    return result
+
+
+# ------------------------------------------------------------------------------------------ host
+def train_host(ctx: ComponentContext, params: HeteroLRParams, data: "PartyData") -> TrainResult:
+    guest, arbiter = ctx.parties(GUEST)[:1], ctx.parties(ARBITER)[:1]
+    n, features = data.features.shape
+    [batch_ids] = ctx.federation.get("batch_ids", ctx.tag("batches"), guest)
+    position = {sid: i for i, sid in enumerate(data.ids)}
+    batches = []
+    for ids in batch_ids:
+        missing = [sid for sid in ids if sid not in position]
+        if missing:
+            raise DataError(f"{ctx.spec.component_name}: the guest's rows {missing[:5]} are not in host "
+                            f"{ctx.party_id}'s train_data; put an Intersection before HeteroLR")
+        batches.append(np.array([position[sid] for sid in ids], dtype=np.int64))
+    if sum(len(b) for b in batches) != n:
+        ctx.log.warning("host %s has %s rows, the guest trains on %s: the others are not used", ctx.party_id, n,
+                        sum(len(b) for b in batches))
+    [public_key] = ctx.federation.get("paillier_pubkey", ctx.tag("pubkey"), arbiter)
+    weights = initial_weights(params.init, features, with_intercept=False)
+    optimizer = _optimizer(params, fit_intercept=False)
+    early_stop = _early_stop(ctx, params)
+    loss_needed = _loss_computed(ctx)
+    result = TrainResult()
+    with _crypto_pool(ctx, max(len(b) for b in batches)) as pool:
+        for epoch in range(params.max_iter):
+            before = weights.copy()
+            for b, rows in enumerate(batches):
+                x = data.features[rows]
+                wx_h = x @ weights
+                encrypted = public_key.encrypt(wx_h, pool=pool)
+                squares = public_key.encrypt([float(wx_h @ wx_h)]) if loss_needed else None
+                ctx.federation.remote((encrypted, squares), "host_forward", ctx.tag("forward", epoch, b), guest)
+                [fore] = ctx.federation.get("fore_gradient", ctx.tag("fore", epoch, b), guest)
+                gradient = _unmasked_gradient(ctx, fore.dot(x, pool=pool), epoch, b, len(rows))
+                weights = optimizer.step(weights, gradient, epoch)
+            _report_epoch(ctx, params, early_stop, epoch, before, weights)
+            result.iters = epoch + 1
+            ctx.tracker.set_progress(int(100 * (epoch + 1) / params.max_iter))
+            if _converged(ctx, epoch):
+                result.converged = True
+                break
+    result.weights = weights
+    result.summary = {"iters": result.iters, "is_converged": result.converged,
+                      "coef": dict(zip(data.header, weights.tolist()))}
+    return result
+
+
+# ------------------------------------------------------------------------------------------ arbiter
+def train_arbiter(ctx: ComponentContext, params: HeteroLRParams) -> TrainResult:
+    guest, hosts = ctx.parties(GUEST)[:1], ctx.parties(HOST)
+    public_key, private_key = generate_keypair(params.key_length)
+    ctx.federation.remote(public_key, "paillier_pubkey", ctx.tag("pubkey"), guest + hosts)
+    [info] = ctx.federation.get("batch_info", ctx.tag("batches"), guest)
+    rows, n_batches = int(info["rows"]), int(info["batches"])
+    early_stop = _early_stop(ctx, params)
+    check = ConvergeCheck(early_stop, params.tol)
+    loss_needed = _loss_computed(ctx)
+    ctx.tracker.set_metric_meta("train", "loss", {"name": "train", "metric_type": "LOSS", "unit_name": "iters",
+                                                  "curve_name": "loss"})
+    result = TrainResult()
+    for epoch in range(params.max_iter):
+        loss_sum = 0.0
+        for b in range(n_batches):
+            tag = ctx.tag("grad", epoch, b)
+            for party in guest + hosts:
+                [masked] = ctx.federation.get(f"{party.role}_masked_gradient", tag, [party])
+                ctx.federation.remote(private_key.decrypt(masked), f"{party.role}_gradient", tag, [party])
+            if loss_needed:
+                [encrypted_loss] = ctx.federation.get("encrypted_loss", ctx.tag("loss", epoch, b), guest)
+                loss_sum += float(private_key.decrypt(encrypted_loss)[0])
+        if early_stop == "weight_diff":
+            diffs = [ctx.federation.get(f"{p.role}_weight_diff", ctx.tag("wdiff", epoch), [p])[0]
+                     for p in guest + hosts]
+            converged = check.converged(weight_diff=math.sqrt(sum(diffs)))
+        else:
+            converged = None
+        if loss_needed:
+            penalties = [ctx.federation.get(f"{p.role}_penalty", ctx.tag("penalty", epoch), [p])[0]
+                         for p in guest + hosts]
+            loss = loss_sum / rows + sum(penalties)
+            result.losses.append(loss)
+            ctx.tracker.log_metric_data("train", "loss", [(epoch, loss)])
+            ctx.log.info("epoch %s: loss %.6f", epoch, loss)
+            if converged is None:
+                converged = check.converged(loss=loss)
+        result.iters = epoch + 1
+        ctx.federation.remote(bool(converged), "converged", ctx.tag("converged", epoch), guest + hosts)
+        if converged:
+            result.converged = True
+            break
+    result.summary = {"iters": result.iters, "is_converged": result.converged,
+                      "loss_history": [round(x, 6) for x in result.losses]}
+    return result

@@ -1,0 +1,1 @@
+"""Cryptography for federated learning (Paillier); a leaf package: imports nothing else of fate_flow."""
