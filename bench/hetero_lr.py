@@ -12,6 +12,7 @@ Evaluation component's metrics. FATE 2.2 standalone on this machine: breast 70 s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -96,13 +97,25 @@ def auc_of(server: Server, job_id: str) -> float:
     return dict(answer["data"])["auc"]
 
 
+def component_seconds(server: Server, job_id: str) -> dict[str, float]:
+    """The longest run of each component over its parties (task elapsed times)."""
+    tasks = server.post("/v1/job/task/query", {"job_id": job_id}).get("data") or []
+    out: dict[str, float] = {}
+    for task in tasks:
+        name = task["f_component_name"]
+        out[name] = max(out.get(name, 0.0), (task.get("f_elapsed") or 0) / 1000)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", choices=sorted(SETS), action="append")
+    parser.add_argument("--keep", metavar="DIR", help="run the server in DIR and keep it (logs, tables) afterwards")
     args = parser.parse_args()
     rows = []
-    with tempfile.TemporaryDirectory(prefix="fate_flow_bench_") as tmp:
+    with (contextlib.nullcontext(args.keep) if args.keep else tempfile.TemporaryDirectory(prefix="fate_flow_bench_")) \
+            as tmp:
         server = Server(Path(tmp))
         server.start()
         try:
@@ -121,6 +134,8 @@ def main() -> int:
                     times.append(seconds)
                     peaks.append(peak.peak)
                     auc = auc_of(server, job_id)
+                    print(f"{name}: {seconds:.1f}s, AUC {auc:.4f}; by component: " + ", ".join(
+                        f"{c} {t:.1f}s" for c, t in component_seconds(server, job_id).items()), flush=True)
                 rows.append((name, len(times), statistics.median(times), min(times), max(peaks) / 2 ** 20, auc,
                              target))
         finally:

@@ -18,6 +18,7 @@ import contextlib
 import math
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,9 @@ GUEST, HOST, ARBITER = "guest", "host", "arbiter"
 MASK_RANGE = 2.0 ** 36
 # below this many rows per batch, encryption runs in the task's own process
 POOL_MIN_ROWS = 4000
+# fractional bits of the plaintext multipliers (features) in encrypted gradient sums: every bit costs
+# modular multiplications; 2**-16 on standardised features changes a batch gradient by ~1e-8
+GRADIENT_SCALAR_BITS = 16
 
 
 @dataclass
@@ -90,14 +94,27 @@ def _batches(n: int, batch_size: int, seed: int | None) -> list[np.ndarray]:
     return [np.sort(order[i:i + batch_size]) for i in range(0, n, batch_size)]
 
 
-def _unmasked_gradient(ctx: ComponentContext, encrypted: EncryptedVector, epoch: int, batch: int,
-                       rows: int) -> np.ndarray:
-    """Have the arbiter decrypt a masked encrypted gradient sum; the gradient of the mean loss."""
+def _send_masked_gradient(ctx: ComponentContext, encrypted: EncryptedVector, epoch: int, batch: int) -> np.ndarray:
+    """Ask the arbiter to decrypt an encrypted gradient sum with a random mask added; returns the mask."""
     mask = _mask(len(encrypted))
-    arbiter = ctx.parties(ARBITER)[:1]
-    ctx.federation.remote(encrypted + mask, f"{ctx.role}_masked_gradient", ctx.tag("grad", epoch, batch), arbiter)
-    [decrypted] = ctx.federation.get(f"{ctx.role}_gradient", ctx.tag("grad", epoch, batch), arbiter)
+    ctx.federation.remote(encrypted + mask, f"{ctx.role}_masked_gradient", ctx.tag("grad", epoch, batch),
+                          ctx.parties(ARBITER)[:1])
+    return mask
+
+
+def _receive_gradient(ctx: ComponentContext, mask: np.ndarray, epoch: int, batch: int, rows: int) -> np.ndarray:
+    """The decrypted sum with the mask removed, as the gradient of the batch's mean loss."""
+    [decrypted] = ctx.federation.get(f"{ctx.role}_gradient", ctx.tag("grad", epoch, batch), ctx.parties(ARBITER)[:1])
     return (np.asarray(decrypted, dtype=np.float64) - mask) / (4.0 * rows)
+
+
+def _dot_pool(pool: CryptoPool | None) -> CryptoPool | None:
+    """The pool for encrypted gradient sums. Guest and hosts compute theirs at the same time, so when the
+    machine could not give every party's pool its cores (parties sharing a small machine), each party sums
+    in its own process rather than oversubscribing the cores."""
+    if pool is None or (os.cpu_count() or 1) < 2 * pool.workers:
+        return None
+    return pool
 
 
 def _converged(ctx: ComponentContext, epoch: int) -> bool:
@@ -124,7 +141,6 @@ def train_guest(ctx: ComponentContext, params: HeteroLRParams, data: "PartyData"
     hosts, arbiter = ctx.parties(HOST), ctx.parties(ARBITER)[:1]
     n, features = data.features.shape
     fit_intercept = params.init.fit_intercept
-    design = np.hstack([data.features, np.ones((n, 1))]) if fit_intercept else data.features
     y = 2.0 * data.labels - 1.0
     batches = _batches(n, params.batch_size, params.init.random_seed)
     ctx.federation.remote([[data.ids[i] for i in b] for b in batches], "batch_ids", ctx.tag("batches"), hosts)
@@ -139,19 +155,32 @@ def train_guest(ctx: ComponentContext, params: HeteroLRParams, data: "PartyData"
         for epoch in range(params.max_iter):
             before = weights.copy()
             for b, rows in enumerate(batches):
-                wx_g = design[rows] @ weights
+                x = data.features[rows]
+                wx_g = x @ weights[:features] + (weights[-1] if fit_intercept else 0.0)
+                started = time.perf_counter()
                 forwards = ctx.federation.get("host_forward", ctx.tag("forward", epoch, b), hosts)
+                received_at = time.perf_counter()
                 wx_h = forwards[0][0]
                 for other, _ in forwards[1:]:
                     wx_h = wx_h + other
                 y_b = y[rows]
                 fore = wx_h + (wx_g - 2.0 * y_b)  # [[4d]]
                 ctx.federation.remote(fore, "fore_gradient", ctx.tag("fore", epoch, b), hosts)
-                if loss_needed:
+                encrypted = fore.dot(x, pool=_dot_pool(pool), scalar_bits=GRADIENT_SCALAR_BITS)
+                if fit_intercept:  # the intercept's feature is 1: its gradient sum is a plain sum
+                    encrypted = EncryptedVector.concatenate([encrypted, fore.sum()])
+                mask = _send_masked_gradient(ctx, encrypted, epoch, b)
+                summed_at = time.perf_counter()
+                if loss_needed:  # while the arbiter decrypts the gradients
                     plain = len(rows) * math.log(2) - 0.5 * float(y_b @ wx_g) + 0.125 * float(wx_g @ wx_g)
-                    loss = wx_h.dot(0.25 * wx_g - 0.5 * y_b, pool=pool) + forwards[0][1] * 0.125 + plain
+                    loss = (wx_h.dot(0.25 * wx_g - 0.5 * y_b, scalar_bits=GRADIENT_SCALAR_BITS)
+                            + forwards[0][1] * 0.125 + plain)
                     ctx.federation.remote(loss, "encrypted_loss", ctx.tag("loss", epoch, b), arbiter)
-                gradient = _unmasked_gradient(ctx, fore.dot(design[rows], pool=pool), epoch, b, len(rows))
+                loss_at = time.perf_counter()
+                gradient = _receive_gradient(ctx, mask, epoch, b, len(rows))
+                ctx.log.debug("epoch %s batch %s: wait for hosts %.3fs, gradient %.3fs, loss %.3fs, arbiter %.3fs",
+                              epoch, b, received_at - started, summed_at - received_at, loss_at - summed_at,
+                              time.perf_counter() - loss_at)
                 weights = optimizer.step(weights, gradient, epoch)
             _report_epoch(ctx, params, early_stop, epoch, before, weights)
             result.iters = epoch + 1
@@ -189,16 +218,29 @@ def train_host(ctx: ComponentContext, params: HeteroLRParams, data: "PartyData")
     loss_needed = _loss_computed(ctx)
     result = TrainResult()
     with _crypto_pool(ctx, max(len(b) for b in batches)) as pool:
+        # the random factors of each batch's encryption are made in the pool while this party waits for the
+        # guest and the arbiter, so the guest (idle until the forward arrives) waits less
+        obfuscators = public_key.precompute_obfuscators(len(batches[0]), pool=pool)
         for epoch in range(params.max_iter):
             before = weights.copy()
             for b, rows in enumerate(batches):
                 x = data.features[rows]
                 wx_h = x @ weights
-                encrypted = public_key.encrypt(wx_h, pool=pool)
+                started = time.perf_counter()
+                encrypted = public_key.encrypt(wx_h, obfuscators=obfuscators)
                 squares = public_key.encrypt([float(wx_h @ wx_h)]) if loss_needed else None
+                encrypted_at = time.perf_counter()
+                obfuscators = public_key.precompute_obfuscators(len(batches[(b + 1) % len(batches)]), pool=pool)
                 ctx.federation.remote((encrypted, squares), "host_forward", ctx.tag("forward", epoch, b), guest)
                 [fore] = ctx.federation.get("fore_gradient", ctx.tag("fore", epoch, b), guest)
-                gradient = _unmasked_gradient(ctx, fore.dot(x, pool=pool), epoch, b, len(rows))
+                received_at = time.perf_counter()
+                mask = _send_masked_gradient(ctx, fore.dot(x, pool=_dot_pool(pool), scalar_bits=GRADIENT_SCALAR_BITS),
+                                             epoch, b)
+                summed_at = time.perf_counter()
+                gradient = _receive_gradient(ctx, mask, epoch, b, len(rows))
+                ctx.log.debug("epoch %s batch %s: encrypt %.3fs, wait for guest %.3fs, gradient %.3fs, arbiter %.3fs",
+                              epoch, b, encrypted_at - started, received_at - encrypted_at, summed_at - received_at,
+                              time.perf_counter() - summed_at)
                 weights = optimizer.step(weights, gradient, epoch)
             _report_epoch(ctx, params, early_stop, epoch, before, weights)
             result.iters = epoch + 1

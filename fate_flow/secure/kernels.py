@@ -42,6 +42,11 @@ def encrypt_chunk(n: mpz, hs: mpz, plaintexts: list[int], digits: np.ndarray) ->
     return fixed_base_powers(encryption_table(n, hs), digits, start, nsquare)
 
 
+def obfuscator_chunk(n: mpz, hs: mpz, digits: np.ndarray) -> list[mpz]:
+    """hs**alpha mod n^2 for each alpha given by its table digits (column i): encryption's random factors."""
+    return fixed_base_powers(encryption_table(n, hs), digits, [mpz(1)] * digits.shape[1], n * n)
+
+
 @lru_cache(maxsize=4)
 def crt_constants(p: mpz, q: mpz) -> tuple[mpz, mpz, mpz, mpz, mpz]:
     """(p^2, q^2, hp, hq, p^-1 mod q) with hp = L_p(g^(p-1) mod p^2)^-1 mod p for g = n + 1."""

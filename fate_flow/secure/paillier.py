@@ -32,11 +32,12 @@ from gmpy2 import mpz
 
 from fate_flow.secure.fixedpoint import (DEFAULT_FRAC_BITS, as_vector, encode, encode_multipliers, magnitude_bits,
                                          multiplier_bits)
-from fate_flow.secure.kernels import decrypt_chunk, dot_chunk, encrypt_chunk, encryption_window
+from fate_flow.secure.kernels import decrypt_chunk, dot_chunk, encrypt_chunk, encryption_window, obfuscator_chunk
 from fate_flow.secure.multiexp import ONE, batch_invert, objects, product, segment_products
 from fate_flow.secure.pool import CryptoPool
 
-__all__ = ["CryptoPool", "EncryptedVector", "PaillierPrivateKey", "PaillierPublicKey", "generate_keypair"]
+__all__ = ["CryptoPool", "EncryptedVector", "Obfuscators", "PaillierPrivateKey", "PaillierPublicKey",
+           "generate_keypair"]
 
 
 class PaillierPublicKey:
@@ -60,21 +61,40 @@ class PaillierPublicKey:
         """Plaintext magnitudes must stay below 2**capacity_bits to be read back with their sign."""
         return self.bits - 2
 
-    def encrypt(self, values: Any, *, pool: CryptoPool | None = None, rng: random.Random | None = None) \
-            -> "EncryptedVector":
+    def _digits(self, count: int, rng: random.Random | None) -> np.ndarray:
+        """Window digits (windows x count) of fresh random exponents alpha of about bits/2 bits."""
+        window, windows = encryption_window(self.bits)
+        if rng is None:
+            raw = np.frombuffer(os.urandom(2 * windows * count), dtype=np.uint16)
+        else:
+            raw = np.array([rng.getrandbits(16) for _ in range(windows * count)], dtype=np.uint16)
+        return (raw.reshape(windows, count) & np.uint16((1 << window) - 1)).astype(np.int64)
+
+    def precompute_obfuscators(self, count: int, *, pool: CryptoPool | None = None,
+                               rng: random.Random | None = None) -> "Obfuscators":
+        """The random factors of `count` future encryptions, computed ahead: in `pool`'s workers while the
+        caller goes on (e.g. waits for a partner), or, without a pool, when they are taken."""
+        digits = self._digits(count, rng)
+        if pool is None:
+            return Obfuscators(count, lambda: obfuscator_chunk(self.n, self.hs, digits))
+        futures = [pool.submit(obfuscator_chunk, self.n, self.hs, digits[:, a:b]) for a, b in pool.split(count)]
+        return Obfuscators(count, lambda: [r for f in futures for r in f.result()])
+
+    def encrypt(self, values: Any, *, pool: CryptoPool | None = None, rng: random.Random | None = None,
+                obfuscators: "Obfuscators | None" = None) -> "EncryptedVector":
         array = as_vector(values, "values")
         ints = encode(array, DEFAULT_FRAC_BITS)
         bound = magnitude_bits(ints)
         if bound > self.capacity_bits:
             raise ValueError(f"a value is too large for a {self.bits}-bit key")
-        plaintexts = [int(m) % int(self.n) for m in ints]
-        window, windows = encryption_window(self.bits)
+        n, nsquare = int(self.n), self.nsquare
+        plaintexts = [int(m) % n for m in ints]
         count = len(plaintexts)
-        if rng is None:
-            raw = np.frombuffer(os.urandom(2 * windows * count), dtype=np.uint16)
-        else:
-            raw = np.array([rng.getrandbits(16) for _ in range(windows * count)], dtype=np.uint16)
-        digits = (raw.reshape(windows, count) & np.uint16((1 << window) - 1)).astype(np.int64)
+        if obfuscators is not None:
+            factors = obfuscators.take(count)
+            ciphertexts = [(1 + mpz(m) * self.n) * r % nsquare for m, r in zip(plaintexts, factors)]
+            return EncryptedVector(self, ciphertexts, DEFAULT_FRAC_BITS, bound)
+        digits = self._digits(count, rng)
         if pool is None or count < 2:
             ciphertexts = encrypt_chunk(self.n, self.hs, plaintexts, digits)
         else:
@@ -82,6 +102,22 @@ class PaillierPublicKey:
                                              for a, b in pool.split(count)])
             ciphertexts = [c for part in parts for c in part]
         return EncryptedVector(self, ciphertexts, DEFAULT_FRAC_BITS, bound)
+
+
+class Obfuscators:
+    """Random factors for one later encryption of `count` values; each set is used once."""
+
+    def __init__(self, count: int, compute: Any):
+        self.count = count
+        self._compute = compute
+
+    def take(self, count: int) -> list[mpz]:
+        if self._compute is None:
+            raise ValueError("these obfuscators were used already; an encryption needs fresh ones")
+        if count != self.count:
+            raise ValueError(f"{self.count} obfuscators were made for an encryption of {count} values")
+        compute, self._compute = self._compute, None
+        return compute()
 
 
 class PaillierPrivateKey:

@@ -9,7 +9,7 @@ keeps it (kernels' caches), so a key is processed once per worker, not once per 
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Callable
 
 # a chunk below this many items costs more in messaging than it saves
@@ -65,6 +65,10 @@ class CryptoPool:
         parts = max(1, min(wanted, count // MIN_CHUNK))
         bounds = [count * i // parts for i in range(parts + 1)]
         return list(zip(bounds[:-1], bounds[1:]))
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> Future:
+        """function(*args) in a worker; the caller goes on and collects the result later."""
+        return self._live().submit(function, *args)
 
     def map(self, function: Callable[..., Any], arguments: list[tuple]) -> list[Any]:
         """[function(*args) for args in arguments], computed by the workers, in order."""
