@@ -166,6 +166,9 @@ def generate_keypair(bits: int = 1024, rng: random.Random | None = None) \
 class EncryptedVector:
     """A 1-D vector of ciphertexts under one public key, sharing one fixed-point exponent."""
 
+    # numpy must not broadcast over a vector (array + vector): it defers to our reflected operators
+    __array_ufunc__ = None
+
     def __init__(self, public_key: PaillierPublicKey, ciphertexts: Sequence[mpz], exponent: int, bound: int):
         self.public_key = public_key
         self.ciphertexts = list(ciphertexts)
