@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import statistics
 import sys
 import tempfile
@@ -26,38 +27,28 @@ sys.path.insert(0, str(ROOT))
 
 from bench_server import Server, run_job  # noqa: E402
 
-DATA = ROOT / "examples" / "data"
+EXAMPLES = ROOT / "examples"
+DSL = EXAMPLES / "hetero_lr_simple_dsl.json"
+# data set -> (guest table, host table, job conf, target seconds); the confs are the shipped examples
 SETS = {
-    "breast": ("breast_hetero_guest", "breast_hetero_host",
-               {"batch_size": -1, "optimizer": "adam", "learning_rate": 0.05}, 10.0),
+    "breast": ("breast_hetero_guest", "breast_hetero_host", EXAMPLES / "hetero_lr_breast_conf.json", 10.0),
     "default_credit": ("default_credit_hetero_guest", "default_credit_hetero_host",
-                       {"batch_size": 10000, "optimizer": "sgd", "learning_rate": 0.15}, 60.0),
+                       EXAMPLES / "hetero_lr_default_credit_conf.json", 60.0),
 }
-DSL = {"components": {
-    "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
-    "dataio_0": {"module": "DataIO", "input": {"data": {"data": ["reader_0.data"]}},
-                 "output": {"data": ["data"], "model": ["model"]}},
-    "intersection_0": {"module": "Intersection", "input": {"data": {"data": ["dataio_0.data"]}},
-                       "output": {"data": ["data"]}},
-    "hetero_lr_0": {"module": "HeteroLR", "input": {"data": {"train_data": ["intersection_0.data"]}},
-                    "output": {"data": ["data"], "model": ["model"]}},
-    "evaluation_0": {"module": "Evaluation", "input": {"data": {"data": ["hetero_lr_0.data"]}},
-                     "output": {"data": ["data"]}}}}
 
 
-def conf(guest: str, host: str, lr: dict) -> dict:
-    return {"dsl_version": 2, "initiator": {"role": "guest", "party_id": 9999},
-            "role": {"guest": [9999], "host": [10000], "arbiter": [10000]},
-            "job_parameters": {"common": {"work_mode": 0, "task_cores": 2}},
-            "component_parameters": {
-                "common": {"hetero_lr_0": {"penalty": "L2", "alpha": 0.01, "max_iter": 10, "early_stop": "diff",
-                                           "tol": 0.0, "init_param": {"init_method": "zeros"}, **lr},
-                           "intersection_0": {"intersect_method": "raw"},
-                           "evaluation_0": {"eval_type": "binary"}},
-                "role": {"guest": {"0": {"reader_0": {"table": {"name": guest, "namespace": "bench"}},
-                                         "dataio_0": {"with_label": True, "label_name": "y"}}},
-                         "host": {"0": {"reader_0": {"table": {"name": host, "namespace": "bench"}},
-                                        "dataio_0": {"with_label": False}}}}}}
+def sklearn_auc(guest: str, host: str, conf: dict) -> float:
+    """scikit-learn's LogisticRegression on the joined plaintext data, same L2 strength and iteration budget."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    g = np.genfromtxt(EXAMPLES / "data" / f"{guest}.csv", delimiter=",", skip_header=1)
+    h = np.genfromtxt(EXAMPLES / "data" / f"{host}.csv", delimiter=",", skip_header=1)
+    g, h = g[np.argsort(g[:, 0])], h[np.argsort(h[:, 0])]
+    x, y = np.hstack([g[:, 2:], h[:, 1:]]), g[:, 1]
+    lr = conf["component_parameters"]["common"]["hetero_lr_0"]
+    model = LogisticRegression(C=1.0 / (lr["alpha"] * len(y)), max_iter=lr["max_iter"]).fit(x, y)
+    return roc_auc_score(y, model.decision_function(x))
 
 
 class PeakRss:
@@ -120,13 +111,15 @@ def main() -> int:
         server.start()
         try:
             for name in args.data or list(SETS):
-                guest, host, lr, target = SETS[name]
+                guest, host, conf_path, target = SETS[name]
                 for table in (guest, host):
-                    up = server.post("/v1/data/upload", {"file": str(DATA / f"{table}.csv"), "namespace": "bench",
+                    up = server.post("/v1/data/upload", {"file": str(EXAMPLES / "data" / f"{table}.csv"),
+                                                         "namespace": "experiment",
                                                          "table_name": table, "head": 1, "partition": 4,
                                                          "drop": 1})
                     assert up["retcode"] == 0, up
-                job = (DSL, conf(guest, host, lr))
+                conf = json.loads(conf_path.read_text())
+                job = (json.loads(DSL.read_text()), conf)
                 times, peaks, auc = [], [], None
                 for _ in range(args.runs):
                     with PeakRss(server.proc.pid) as peak:
@@ -137,12 +130,14 @@ def main() -> int:
                     print(f"{name}: {seconds:.1f}s, AUC {auc:.4f}; by component: " + ", ".join(
                         f"{c} {t:.1f}s" for c, t in component_seconds(server, job_id).items()), flush=True)
                 rows.append((name, len(times), statistics.median(times), min(times), max(peaks) / 2 ** 20, auc,
-                             target))
+                             sklearn_auc(guest, host, conf), target))
         finally:
             server.stop()
-    print(f"{'data':16} {'runs':>4} {'median':>9} {'best':>9} {'peak RSS':>10} {'AUC':>8} {'target':>8}")
-    for name, runs, median, best, peak, auc, target in rows:
-        print(f"{name:16} {runs:>4} {median:>8.1f}s {best:>8.1f}s {peak:>8.0f}MB {auc:>8.4f} {target:>7.0f}s")
+    print(f"{'data':16} {'runs':>4} {'median':>9} {'best':>9} {'peak RSS':>10} {'AUC':>8} {'sklearn':>8} "
+          f"{'target':>8}")
+    for name, runs, median, best, peak, auc, reference, target in rows:
+        print(f"{name:16} {runs:>4} {median:>8.1f}s {best:>8.1f}s {peak:>8.0f}MB {auc:>8.4f} {reference:>8.4f} "
+              f"{target:>7.0f}s")
     return 0
 
 
