@@ -192,6 +192,22 @@ class FlowHttpClient:
         """Save the component's output data archive (tar.gz) into `directory`; returns its path."""
         return self.fetch_file(api_paths.TRACKING_OUTPUT_DATA_DOWNLOAD, body, directory)
 
+    # --- /v1/model -----------------------------------------------------------------------------------
+    def model_deploy(self, body: dict) -> dict:
+        """{model_id, model_version, [cpn_list | predict_dsl | dsl]} -> data.model_version = the child version."""
+        return self.call(api_paths.MODEL_DEPLOY, body)
+
+    def model_query(self, body: dict) -> dict:
+        return self.call(api_paths.MODEL_QUERY, body)
+
+    def model_get_predict_dsl(self, body: dict) -> dict:
+        """The inference DSL as `data` (send no `filename`: with one the server answers a file)."""
+        return self.call(api_paths.MODEL_GET_PREDICT_DSL, body)
+
+    def model_get_predict_conf(self, body: dict) -> dict:
+        """The predict conf template as `data` (send no `filename`: with one the server answers a file)."""
+        return self.call(api_paths.MODEL_GET_PREDICT_CONF, body)
+
     def fetch_file(self, endpoint: Endpoint, body: dict, directory: Path) -> Path:
         """Stream a file endpoint's answer into `directory` under the name the server gives
         (Content-Disposition). Raises DownloadFailedError with the server's envelope when it sends none."""

@@ -78,3 +78,9 @@ TRACKING_OUTPUT_DATA_DOWNLOAD = Endpoint("/v1/tracking/component/output/data/dow
 TRACKING_OUTPUT_DATA_TABLE = Endpoint("/v1/tracking/component/output/data/table")
 TRACKING_SUMMARY_DOWNLOAD = Endpoint("/v1/tracking/component/summary/download")
 TRACKING_COMPONENT_LIST = Endpoint("/v1/tracking/component/list")
+
+# /v1/model (contract §1.5)
+MODEL_DEPLOY = Endpoint("/v1/model/deploy")
+MODEL_QUERY = Endpoint("/v1/model/query")
+MODEL_GET_PREDICT_DSL = Endpoint("/v1/model/get/predict/dsl")
+MODEL_GET_PREDICT_CONF = Endpoint("/v1/model/get/predict/conf")

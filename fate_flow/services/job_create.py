@@ -15,7 +15,7 @@ from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
 from fate_flow.services.job_plan import JobPlan, cores_needed, party_parameters, plan_job
 from fate_flow.services.jobs import job_files
-from fate_flow.services import model_paths
+from fate_flow.services import model_local, model_paths
 from fate_flow.settings import Settings
 
 
@@ -41,7 +41,8 @@ def create_party_job(settings: Settings, body: Mapping[str, Any], role: str, par
     job_id = str(body["job_id"])
     if Job.get_or_none(Job.f_job_id == job_id, Job.f_role == role, Job.f_party_id == str(party_id)) is not None:
         return {"created": False}
-    plan = plan_job(body["dsl"], body["runtime_conf"])
+    train_conf = body.get("train_runtime_conf") or {}
+    plan = plan_job(body["dsl"], body["runtime_conf"], train_runtime_conf=train_conf)
     if role not in plan.conf.roles or int(party_id) not in plan.conf.roles[role]:
         raise FateFlowError(f"job {job_id} has no {role} party {party_id}")
     params = party_parameters(plan, settings, role, party_id)
@@ -55,7 +56,9 @@ def create_party_job(settings: Settings, body: Mapping[str, Any], role: str, par
     on_party = dict(plan.conf.to_dict(), job_parameters=params)
 
     _write_conf_files(settings, job_id, role, body, on_party)
-    if plan.conf.job_type != "predict":
+    if plan.conf.job_type == "predict":
+        _check_predict_model(settings, role, str(party_id), model_id, model_version)
+    else:
         model_dir = model_paths.model_dir(settings, role, str(party_id), model_id, model_version)
         model_dir.mkdir(parents=True, exist_ok=True)
 
@@ -75,7 +78,7 @@ def create_party_job(settings: Settings, body: Mapping[str, Any], role: str, par
     with write_transaction():
         Job.insert(
             f_job_id=job_id, f_role=role, f_party_id=str(party_id), f_dsl=body["dsl"],
-            f_runtime_conf=body["runtime_conf"], f_runtime_conf_on_party=on_party, f_train_runtime_conf={},
+            f_runtime_conf=body["runtime_conf"], f_runtime_conf_on_party=on_party, f_train_runtime_conf=train_conf,
             f_roles=plan.conf.to_dict()["role"], f_work_mode=int(params.get("work_mode") or 0),
             f_initiator_role=initiator[0], f_initiator_party_id=initiator[1], f_is_initiator=is_initiator,
             f_status=JobStatus.WAITING.value, f_progress=0, f_cores=needs.get(role, 0), f_remaining_cores=0,
@@ -89,7 +92,8 @@ def create_party_job(settings: Settings, body: Mapping[str, Any], role: str, par
 def _write_conf_files(settings: Settings, job_id: str, role: str, body: Mapping[str, Any], on_party: dict) -> None:
     files = job_files(settings, job_id, role)
     contents = {"job_dsl_path": body["dsl"], "job_runtime_conf_path": body["runtime_conf"],
-                "job_runtime_conf_on_party_path": on_party, "train_runtime_conf_path": {},
+                "job_runtime_conf_on_party_path": on_party,
+                "train_runtime_conf_path": body.get("train_runtime_conf") or {},
                 "pipeline_dsl_path": body["dsl"]}
     for key, path in files.items():
         _write_json(path, contents[key])
@@ -103,5 +107,13 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def plan_of(row: Job) -> JobPlan:
-    """The plan of a stored job (its DSL and conf were validated at submit)."""
-    return plan_job(row.f_dsl, row.f_runtime_conf)
+    """The plan of a stored job (its DSL and conf were validated at submit; a predict job's conf is merged
+    over its model's training conf)."""
+    return plan_job(row.f_dsl, row.f_runtime_conf, train_runtime_conf=row.f_train_runtime_conf)
+
+
+def _check_predict_model(settings: Settings, role: str, party_id: str, model_id: str, model_version: str) -> None:
+    """Each party of a predict job reads its own copy of the model: it must be there (deployed to it)."""
+    if not model_local.party_model(settings, role, party_id, model_id, model_version).has_pipeline():
+        raise FateFlowError(f"Model {model_id} {model_version} does not exist at {role} party {party_id}; "
+                            f"deploy it to every party of the model first")

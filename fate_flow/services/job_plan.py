@@ -10,6 +10,7 @@ from fate_flow.scheduler.component_parameters import component_parties
 from fate_flow.scheduler.dag import Dag
 from fate_flow.scheduler.dsl_parser import parse_dsl
 from fate_flow.scheduler.job_parameters import common_job_parameters, party_job_parameters
+from fate_flow.scheduler.predict_job import merge_predict_conf
 from fate_flow.scheduler.runtime_conf import RuntimeConf, parse_runtime_conf
 from fate_flow.settings import Settings
 
@@ -44,9 +45,15 @@ def job_parameter_defaults(settings: Settings) -> dict[str, Any]:
             "auto_retries": d.auto_retries, "auto_retry_delay": d.auto_retry_delay}
 
 
-def plan_job(dsl: Mapping[str, Any], runtime_conf: Mapping[str, Any], *, require_work_mode: bool = False) -> JobPlan:
-    """Parse and validate; raises DSLError/RuntimeConfError (retcode 100) naming the component and field."""
+def plan_job(dsl: Mapping[str, Any], runtime_conf: Mapping[str, Any], *, require_work_mode: bool = False,
+             train_runtime_conf: Mapping[str, Any] | None = None) -> JobPlan:
+    """Parse and validate; raises DSLError/RuntimeConfError (retcode 100) naming the component and field.
+
+    A predict job runs with its model's training conf deep-merged under the submitted conf (contract §3.9).
+    """
     conf = parse_runtime_conf(runtime_conf, require_work_mode=require_work_mode)
+    if conf.job_type == "predict" and train_runtime_conf:
+        conf = parse_runtime_conf(merge_predict_conf(train_runtime_conf, runtime_conf), require_work_mode=False)
     mode = "predict" if conf.job_type == "predict" else "train"
     dag = parse_dsl(dsl, registry.module_names(), version=conf.version, mode=mode)
     return JobPlan(dag=dag, conf=conf, parties=component_parties(dag, conf, registry.module_roles()))

@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 
 from fate_flow.db.base import write_transaction
-from fate_flow.db.models import Job, MachineLearningModelInfo, Task
+from fate_flow.db.models import Job, Task
 from fate_flow.entity.status import END_STATUSES, JobStatus
-from fate_flow.services import jobs, resources
+from fate_flow.services import jobs, model_record, resources
 from fate_flow.services.job_log import job_log
 from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.settings import Settings
 
 LOG = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def apply_job_status(runtime: JobRuntime, job_id: str, role: str, party_id: str,
     if status in END_STATUSES:
         killed = stop_party_tasks(runtime, job_id, role, party_id, status)
         resources.release(job_id, role, party_id)
-        _record_model(job_id, role, party_id, status)
+        _record_model(runtime.settings, job_id, role, party_id, status)
     current = Job.get(Job.f_job_id == job_id, Job.f_role == role, Job.f_party_id == str(party_id)).f_status
     if changed:
         job_log(runtime.settings, job_id, f"{role} {party_id}: job {current}" + (f" ({fail_reason})" if fail_reason else ""))
@@ -102,24 +103,11 @@ def create_task_version(job_id: str, component: str, task_id: str, task_version:
         ).on_conflict_ignore().execute() > 0
 
 
-def _record_model(job_id: str, role: str, party_id: str, status: JobStatus) -> None:
-    """The model record of a train job at its end (contract §5.6), once per party."""
+def _record_model(settings: Settings, job_id: str, role: str, party_id: str, status: JobStatus) -> None:
+    """The model of a train job at its end, once per party: its Pipeline record on success (contract §8.1)
+    and its t_machine_learning_model_info row (§5.6). Local and predict jobs make no model."""
     row = Job.get(Job.f_job_id == job_id, Job.f_role == role, Job.f_party_id == str(party_id))
     params = row.f_runtime_conf_on_party.get("job_parameters") or {}
     if role == jobs.LOCAL_ROLE or params.get("job_type") == "predict":
         return
-    values = dict(f_role=role, f_party_id=str(party_id), f_roles=row.f_roles, f_job_id=job_id,
-                  f_model_id=params.get("model_id", ""), f_model_version=params.get("model_version", job_id),
-                  f_initiator_role=row.f_initiator_role, f_initiator_party_id=row.f_initiator_party_id,
-                  f_runtime_conf=row.f_runtime_conf, f_work_mode=row.f_work_mode, f_train_dsl=row.f_dsl,
-                  f_train_runtime_conf=row.f_train_runtime_conf or {}, f_job_status=status.value,
-                  f_runtime_conf_on_party=row.f_runtime_conf_on_party, f_parent=True, f_parent_info={},
-                  f_inference_dsl={}, f_description="",
-                  **MachineLearningModelInfo.audit_values())
-    M = MachineLearningModelInfo
-    with write_transaction():
-        updated = M.update(f_job_status=status.value, **M.audit_values(create=False)).where(
-            M.f_role == role, M.f_party_id == str(party_id), M.f_model_id == values["f_model_id"],
-            M.f_model_version == values["f_model_version"]).execute()
-        if not updated:
-            M.insert(**values).execute()
+    model_record.record_train_model(settings, row, status)

@@ -14,8 +14,11 @@ from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
 from fate_flow.federation import PartyRef
 from fate_flow.scheduler.component_parameters import resolve_component_parameters
-from fate_flow.scheduler.model_id import job_model_info
-from fate_flow.services import jobs, party_commands as pc
+from fate_flow.model.pipeline import json_field
+from fate_flow.scheduler.model_id import job_model_info, predict_model_info
+from fate_flow.scheduler.predict_job import prepare_predict_job
+from fate_flow.scheduler.runtime_conf import RuntimeConf, parse_runtime_conf
+from fate_flow.services import jobs, model_local, party_commands as pc
 from fate_flow.services.job_create import check_cores
 from fate_flow.services.job_log import job_log
 from fate_flow.services.job_plan import (JobPlan, common_parameters, cores_needed, party_parameters, plan_job,
@@ -32,26 +35,36 @@ class CreateJobFailed(FateFlowError):
 
 
 def submit(runtime: JobRuntime, dsl: Any, runtime_conf: Any) -> dict:
+    """A train job runs the submitted DSL; a predict job (contract §3.9) runs the inference DSL of the deployed
+    model its conf names, with the model's training conf under the submitted one (the submitted DSL is ignored)."""
     settings = runtime.settings
-    if not isinstance(dsl, Mapping):
-        raise ParameterError("job_dsl should be an object")
     if not isinstance(runtime_conf, Mapping):
         raise ParameterError("job_runtime_conf should be an object")
-    plan = plan_job(dsl, runtime_conf, require_work_mode=True)
+    submitted = parse_runtime_conf(runtime_conf, require_work_mode=True)
+    train_conf = None
+    if submitted.job_type == "predict":
+        used = predict_model_info(submitted)
+        _check_initiator_hosted(runtime, submitted)
+        pipeline = model_local.load_predict_model(settings, submitted.initiator_role,
+                                                  str(submitted.initiator_party_id), used.model_id,
+                                                  used.model_version)
+        dsl, train_conf = json_field(pipeline, "inference_dsl"), json_field(pipeline, "train_runtime_conf")
+        # refuses an empty inference DSL (never deployed) and modules this server cannot run
+        prepare_predict_job(runtime_conf, train_conf, dsl, registry.module_names())
+    elif not isinstance(dsl, Mapping):
+        raise ParameterError("job_dsl should be an object")
+    plan = plan_job(dsl, runtime_conf, require_work_mode=True, train_runtime_conf=train_conf)
     _check_parameters(plan)
     conf = plan.conf
-    if not runtime.hosts(conf.initiator_party_id):
-        raise ParameterError(f"initiator party id {conf.initiator_party_id} is not hosted by this server (it hosts "
-                             f"{', '.join(str(p) for p in settings.fateflow.party_ids) or 'no party'}); submit the "
-                             f"job to the initiator's fate_flow")
+    _check_initiator_hosted(runtime, conf)
     job_id = runtime.ctx.job_ids.next_id()
     model = job_model_info(conf, job_id)
     common = common_parameters(plan, settings)
     common.update(model_id=model.model_id, model_version=model.model_version)
     _check_hosted_cores(runtime, plan, job_id)
 
-    stored_conf = with_common_parameters(conf.to_dict(), conf.version, common)
-    body = {"job_id": job_id, "dsl": dict(dsl), "runtime_conf": stored_conf,
+    stored_conf = with_common_parameters(submitted.to_dict(), submitted.version, common)
+    body = {"job_id": job_id, "dsl": dict(dsl), "runtime_conf": stored_conf, "train_runtime_conf": train_conf or {},
             "model_id": model.model_id, "model_version": model.model_version}
     parties = plan.all_parties()
     src = PartyRef(conf.initiator_role, conf.initiator_party_id)
@@ -76,7 +89,17 @@ def submit(runtime: JobRuntime, dsl: Any, runtime_conf: Any) -> dict:
         raise error
     job_log(settings, job_id, f"job created on {', '.join(f'{r} {p}' for r, p in parties)}")
     runtime.notify()
-    return jobs.submit_response(settings, job_id, conf.initiator_role, str(conf.initiator_party_id), model.model_id)
+    data = jobs.submit_response(settings, job_id, conf.initiator_role, str(conf.initiator_party_id), model.model_id)
+    data["model_info"]["model_version"] = model.model_version  # a predict job names the model it uses
+    return data
+
+
+def _check_initiator_hosted(runtime: JobRuntime, conf: RuntimeConf) -> None:
+    if not runtime.hosts(conf.initiator_party_id):
+        party_ids = runtime.settings.fateflow.party_ids
+        raise ParameterError(f"initiator party id {conf.initiator_party_id} is not hosted by this server (it hosts "
+                             f"{', '.join(str(p) for p in party_ids) or 'no party'}); submit the "
+                             f"job to the initiator's fate_flow")
 
 
 def _check_parameters(plan: JobPlan) -> None:

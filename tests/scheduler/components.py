@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from google.protobuf.struct_pb2 import Struct
+
 from fate_flow.components import registry
 from fate_flow.components.base import Component, ComponentContext, ComponentOutput
 from fate_flow.components.params import ComponentParams
@@ -105,6 +107,39 @@ class TestExchange(Component):
                                summary={"sum": total})
 
 
+@dataclass
+class TrainerParams(ComponentParams):
+    scale: float = 1.0
+
+
+class TestModelTrainer(Component):
+    """Train (train_data): offset = scale x the mean of the first column, saved as the model buffer
+    TestModelParam (a google.protobuf.Struct); outputs key -> [first column + offset, second column].
+    Predict (given that model, test_data): the same rows, with the offset read back from the model."""
+    module = "TestModelTrainer"
+    params_class = TrainerParams
+
+    def run(self, ctx: ComponentContext, params: TrainerParams) -> ComponentOutput:
+        if ctx.predicting:
+            [buffers] = ctx.input_models("model")
+            offset = buffers["TestModelParam"]["offset"]
+            [ref] = ctx.input_tables("test_data")
+            table = ctx.load_table(ref)
+            model = {}
+        else:
+            [ref] = ctx.input_tables("train_data")
+            table = ctx.load_table(ref)
+            offset = params.scale * table.map_values(lambda v: v[0]).reduce(lambda a, b: a + b) / table.count()
+            buffer = Struct()
+            buffer.update({"offset": offset, "party": f"{ctx.role} {ctx.party_id}"})
+            alias = ctx.spec.output_model[0] if ctx.spec.output_model else "model"
+            model = {alias: {"TestModelParam": buffer}}
+        output = table.map_values(lambda v: [v[0] + offset, v[1]])
+        return ComponentOutput(data={"data": output}, model=model, schemas={"data": ref.schema},
+                               summary={"offset": offset})
+
+
 for cls, roles in ((TestSource, ("guest", "host")), (TestAdd, ("guest", "host")), (TestSleep, ("guest", "host")),
-                   (TestFail, ("guest", "host")), (TestExchange, ("guest", "host"))):
+                   (TestFail, ("guest", "host")), (TestExchange, ("guest", "host")),
+                   (TestModelTrainer, ("guest", "host"))):
     registry.MODULES[cls.module] = registry.ModuleInfo(cls.module, roles, f"{__name__}:{cls.__name__}")
