@@ -69,6 +69,7 @@ def test_refusals(client, app, body, expected):
 
 
 def test_preview_with_a_module_this_server_cannot_run(client, app):
-    body = post(client, role="guest", party_id=10000, job_dsl=example("v2_train_dsl"),
-                job_runtime_conf=example("v2_train_conf"))
-    assert body == {"retcode": 100, "retmsg": "Component evaluation_0, module Evaluation does not exist"}
+    dsl = example("v2_train_dsl")
+    dsl["components"]["evaluation_0"]["module"] = "HeteroSecureBoost"
+    body = post(client, role="guest", party_id=10000, job_dsl=dsl, job_runtime_conf=example("v2_train_conf"))
+    assert body == {"retcode": 100, "retmsg": "Component evaluation_0, module HeteroSecureBoost does not exist"}
