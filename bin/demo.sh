@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's main command: install fate_flow into .venv, start a server on the embedded defaults
 # (SQLite + LMDB under fate_flow_home/, http://127.0.0.1:9380, hosting guest 9999 and host 10000), and run the
-# examples end to end with the legacy CLI: upload the breast guest/host data and check the round trip, run the
-# two-party toy job (secure sum) and a reader -> data_transform job, and show what they produced.
+# flagship example end to end with the legacy CLI: upload the breast guest/host data and check the round trip,
+# run the hetero LR job (DSL v2, real Paillier) and print its AUC.
 # The server keeps running afterwards: bash bin/service.sh stop stops it.
 set -euo pipefail
 
@@ -32,11 +32,11 @@ for role in guest host; do
     fi
 done
 
-# submit a job, wait (at most 120 s) until every party has ended it, print the job id
+# submit a job, wait (at most 300 s) until every party has ended it, print the job id
 run_job() {
     local conf="$1" dsl="$2" job status
     job="$(flow -f submit_job -c "examples/$conf" -d "examples/$dsl" | field 'd["jobId"]')"
-    for _ in $(seq 1 600); do
+    for _ in $(seq 1 1500); do
         status="$(flow -f query_job -j "$job" | field '",".join(sorted({r["f_status"] for r in d["data"]}))')"
         case "$status" in
             success) echo "$job"; return 0 ;;
@@ -44,20 +44,16 @@ run_job() {
         esac
         sleep 0.2
     done
-    echo "job $job did not end within 120 s" >&2
+    echo "job $job did not end within 300 s" >&2
     return 1
 }
 
-echo "== toy job (guest 9999 + host 10000 add their random tables without showing them to each other)"
-job="$(run_job toy_example_conf.json toy_example_dsl.json)"
-flow -f component_metric_all -j "$job" -r guest -p 9999 -cpn secure_add_example_0 \
-    | field '"   job " + "'"$job"': success; secure sum = %s" % d["data"]["secure_add_example"]["sum"]["data"][0][1]'
-
-echo "== reader -> data_transform job on the uploaded tables"
-job="$(run_job data_transform_conf.json data_transform_dsl.json)"
-flow -f component_output_data -j "$job" -r guest -p 9999 -cpn data_transform_0 -o "$ROOT/fate_flow_home/demo" >/dev/null
-csv="$ROOT/fate_flow_home/demo/job_${job}_data_transform_0_guest_9999_output_data/data.csv"
-echo "   job $job: success; the guest's feature table ($(($(wc -l < "$csv") - 1)) rows) begins:"
-head -3 "$csv" | sed 's/^/     /'
+echo "== the flagship hetero LR job: reader -> dataio -> intersection -> binning -> selection -> hetero LR -> evaluation"
+echo "   guest 9999 holds labels and 10 features, host 10000 holds 20 features, arbiter 10000 holds the Paillier key"
+job="$(run_job test_hetero_lr_job_conf.json test_hetero_lr_job_dsl.json)"
+flow -f component_metric_all -j "$job" -r guest -p 9999 -cpn evaluation_0 \
+    | field '"   job " + "'"$job"': success; AUC %(auc)s, KS %(ks)s" % dict(d["data"]["train"]["hetero_lr_0"]["data"])'
+flow -f component_output_model -j "$job" -r host -p 10000 -cpn hetero_lr_0 \
+    | field '"   host 10000 keeps the weights of its own features: %s" % ", ".join(sorted(d["data"]["weight"]))'
 echo
 echo "The server is still running ($(bash bin/service.sh status)); stop it with: bash bin/service.sh stop"
