@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from fate_flow.components.base import Component, ComponentContext, ComponentOutput
+from fate_flow.components.feature_matrix import model_alias
 from fate_flow.components.params import ComponentParams
 from fate_flow.computing.table import Table
 from fate_flow.entity.errors import DataError, ParameterError
@@ -79,10 +80,11 @@ class DataTransform(Component):
         table = ctx.load_table(ref)
         schema = ref.schema or {}
         sid = schema.get("sid") or schema.get("sid_name") or "id"
+        trained = _trained_param(ctx, self.module)
         if params.input_format == "dense":
-            result = _dense(table, _header(schema, params.delimitor), params)
+            result = _dense(table, _header(schema, params.delimitor), params, trained)
         else:
-            result = _sparse_or_tag(table, params)
+            result = _sparse_or_tag(table, params, trained)
         output_name = ctx.spec.output_data[0] if ctx.spec.output_data else "data"
         out_schema = {"header": result.header, "sid_name": sid}
         if params.with_label:
@@ -92,7 +94,7 @@ class DataTransform(Component):
                                          sparse_dimension=result.dimension)
         model_param.missing_replace_value.update(result.missing_values)
         model_param.outlier_replace_value.update(result.outlier_values)
-        alias = ctx.spec.output_model[0] if ctx.spec.output_model else "model"
+        alias = model_alias(ctx)
         ctx.log.info("%s: %s features (%s input), label %s", self.module, len(result.header), params.input_format,
                      params.label_name if params.with_label else "none")
         return ComponentOutput(
@@ -100,6 +102,19 @@ class DataTransform(Component):
             model={alias: {"DataTransformMeta": _meta(params), "DataTransformParam": model_param}},
             summary={"features": len(result.header), "input_format": params.input_format,
                      "missing_replaced": dict(result.missing_values), "outliers_replaced": dict(result.outlier_values)})
+
+
+def _trained_param(ctx: ComponentContext, module: str) -> DataTransformParam | None:
+    """In predict mode, the trained model's param: its features and the values it replaced missing values
+    and outliers with, so new rows are read exactly as the training rows were."""
+    if not ctx.predicting:
+        return None
+    buffers = ctx.input_models("model")[0]
+    param = next((m for name, m in buffers.items() if isinstance(m, DataTransformParam)), None)
+    if param is None:
+        raise DataError(f"{ctx.spec.component_name}: the model given to {module} is not a DataIO/DataTransform "
+                        f"model (buffers: {', '.join(buffers)})")
+    return param
 
 
 class DataIO(DataTransform):
@@ -139,7 +154,8 @@ def _header(schema: dict, delimitor: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------- dense
-def _dense(table: Table, columns: list[str], p: DataTransformParams) -> _Result:
+def _dense(table: Table, columns: list[str], p: DataTransformParams, trained: DataTransformParam | None = None) \
+        -> _Result:
     label_index = None
     if p.with_label:
         if p.label_name not in columns:
@@ -165,15 +181,20 @@ def _dense(table: Table, columns: list[str], p: DataTransformParams) -> _Result:
                     from None
         return label, cells
 
-    # a first pass only when a column statistic is needed to replace missing values or outliers
-    stats = None
-    if (p.missing_fill and p.missing_fill_method in ("min", "max", "mean")) or \
-            (outliers and p.outlier_replace_method in ("min", "max", "mean")):
-        stats = _column_stats(table, split, missing | outliers, len(features))
-    missing_values = _replacements(features, p.missing_fill, p.missing_fill_method, p.default_value, stats,
-                                   "default_value") if p.missing_fill else {}
-    outlier_values = _replacements(features, bool(outliers), p.outlier_replace_method, p.outlier_replace_value,
-                                   stats, "outlier_replace_value") if outliers else {}
+    if trained is not None:
+        if features != list(trained.header):
+            raise DataError(f"the data's features {features[:20]} are not the trained model's {list(trained.header)[:20]}")
+        missing_values, outlier_values = dict(trained.missing_replace_value), dict(trained.outlier_replace_value)
+    else:
+        # a first pass only when a column statistic is needed to replace missing values or outliers
+        stats = None
+        if (p.missing_fill and p.missing_fill_method in ("min", "max", "mean")) or \
+                (outliers and p.outlier_replace_method in ("min", "max", "mean")):
+            stats = _column_stats(table, split, missing | outliers, len(features))
+        missing_values = _replacements(features, p.missing_fill, p.missing_fill_method, p.default_value, stats,
+                                       "default_value") if p.missing_fill else {}
+        outlier_values = _replacements(features, bool(outliers), p.outlier_replace_method, p.outlier_replace_value,
+                                       stats, "outlier_replace_value") if outliers else {}
     fill = [missing_values.get(f) for f in features]
     replace = [outlier_values.get(f) for f in features]
     dtype = DATA_TYPES[p.data_type]
@@ -259,7 +280,7 @@ def _to_sparse(vector: np.ndarray) -> SparseVector:
 
 
 # ---------------------------------------------------------------------------------------- sparse, tag
-def _sparse_or_tag(table: Table, p: DataTransformParams) -> _Result:
+def _sparse_or_tag(table: Table, p: DataTransformParams, trained: DataTransformParam | None = None) -> _Result:
     delimitor, kv_delimitor = p.delimitor, p.tag_value_delimitor
     to_label = LABEL_TYPES[p.label_type]
     sparse_input = p.input_format == "sparse"
@@ -289,7 +310,11 @@ def _sparse_or_tag(table: Table, p: DataTransformParams) -> _Result:
                 items.append((t, 1.0))
         return label, items
 
-    if sparse_input:
+    if trained is not None:  # the training's feature space; features it never saw are dropped
+        header = list(trained.header)
+        dimension = int(trained.sparse_dimension) or len(header)
+        index = {h: i for i, h in enumerate(header)}
+    elif sparse_input:
         def max_index(rows):
             best = -1
             for k, v in rows:
@@ -312,7 +337,7 @@ def _sparse_or_tag(table: Table, p: DataTransformParams) -> _Result:
 
     def transform(key: Any, value: Any) -> Instance:
         label, items = tokens(key, value)
-        pairs = sorted((index[name], x) for name, x in items)
+        pairs = sorted((index[name], x) for name, x in items if name in index)
         indices = np.asarray([i for i, _ in pairs], dtype=np.int64)
         values = np.asarray([x for _, x in pairs], dtype=dtype)
         vector = SparseVector(indices, values, dimension)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from fate_flow.components.base import Component, ComponentContext, ComponentOutput
-from fate_flow.components.feature_matrix import collect_matrix, load_input
+from fate_flow.components.feature_matrix import collect_matrix, load_input, model_alias
 from fate_flow.components.hetero_lr_train import ARBITER, GUEST, HOST, train_arbiter, train_guest, train_host
 from fate_flow.components.linear_model.lr_model import model_buffers, read_model
 from fate_flow.components.linear_model.lr_params import HeteroLRParams
@@ -90,7 +90,7 @@ class HeteroLR(Component):
         result = train(ctx, params, data)
         coef, intercept = result.weights[:len(data.header)], (result.weights[-1] if ctx.role == GUEST and
                                                                  params.init.fit_intercept else 0.0)
-        alias = ctx.spec.output_model[0] if ctx.spec.output_model else "model"
+        alias = model_alias(ctx)
         output = ComponentOutput(
             model={alias: model_buffers(MODULE, params, data.header, coef, intercept, result.iters, result.losses,
                                         result.converged)},

@@ -37,12 +37,17 @@ def apply_job_status(runtime: JobRuntime, job_id: str, role: str, party_id: str,
     row = Job.get_or_none(Job.f_job_id == job_id, Job.f_role == role, Job.f_party_id == str(party_id))
     if row is None:
         return {"retcode": 102, "retmsg": f"job {job_id} does not exist on {role} party {party_id}"}
+    early_model = status == JobStatus.SUCCESS and JobStatus(row.f_status) not in END_STATUSES
+    if early_model:
+        # the model is complete before anyone can see the job succeed (a client may deploy it at once)
+        _record_model(runtime.settings, job_id, role, party_id, status)
     changed = jobs.update_job_status(job_id, role, party_id, status, fail_reason=fail_reason, rerun=rerun)
     killed = []
     if status in END_STATUSES:
         killed = stop_party_tasks(runtime, job_id, role, party_id, status)
         resources.release(job_id, role, party_id)
-        _record_model(runtime.settings, job_id, role, party_id, status)
+        if not early_model:
+            _record_model(runtime.settings, job_id, role, party_id, status)
     current = Job.get(Job.f_job_id == job_id, Job.f_role == role, Job.f_party_id == str(party_id)).f_status
     if changed:
         job_log(runtime.settings, job_id, f"{role} {party_id}: job {current}" + (f" ({fail_reason})" if fail_reason else ""))

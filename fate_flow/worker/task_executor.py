@@ -98,7 +98,11 @@ def _report_outputs(spec: TaskSpec, computing: StandaloneSession, output: Compon
             "partitions": table.partitions, "schema": jsonable(output.schemas.get(data_name, {})),
             "count": count, "part_of_data": sample})
         log.info("output data %s: table %s.%s, %s rows", data_name, spec.output_namespace, name, count)
+    predict_job = spec.job_parameters.get("job_type") == "predict"
     for alias, buffers in output.model.items():
+        if predict_job:  # a predict job applies a deployed model and never writes into it
+            log.info("predict job: model %s of %s is not saved", alias, spec.component_name)
+            continue
         reporter.model(alias, buffers)
         log.info("output model %s: %s", alias, ", ".join(buffers))
     summary = {**tracker.summary, **output.summary}

@@ -147,3 +147,29 @@ def test_bad_parameters_name_the_field(session, params, message):
     with pytest.raises(ParameterError) as e:
         transform(session, table, schema, **params)
     assert message in e.value.message
+
+
+def test_predict_mode_reads_new_rows_with_the_trained_replacements(session, tmp_path):
+    """Missing values of predict data are filled with the training data's column means, not their own."""
+    def table_of(rows, name):
+        t = session.parallelize(rows, 2)
+        return TableRef("job", name, "STANDALONE", session.keep(t), 2, {"header": "y,a,b", "sid": "id"})
+
+    train = table_of([("1", "1,1.0,10"), ("2", "0,3.0,NA"), ("3", "1,NA,30")], "train")
+    params = {"with_label": True, "missing_fill": True, "missing_fill_method": "mean"}
+    trained, _ = run_component(spec("DataTransform", parameters=params, input_data={"data": [train]}), session)
+    model = trained.model["model"]
+    assert dict(model["DataTransformParam"].missing_replace_value) == {"a": 2.0, "b": 20.0}
+    new = table_of([("7", "0,NA,NA"), ("8", "1,5.0,50")], "new")
+    task = spec("DataTransform", parameters=params, input_data={"data": [new]}, input_model={"model": ["dt_0"]},
+                output_model=())
+    predicted, _ = run_component(task, session, models={"dt_0": model})
+    rows = dict(predicted.data["data"].collect())
+    assert rows["7"].features.tolist() == [2.0, 20.0] and rows["8"].features.tolist() == [5.0, 50.0]
+    assert rows["7"].label == 0
+
+    other = table_of([("9", "1,2.0")], "other")
+    other = TableRef("job", "other", "STANDALONE", other.address, 2, {"header": "y,a", "sid": "id"})
+    with pytest.raises(DataError, match="not the trained model's"):
+        run_component(spec("DataTransform", parameters=params, input_data={"data": [other]},
+                           input_model={"model": ["dt_0"]}), session, models={"dt_0": model})
