@@ -8,9 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import psutil
 import requests
 import yaml
 
@@ -78,3 +80,50 @@ def run_job(server: Server, job: tuple[dict, dict], timeout: float = 120.0) -> t
             raise RuntimeError(f"job {job_id} ended {status}: {rows[0].get('f_fail_reason')}")
         time.sleep(0.01)
     raise RuntimeError(f"job {job_id} did not end within {timeout:g} s")
+
+
+def _rss_anon(pid: int) -> int:
+    """Anonymous resident memory (heap, stacks): RSS without file-backed pages such as LMDB's mmap."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) * 1024
+    except FileNotFoundError:
+        pass
+    return 0
+
+
+class PeakRss:
+    """The highest resident memory of a process, sampled in a thread: `peak` (RSS) and `peak_anon` (its
+    anonymous part); with tree=True both are summed over the process and all its descendants."""
+
+    def __init__(self, pid: int, tree: bool = False, interval: float = 0.02):
+        self.root = psutil.Process(pid)
+        self.tree = tree
+        self.interval = interval
+        self.peak = 0
+        self.peak_anon = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            procs = [self.root, *self.root.children(recursive=True)] if self.tree else [self.root]
+            rss = anon = 0
+            for proc in procs:
+                try:
+                    rss += proc.memory_info().rss
+                    anon += _rss_anon(proc.pid)
+                except psutil.Error:
+                    continue
+            self.peak = max(self.peak, rss)
+            self.peak_anon = max(self.peak_anon, anon)
+
+    def __enter__(self) -> "PeakRss":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(5)

@@ -17,15 +17,13 @@ import json
 import statistics
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
-import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_server import Server, run_job  # noqa: E402
+from bench_server import PeakRss, Server, run_job  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
 DSL = EXAMPLES / "hetero_lr_simple_dsl.json"
@@ -54,36 +52,6 @@ def sklearn_auc(guest: str, host: str, conf: dict) -> float:
         warnings.simplefilter("ignore", ConvergenceWarning)  # the iteration budget is meant to bind
         model = LogisticRegression(C=1.0 / (lr["alpha"] * len(y)), max_iter=lr["max_iter"]).fit(x, y)
     return roc_auc_score(y, model.decision_function(x))
-
-
-class PeakRss:
-    """The highest total RSS of a process and its descendants, sampled in a thread."""
-
-    def __init__(self, pid: int, interval: float = 0.1):
-        self.root = psutil.Process(pid)
-        self.interval = interval
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            total = 0
-            for proc in [self.root, *self.root.children(recursive=True)]:
-                try:
-                    total += proc.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak = max(self.peak, total)
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> "PeakRss":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(5)
 
 
 def auc_of(server: Server, job_id: str) -> float:
@@ -127,7 +95,7 @@ def main() -> int:
                 job = (json.loads(DSL.read_text()), conf)
                 times, peaks, auc = [], [], None
                 for _ in range(args.runs):
-                    with PeakRss(server.proc.pid) as peak:
+                    with PeakRss(server.proc.pid, tree=True, interval=0.1) as peak:
                         seconds, job_id = run_job(server, job, timeout=900)
                     times.append(seconds)
                     peaks.append(peak.peak)

@@ -14,13 +14,13 @@ import argparse
 import random
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench_server import PeakRss  # noqa: E402
 from fate_flow.client.http_client import FlowHttpClient  # noqa: E402
 from tests.server_process import make_server  # noqa: E402
 
@@ -39,40 +39,6 @@ def write_csv(path: Path, rows: int, seed: int = 7) -> None:
                 f.writelines(batch)
                 batch = []
         f.writelines(batch)
-
-
-def _rss_anon(pid: int) -> int:
-    """Anonymous resident memory (heap, stacks): RSS without file-backed pages such as LMDB's mmap."""
-    with open(f"/proc/{pid}/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-class PeakRss:
-    def __init__(self, pid: int):
-        self.process = psutil.Process(pid)
-        self.peak = 0
-        self.peak_anon = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.02):
-            try:
-                self.peak = max(self.peak, self.process.memory_info().rss)
-                self.peak_anon = max(self.peak_anon, _rss_anon(self.process.pid))
-            except (psutil.NoSuchProcess, FileNotFoundError):
-                return
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(2)
 
 
 def run(rows_list: list[int]) -> None:

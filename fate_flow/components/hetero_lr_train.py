@@ -27,6 +27,7 @@ import numpy as np
 from fate_flow.components.base import ComponentContext
 from fate_flow.components.linear_model.convergence import ConvergeCheck
 from fate_flow.components.linear_model.lr_params import HeteroLRParams
+from fate_flow.components.linear_model.mini_batches import mini_batches
 from fate_flow.components.linear_model.optimizers import Optimizer, penalty_loss
 from fate_flow.components.linear_model.weights import initial_weights
 from fate_flow.entity.errors import DataError
@@ -86,14 +87,6 @@ def _mask(size: int) -> np.ndarray:
     return rng.uniform(-MASK_RANGE, MASK_RANGE, size)
 
 
-def _batches(n: int, batch_size: int, seed: int | None) -> list[np.ndarray]:
-    """FATE's mini-batches: the rows shuffled once and cut into batches reused every epoch."""
-    if batch_size == -1 or batch_size >= n:
-        return [np.arange(n)]
-    order = np.random.default_rng(seed).permutation(n)
-    return [np.sort(order[i:i + batch_size]) for i in range(0, n, batch_size)]
-
-
 def _send_masked_gradient(ctx: ComponentContext, encrypted: EncryptedVector, epoch: int, batch: int) -> np.ndarray:
     """Ask the arbiter to decrypt an encrypted gradient sum with a random mask added; returns the mask."""
     mask = _mask(len(encrypted))
@@ -122,6 +115,17 @@ def _converged(ctx: ComponentContext, epoch: int) -> bool:
     return bool(flag)
 
 
+def _end_epoch(ctx: ComponentContext, params: HeteroLRParams, early_stop: str, epoch: int, old: np.ndarray,
+               new: np.ndarray, result: TrainResult) -> bool:
+    """A guest's or host's end of an epoch: report to the arbiter, count it, and learn whether training
+    converged (True: stop)."""
+    _report_epoch(ctx, params, early_stop, epoch, old, new)
+    result.iters = epoch + 1
+    ctx.tracker.set_progress(int(100 * (epoch + 1) / params.max_iter))
+    result.converged = _converged(ctx, epoch)
+    return result.converged
+
+
 def _report_epoch(ctx: ComponentContext, params: HeteroLRParams, early_stop: str, epoch: int,
                   old: np.ndarray, new: np.ndarray) -> None:
     """What the arbiter needs from a party at the end of an epoch: its penalty term of the loss, or the
@@ -142,7 +146,7 @@ def train_guest(ctx: ComponentContext, params: HeteroLRParams, data: "PartyData"
     n, features = data.features.shape
     fit_intercept = params.init.fit_intercept
     y = 2.0 * data.labels - 1.0
-    batches = _batches(n, params.batch_size, params.init.random_seed)
+    batches = mini_batches(n, params.batch_size, params.init.random_seed)
     ctx.federation.remote([[data.ids[i] for i in b] for b in batches], "batch_ids", ctx.tag("batches"), hosts)
     ctx.federation.remote({"rows": n, "batches": len(batches)}, "batch_info", ctx.tag("batches"), arbiter)
     [public_key] = ctx.federation.get("paillier_pubkey", ctx.tag("pubkey"), arbiter)
@@ -182,11 +186,7 @@ def train_guest(ctx: ComponentContext, params: HeteroLRParams, data: "PartyData"
                               epoch, b, received_at - started, summed_at - received_at, loss_at - summed_at,
                               time.perf_counter() - loss_at)
                 weights = optimizer.step(weights, gradient, epoch)
-            _report_epoch(ctx, params, early_stop, epoch, before, weights)
-            result.iters = epoch + 1
-            ctx.tracker.set_progress(int(100 * (epoch + 1) / params.max_iter))
-            if _converged(ctx, epoch):
-                result.converged = True
+            if _end_epoch(ctx, params, early_stop, epoch, before, weights, result):
                 break
     result.weights = weights
     result.summary = {"iters": result.iters, "is_converged": result.converged, "best_iteration": result.iters - 1,
@@ -242,11 +242,7 @@ def train_host(ctx: ComponentContext, params: HeteroLRParams, data: "PartyData")
                               epoch, b, encrypted_at - started, received_at - encrypted_at, summed_at - received_at,
                               time.perf_counter() - summed_at)
                 weights = optimizer.step(weights, gradient, epoch)
-            _report_epoch(ctx, params, early_stop, epoch, before, weights)
-            result.iters = epoch + 1
-            ctx.tracker.set_progress(int(100 * (epoch + 1) / params.max_iter))
-            if _converged(ctx, epoch):
-                result.converged = True
+            if _end_epoch(ctx, params, early_stop, epoch, before, weights, result):
                 break
     result.weights = weights
     result.summary = {"iters": result.iters, "is_converged": result.converged,

@@ -25,6 +25,7 @@ from fate_flow.components.feature_matrix import collect_matrix, load_input, mode
 from fate_flow.components.linear_model.convergence import ConvergeCheck
 from fate_flow.components.linear_model.lr_model import model_buffers, read_model
 from fate_flow.components.linear_model.lr_params import HomoLRParams
+from fate_flow.components.linear_model.mini_batches import mini_batches
 from fate_flow.components.linear_model.optimizers import Optimizer, logistic_loss, penalty_loss, sigmoid
 from fate_flow.components.linear_model.weights import initial_weights
 from fate_flow.components.predict_result import binary_row, predict_schema
@@ -92,14 +93,6 @@ def objective(features: np.ndarray, labels: np.ndarray, weights: np.ndarray, par
 
 def _with_intercept(features: np.ndarray, fit_intercept: bool) -> np.ndarray:
     return np.hstack([features, np.ones((len(features), 1))]) if fit_intercept else features
-
-
-def _batches(rows: int, batch_size: int, seed: int | None) -> list[np.ndarray]:
-    """Row indices of each mini-batch, drawn once and reused every epoch (-1: one batch of all rows)."""
-    if batch_size == -1 or batch_size >= rows:
-        return [np.arange(rows)]
-    order = np.random.default_rng(seed).permutation(rows)
-    return [order[i:i + batch_size] for i in range(0, rows, batch_size)]
 
 
 class HomoLR(Component):
@@ -212,7 +205,7 @@ def train_client(ctx: ComponentContext, params: HomoLRParams, data: PartyData, a
     weights = initial_weights(params.init, data.features.shape[1], fit_intercept)
     optimizer = Optimizer(params.optimizer, params.learning_rate, params.penalty, params.alpha, params.decay,
                           params.decay_sqrt, fit_intercept)
-    batches = _batches(rows, params.batch_size, params.init.random_seed)
+    batches = mini_batches(rows, params.batch_size, params.init.random_seed)
     result = TrainResult(weights)
     ctx.tracker.set_metric_meta("train", "loss", LOSS_META)
     round_weights = weights

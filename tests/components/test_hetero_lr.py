@@ -8,8 +8,8 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from fate_flow.components.hetero_lr_train import _batches
 from fate_flow.components.linear_model.lr_params import HeteroLRParams
+from fate_flow.components.linear_model.mini_batches import mini_batches
 from fate_flow.components.linear_model.optimizers import Optimizer
 from fate_flow.computing.standalone import StandaloneSession
 from fate_flow.computing.storage.standalone import StandaloneStore
@@ -80,7 +80,7 @@ def plaintext_taylor_lr(xg, xh, y, params):
     oh = Optimizer(p.optimizer, p.learning_rate, p.penalty, p.alpha, p.decay, p.decay_sqrt, False)
     ypm = 2 * y - 1
     for epoch in range(p.max_iter):
-        for rows in _batches(len(y), p.batch_size, p.init.random_seed):
+        for rows in mini_batches(len(y), p.batch_size, p.init.random_seed):
             d = (design[rows] @ wg + xh[rows] @ wh) / 4 - ypm[rows] / 2
             wg = og.step(wg, d @ design[rows] / len(rows), epoch)
             wh = oh.step(wh, d @ xh[rows] / len(rows), epoch)
