@@ -11,6 +11,7 @@ from sklearn.metrics import roc_auc_score
 from fate_flow.components.linear_model.lr_params import HeteroLRParams
 from fate_flow.components.linear_model.mini_batches import mini_batches
 from fate_flow.components.linear_model.optimizers import Optimizer
+from fate_flow.components.linear_model.weights import initial_weights
 from fate_flow.computing.standalone import StandaloneSession
 from fate_flow.computing.storage.standalone import StandaloneStore
 from fate_flow.entity.errors import ParameterError
@@ -74,9 +75,11 @@ def sklearn_auc(x, y, alpha, max_iter):
 def plaintext_taylor_lr(xg, xh, y, params):
     """The same algorithm with no cryptography: what the protocol must compute."""
     p = HeteroLRParams.from_dict(params)
-    design = np.hstack([xg, np.ones((len(y), 1))])
-    wg, wh = np.zeros(design.shape[1]), np.zeros(xh.shape[1])
-    og = Optimizer(p.optimizer, p.learning_rate, p.penalty, p.alpha, p.decay, p.decay_sqrt, True)
+    fit_intercept = p.init.fit_intercept
+    design = np.hstack([xg, np.ones((len(y), 1))]) if fit_intercept else xg
+    wg = initial_weights(p.init, xg.shape[1], fit_intercept)
+    wh = initial_weights(p.init, xh.shape[1], False)
+    og = Optimizer(p.optimizer, p.learning_rate, p.penalty, p.alpha, p.decay, p.decay_sqrt, fit_intercept)
     oh = Optimizer(p.optimizer, p.learning_rate, p.penalty, p.alpha, p.decay, p.decay_sqrt, False)
     ypm = 2 * y - 1
     for epoch in range(p.max_iter):
@@ -231,3 +234,27 @@ def test_two_hosts(tmp_path):
 def test_bad_parameters_name_the_field(params, field):
     with pytest.raises(ParameterError, match=field.replace(".", r"\.")):
         HeteroLRParams.from_dict(params, "hetero_lr_0")
+
+
+@pytest.mark.parametrize("changes", [
+    {"optimizer": "sgd", "penalty": "L1", "learning_rate": 0.3},
+    {"optimizer": "adagrad", "penalty": "none", "batch_size": 200, "init_param": {"init_method": "zeros", "random_seed": 11}},
+    {"optimizer": "nesterov_momentum_sgd", "penalty": "L2", "early_stop": "weight_diff", "tol": 1e-9},
+    {"optimizer": "rmsprop", "penalty": "L2", "init_param": {"init_method": "random_uniform", "random_seed": 5,
+                                                             "fit_intercept": False}},
+])
+def test_every_optimizer_and_penalty_computes_the_plaintext_algorithm(tmp_path, changes):
+    guest_csv, host_csv = DATA / "breast_hetero_guest.csv", DATA / "breast_hetero_host.csv"
+    params = {**PARAMS, "max_iter": 3, **changes}
+    tasks, sessions = hetero_tasks(tmp_path, guest_csv, [host_csv], params)
+    results = run_parties(tmp_path, tasks, sessions=sessions)
+    ids, xg, (xh,), y = joined(guest_csv, [host_csv])
+    wg, wh = plaintext_taylor_lr(xg, xh, y, params)
+    guest_param = results[("guest", 9999)][0].model["model"]["HeteroLogisticRegressionParam"]
+    host_param = results[("host", 10000)][0].model["model"]["HeteroLogisticRegressionParam"]
+    fit_intercept = HeteroLRParams.from_dict(params).init.fit_intercept
+    np.testing.assert_allclose([guest_param.weight[h] for h in guest_param.header],
+                               wg[:-1] if fit_intercept else wg, atol=1e-4)
+    np.testing.assert_allclose(guest_param.intercept, wg[-1] if fit_intercept else 0.0, atol=1e-4)
+    np.testing.assert_allclose([host_param.weight[h] for h in host_param.header], wh, atol=1e-4)
+    assert guest_param.iters == 3
