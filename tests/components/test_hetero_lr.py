@@ -238,7 +238,8 @@ def test_bad_parameters_name_the_field(params, field):
 
 @pytest.mark.parametrize("changes", [
     {"optimizer": "sgd", "penalty": "L1", "learning_rate": 0.3},
-    {"optimizer": "adagrad", "penalty": "none", "batch_size": 200, "init_param": {"init_method": "zeros", "random_seed": 11}},
+    {"optimizer": "adagrad", "penalty": "none", "batch_size": 200,
+     "init_param": {"init_method": "zeros", "random_seed": 11}},
     {"optimizer": "nesterov_momentum_sgd", "penalty": "L2", "early_stop": "weight_diff", "tol": 1e-9},
     {"optimizer": "rmsprop", "penalty": "L2", "init_param": {"init_method": "random_uniform", "random_seed": 5,
                                                              "fit_intercept": False}},
