@@ -13,10 +13,8 @@ ONE = mpz(1)
 
 
 def objects(values: list) -> np.ndarray:
-    """A 1-D numpy object array holding `values` (mpz are not sequences, but be explicit)."""
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
+    """A 1-D numpy object array holding `values` (fromiter: np.array probes every element, 80x slower)."""
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 # ---------------------------------------------------------------- fixed base

@@ -223,7 +223,7 @@ class EncryptedVector:
         if diff < 0:
             raise ValueError("cannot drop fractional bits of an encrypted value")
         factor, nsquare = ONE << diff, self.public_key.nsquare
-        return self._like([gmpy2.powmod(c, factor, nsquare) for c in self.ciphertexts], exponent, self.bound + diff)
+        return self._like(gmpy2.powmod_base_list(self.ciphertexts, factor, nsquare), exponent, self.bound + diff)
 
     def _broadcast(self, other_len: int) -> list[mpz]:
         if len(self) == other_len:
@@ -288,8 +288,11 @@ class EncryptedVector:
         elif len(weights) != size:
             raise ValueError(f"vectors of {len(self)} and {len(weights)} values do not line up")
         nsquare = self.public_key.nsquare
-        out = [gmpy2.powmod(c, int(w), nsquare) if w else ONE
-               for c, w in zip(self._broadcast(size), weights.tolist())]
+        ws = weights.tolist()
+        out = [gmpy2.powmod(c, abs(w), nsquare) if w else ONE for c, w in zip(self._broadcast(size), ws)]
+        negative = [i for i, w in enumerate(ws) if w < 0]  # c^-|w|: one batch inversion, not one per value
+        for i, inverse in zip(negative, batch_invert([out[i] for i in negative], nsquare)):
+            out[i] = inverse
         return self._like(out, self.exponent + bits, self.bound + magnitude_bits(weights))
 
     def sum(self) -> "EncryptedVector":
@@ -311,8 +314,9 @@ class EncryptedVector:
         if pool is None or len(self) < 2:
             out = dot_chunk(nsquare, self.ciphertexts, weights)
         else:
+            # one chunk per worker: the bucket method gets cheaper per row as chunks grow
             parts = pool.map(dot_chunk, [(nsquare, self.ciphertexts[a:b], weights[a:b])
-                                         for a, b in pool.split(len(self))])
+                                         for a, b in pool.split(len(self), pool.workers)])
             out = [product(column, nsquare) for column in zip(*parts)]
         growth = magnitude_bits(weights) + max(1, len(self)).bit_length()
         return self._like(out, self.exponent + bits, self.bound + growth)

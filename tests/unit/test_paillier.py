@@ -2,11 +2,12 @@
 with python-paillier (phe), the wire format (hostile bytes refused), pools and precomputed obfuscation."""
 import random
 
+import msgpack
 import numpy as np
 import phe
 import pytest
 
-from fate_flow.secure.paillier import CryptoPool, EncryptedVector, PaillierPublicKey, generate_keypair
+from fate_flow.secure.paillier import CryptoPool, EncryptedVector, PaillierPublicKey, generate_keypair, pack_vector
 from fate_flow.serde.codec import Codec
 
 
@@ -57,7 +58,8 @@ def test_homomorphic_operations_match_numpy(keys, values):
     ]
     for encrypted, expected in checks:
         np.testing.assert_allclose(private.decrypt(encrypted), expected, rtol=1e-6, atol=1e-4)
-    np.testing.assert_array_less(np.abs(private.decrypt(x * other) - values * other), np.abs(values) * 2.0 ** -20 + 1e-9)
+    np.testing.assert_array_less(np.abs(private.decrypt(x * other) - values * other),
+                                 np.abs(values) * 2.0 ** -20 + 1e-9)
     # dot encodes the plaintext matrix with 20 fractional bits: each product is off by up to |x| * 2**-21
     quantisation = np.abs(values).sum() * 2.0 ** -20
     np.testing.assert_allclose(private.decrypt(x.dot(matrix)), values @ matrix, rtol=0, atol=quantisation)
@@ -115,3 +117,42 @@ def test_pool_and_precomputed_obfuscators_give_the_same_results(keys, values):
         np.testing.assert_allclose(private.decrypt(y), values, atol=1e-9)
         with pytest.raises(ValueError, match="used already"):
             public.encrypt(values, obfuscators=ahead)
+
+
+def test_negative_multipliers_and_shared_ciphertext_columns(keys, values):
+    """Negative scalars go through one batch inversion; dot's columns share the same ciphertexts."""
+    public, private = keys
+    x = public.encrypt(values)
+    np.testing.assert_allclose(private.decrypt(x * -1.5), values * -1.5, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(private.decrypt(-3 * x), values * -3, rtol=1e-12, atol=1e-9)
+    grid = np.array([[1.0, -1.0, 0.0, 2.5, -0.25]] * len(values))  # same weight down each column
+    np.testing.assert_allclose(private.decrypt(x.dot(grid)), values.sum() * grid[0], rtol=1e-9, atol=1e-6)
+
+
+def test_a_1024_bit_key_round_trips_and_dots():
+    public, private = generate_keypair(1024, rng=random.Random(11))
+    assert public.n.bit_length() == 1024
+    values = np.array([1.25, -7.5, 0.0, 3e6, -1e-6])
+    x = public.encrypt(values)
+    np.testing.assert_allclose(private.decrypt(x), values, rtol=0, atol=1e-9)
+    matrix = np.array([[0.5, -2.0], [1.0, 0.25], [3.0, 3.0], [-1.0, 0.0], [2.0, -4.0]])
+    np.testing.assert_allclose(private.decrypt(x.dot(matrix)), values @ matrix, rtol=1e-9)
+
+
+@pytest.mark.parametrize("tamper", ["bad count", "ciphertext too big", "zero ciphertext", "short key",
+                                    "negative exponent", "bound beyond the key", "not a list"])
+def test_hostile_vectors_are_refused(keys, tamper):
+    public, _ = keys
+    codec = Codec()
+    key, exponent, bound, count, blob = pack_vector(public.encrypt([1.0, 2.0]))
+    width = len(blob) // count
+    forged = {"bad count": [key, exponent, bound, count + 1, blob],
+              "ciphertext too big": [key, exponent, bound, count, b"\xff" * len(blob)],
+              "zero ciphertext": [key, exponent, bound, count, bytes(width) + blob[width:]],
+              "short key": [[key[0][:8], key[1]], exponent, bound, count, blob],
+              "negative exponent": [key, -1, bound, count, blob],
+              "bound beyond the key": [key, exponent, 4096, count, blob],
+              "not a list": {"key": key}}[tamper]
+    hostile = msgpack.ExtType(18, codec.dumps(forged))
+    with pytest.raises(ValueError):
+        codec.loads(msgpack.packb(hostile))
