@@ -18,6 +18,7 @@ import numpy as np
 from fate_flow.components.base import ComponentContext
 from fate_flow.entity.errors import DataError
 from fate_flow.federation.parties import PartyRef
+from fate_flow.secure import paillier
 
 LABELS = "encrypted_label"
 BIN_SUMS = "encrypted_bin_sum"
@@ -35,7 +36,6 @@ class HostBinCounts:
 def guest_exchange(ctx: ComponentContext, ids: list[Any], labels: np.ndarray, key_length: int,
                    hosts: list[PartyRef]) -> list[HostBinCounts]:
     """Send the encrypted labels to every host; decrypt what each sends back."""
-    from fate_flow.secure import paillier  # TEMP until fate_flow.secure exists
     public_key, private_key = paillier.generate_keypair(bits=key_length)
     encrypted = public_key.encrypt(labels.astype(np.float64))
     ctx.federation.remote({"ids": list(ids), "labels": encrypted}, LABELS, ctx.tag("binning", LABELS), hosts)

@@ -33,6 +33,7 @@ METHODS = ("quantile", "bucket", "optimal")
 TRANSFORM_TYPES = ("bin_num", "woe", None)
 MODEL_NAME = "binning_model"
 META, PARAM = "FeatureBinningMeta", "FeatureBinningParam"
+MIN_KEY_LENGTH = 256  # the smallest Paillier key fate_flow.secure makes (FATE only asks for a positive length)
 
 
 @dataclass
@@ -73,9 +74,9 @@ class EncryptParams(ComponentParams):
             raise ParameterError(f"{where}parameter method must be Paillier (the only encryption binning supports), "
                                  f"got {self.method!r}")
         self.method = "Paillier"
-        if self.key_length < 1:
-            raise ParameterError(f"{where}parameter key_length must be a positive number of bits, "
-                                 f"got {self.key_length}")
+        if self.key_length < MIN_KEY_LENGTH or self.key_length % 2:
+            raise ParameterError(f"{where}parameter key_length must be an even number of bits, at least "
+                                 f"{MIN_KEY_LENGTH}, got {self.key_length}")
 
 
 @dataclass

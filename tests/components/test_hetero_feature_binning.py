@@ -217,6 +217,8 @@ def test_bad_parameters_and_data(tmp_path, parties):
             transform_param={"transform_type": "onehot"})
     refused(r"parameter transform_param: redundant parameter\(s\) cols", transform_param={"cols": [1]})
     refused("parameter encrypt_param.method must be Paillier", encrypt_param={"method": "RSA"})
+    refused("parameter encrypt_param.key_length must be an even number of bits, at least 256, got 100",
+            encrypt_param={"key_length": 100})
     refused("woe needs the WOE values, which skip_static leaves out", skip_static=True,
             transform_param={"transform_type": "woe"})
     refused("parameter bin_indexes must be -1 or a list", bin_indexes="all")
