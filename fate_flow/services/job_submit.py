@@ -1,5 +1,6 @@
 """/v1/job/submit (contract §1.2.1, §4.2): validate the DSL and conf, check the job could ever get the cores
-it asks for, create it on every party over federation (initiator last), and wake the scheduler.
+it asks for, create it on every party over federation (initiator last), and wake the scheduler. A predict
+job (§3.9) runs the deployed model's inference DSL over its training conf merged with the submitted one.
 
 A create that fails on any party fails the submit with "create job failed" and the per-party answers; the
 job is then marked failed (tag submit_failed) on every party that had created it."""
@@ -13,8 +14,8 @@ from fate_flow.entity.errors import FateFlowError, ParameterError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
 from fate_flow.federation import PartyRef
-from fate_flow.scheduler.component_parameters import resolve_component_parameters
 from fate_flow.model.pipeline import json_field
+from fate_flow.scheduler.component_parameters import resolve_component_parameters
 from fate_flow.scheduler.model_id import job_model_info, predict_model_info
 from fate_flow.scheduler.predict_job import prepare_predict_job
 from fate_flow.scheduler.runtime_conf import RuntimeConf, parse_runtime_conf
