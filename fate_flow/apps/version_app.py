@@ -7,12 +7,13 @@ from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import get_int, get_str, json_body
 from fate_flow.entity import api_paths
 from fate_flow.entity.retcode import RetCode
+from fate_flow.model.pipeline import FATE_VERSION
 from fate_flow.services import federation
 
 bp = Blueprint("version", __name__)
 
 # what /v1/version/get reports, as FATE's fate.env does; FATE is the API level we speak
-VERSIONS = {"FATE": "1.6.1", "FATE_FLOW": __version__, "API": api_paths.API_VERSION}
+VERSIONS = {"FATE": FATE_VERSION, "FATE_FLOW": __version__, "API": api_paths.API_VERSION}
 
 
 @bp.route(api_paths.VERSION_GET.path, methods=api_paths.VERSION_GET.methods)

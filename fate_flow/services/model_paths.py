@@ -6,9 +6,6 @@ from pathlib import Path
 from fate_flow.scheduler.model_id import gen_party_model_id
 from fate_flow.settings import Settings
 
-# the file beside a component model's buffers that names each buffer's protobuf message type
-BUFFER_TYPES_FILE = ".types.json"
-
 
 def model_dir(settings: Settings, role: str, party_id: str, model_id: str, model_version: str) -> Path:
     """model_local_cache/<role>#<party_id>#<model_id>/<model_version>"""

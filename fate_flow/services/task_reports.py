@@ -17,8 +17,9 @@ from fate_flow.db.models import Job, Task
 from fate_flow.entity.errors import NotFoundError, ParameterError
 from fate_flow.entity.status import JobStatus
 from fate_flow.federation import PartyRef
+from fate_flow.model.pipelined_model import BUFFER_TYPES_FILE
 from fate_flow.services import jobs, tables, tracking
-from fate_flow.services.model_paths import BUFFER_TYPES_FILE, component_model_dir
+from fate_flow.services.model_paths import component_model_dir
 from fate_flow.services.job_log import job_log
 from fate_flow.services.job_runtime import JobRuntime
 from fate_flow.services.tables import TableMeta

@@ -10,6 +10,7 @@ from typing import Any
 from fate_flow.components import registry
 from fate_flow.db.models import Job, Task
 from fate_flow.entity.errors import FateFlowError, NotFoundError, ParameterError
+from fate_flow.model.pipelined_model import BUFFER_TYPES_FILE
 from fate_flow.scheduler.component_parameters import component_parameters
 from fate_flow.scheduler.dsl_parser import parse_dsl, parse_dsl_version
 from fate_flow.scheduler.runtime_conf import parse_runtime_conf
@@ -203,7 +204,7 @@ def output_model(ctx: ServiceContext, at: ComponentAt) -> tuple[dict, dict]:
     if not directory.is_dir():
         raise FateFlowError(f"Can not find model info by filters: job id: {at.job_id}, role: {at.role}, "
                             f"party id: {at.party_id}, component: {at.component}")
-    types_file = directory / model_paths.BUFFER_TYPES_FILE
+    types_file = directory / BUFFER_TYPES_FILE
     types = json.loads(types_file.read_text(encoding="utf-8")) if types_file.exists() else {}
     rendered = {name: _buffer_as_dict(directory / name, types.get(name, "")) for name in types}
     param = next((v for k, v in rendered.items() if k.endswith("Param")), None)
