@@ -152,6 +152,25 @@ def extract_archive(archive: Path, directory: Path) -> None:
         raise UsageError(f"cannot extract {archive.name}: {e}") from None
 
 
+def _model_export(client, config: dict) -> dict:
+    """Saves the party's model zip as <output_path>/<role>#<party_id>#<model_id>_<model_version>.zip."""
+    _require(config, "model_id", "model_version", "role", "party_id", "output_path")
+    archive = client.model_export(config, Path(config["output_path"]))
+    return {"retcode": 0, "retmsg": f"download successfully, please check {archive}", "file": str(archive)}
+
+
+def _model_import(client, config: dict) -> dict:
+    """Uploads the zip named by `file` (relative: to the deployment root, as FATE does) with the config as
+    form fields."""
+    _require(config, "model_id", "model_version", "role", "party_id", "file")
+    path = Path(config["file"]).expanduser()
+    if not path.is_absolute():
+        path = CHECKOUT / path
+    if not path.is_file():
+        raise UsageError(f"file {path} does not exist or is not a file")
+    return client.model_import(dict(config, file=str(path)), path)
+
+
 TRACKING_FLAGS = ("job_id", "role", "party_id", "component_name")
 
 COMMANDS: dict[str, Command] = {
@@ -187,6 +206,14 @@ COMMANDS: dict[str, Command] = {
     "job_config": Command(_job_config, "save a job's dsl and confs (-j -r -p -o)"),
     "job_log": Command(_job_log, "save a job's logs (-j -o)"),
     "query_task": _json_command("task_query", "query tasks (-j -cpn -r -p -s)"),
+    "store": _json_command("model_store", "store a party's model version in the model store (-c conf: model_id, "
+                           "model_version, role, party_id [force_update])"),
+    "restore": _json_command("model_restore", "restore a party's model version from the model store (-c conf: "
+                             "model_id, model_version, role, party_id)"),
+    "export": Command(_model_export, "save a party's model version as a zip (-c conf: model_id, model_version, "
+                      "role, party_id, output_path)"),
+    "import": Command(_model_import, "import a model zip made by export (-c conf: model_id, model_version, role, "
+                      "party_id, file)"),
 }
 
 # short flag, long flag, type, body key

@@ -8,9 +8,12 @@ from flask import Blueprint, Response, current_app, request
 from fate_flow.apps.context import ctx
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.file_response import attachment, file_endpoint
-from fate_flow.apps.request_body import get_party_id, get_plain_filename, get_str, json_body, require
+from fate_flow.apps.request_body import get_int, get_party_id, get_plain_filename, get_str, json_body, require
 from fate_flow.entity import api_paths
-from fate_flow.services import model_deploy, model_queries
+from fate_flow.entity.errors import FateFlowError, MissingParametersError, ParameterError
+from fate_flow.services import (model_archive, model_deploy, model_homo, model_migrate, model_queries, model_store,
+                                model_tags)
+from fate_flow.services.model_package import PartyModelRef
 from fate_flow.services.job_runtime import EXTENSION, JobRuntime
 
 bp = Blueprint("model", __name__)
@@ -75,3 +78,177 @@ def _json_or_file(data: dict, filename: str | None) -> Response:
     if filename is None:
         return json_result(data=data)
     return attachment([json.dumps(data, indent=4).encode()], filename, "application/json")
+
+
+@_route(api_paths.MODEL_STORE)
+def store():
+    """Store one party's model version in the configured model store (§1.5.6); synchronous, not a job."""
+    body = json_body()
+    data = model_store.store_model(ctx().settings, _party_model_ref(body), force_update=_force_update(body),
+                                   request_ip=request.remote_addr or "")
+    return json_result(data=data)
+
+
+@_route(api_paths.MODEL_RESTORE)
+def restore():
+    """Restore one party's model version from the configured model store (§1.5.6); synchronous, not a job."""
+    body = json_body()
+    data = model_store.restore_model(ctx().settings, _party_model_ref(body), request_ip=request.remote_addr or "")
+    return json_result(data=data)
+
+
+def _party_model_ref(body: dict) -> PartyModelRef:
+    require(body, "model_id", "model_version", "role", "party_id")
+    return PartyModelRef(model_id=get_str(body, "model_id"), model_version=get_str(body, "model_version"),
+                                     role=get_str(body, "role"), party_id=get_party_id(body))
+
+
+def _force_update(body: dict) -> bool:
+    value = body.get("force_update", False)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true"):
+        return True
+    if text in ("", "0", "false", "none"):
+        return False
+    raise ParameterError(f"parameter force_update must be true or false, got {value!r}")
+
+
+@_route(api_paths.MODEL_MIGRATE)
+def migrate():
+    """Re-key a model to new party ids; one importable zip per executing party this server hosts (§1.5.7)."""
+    body = json_body()
+    migrate_request = model_migrate.parse_request(body)
+    job_id = ctx().job_ids.next_id()
+    result = model_migrate.migrate(ctx().settings, migrate_request, job_id, request.remote_addr or "")
+    return json_result(result.retcode, result.retmsg, data=result.data, job_id=job_id)
+
+
+@_route(api_paths.MODEL_HOMO_CONVERT)
+def homo_convert():
+    """Convert a party's HomoLR model(s) to scikit-learn, saved with joblib beside the buffers (FATE-Flow 1.7)."""
+    body = json_body()
+    ref = _party_model_ref(body)
+    detail = model_homo.convert(ctx().settings, ref, get_str(body, "framework_name", default=None))
+    return json_result(retmsg=f"Conversion of homogeneous federated learning component(s) in model "
+                              f"{ref.party_model_id} {ref.model_version} completed. Use export or homo/deploy "
+                              f"to download or deploy the converted model.", data=detail)
+
+
+@_route(api_paths.MODEL_HOMO_DEPLOY)
+def homo_deploy():
+    """Serve a converted HomoLR component as a KServe InferenceService (FATE-Flow 1.7)."""
+    body = json_body()
+    require(body, "service_id", "model_id", "model_version", "role", "party_id", "component_name", "deployment_type")
+    deploy_request = model_homo.parse_deploy_request(
+        _party_model_ref(body), get_str(body, "component_name"), get_str(body, "service_id"),
+        get_str(body, "deployment_type"), body.get("deployment_parameters"),
+        get_str(body, "framework_name", default=None))
+    result = model_homo.deploy(ctx().settings, deploy_request)
+    return json_result(result.retcode, result.retmsg, data=result.data)
+
+
+# ---------------------------------------------------------------------------------------------- export / import
+@_route(api_paths.MODEL_EXPORT)
+def export_model():
+    """One party's model version as a zip download (§1.5.4); a refusal is an HTTP 210 answer."""
+    ref = _party_model_ref(json_body())
+    return _export_answer(ref)
+
+
+@file_endpoint
+def _export_answer(ref: PartyModelRef) -> Response:
+    path = model_archive.export_model(ctx().settings, ref, request.remote_addr or "")
+    return attachment(model_archive.file_chunks(path), path.name, "application/zip")
+
+
+@_route(api_paths.MODEL_IMPORT)
+def import_model():
+    """multipart/form-data: form fields model_id, model_version, role, party_id and the export zip as part
+    `file` (§1.5.5)."""
+    request.max_content_length = model_archive.MAX_IMPORT_BYTES  # before the body is read
+    if request.mimetype != "multipart/form-data":
+        raise ParameterError("send the model zip as the multipart/form-data part 'file', with the form fields "
+                             "model_id, model_version, role and party_id")
+    ref = _party_model_ref(request.form.to_dict())
+    part = request.files.get("file")
+    if part is None:
+        raise MissingParametersError(["file"])
+    part.stream.seek(0)
+    model_archive.import_model(ctx().settings, ref, part.stream, request.remote_addr or "")
+    return json_result()
+
+
+# ---------------------------------------------------------------------------------------------- tags (§1.5.12)
+def _tag_answer(result: model_tags.TagResult) -> Response:
+    return json_result(retmsg=result.retmsg, data=result.data)
+
+
+def _flag(body: dict, name: str) -> bool:
+    value = body.get(name, False)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true"):
+        return True
+    if text in ("", "0", "false", "none"):
+        return False
+    raise ParameterError(f"parameter {name} must be true or false, got {value!r}")
+
+
+@_route(api_paths.MODEL_TAG_CREATE)
+def tag_create():
+    body = json_body()
+    return _tag_answer(model_tags.create_tag(get_str(body, "tag_name", default=None),
+                                             get_str(body, "tag_desc", default=None)))
+
+
+@_route(api_paths.MODEL_TAG_RETRIEVE)
+def tag_retrieve():
+    body = json_body()
+    return _tag_answer(model_tags.retrieve_tags(get_str(body, "tag_name"), with_model=_flag(body, "with_model")))
+
+
+@_route(api_paths.MODEL_TAG_UPDATE)
+def tag_update():
+    body = json_body()
+    return _tag_answer(model_tags.update_tag(get_str(body, "tag_name"), get_str(body, "new_tag_name", default=None),
+                                             get_str(body, "new_tag_desc", default=None)))
+
+
+@_route(api_paths.MODEL_TAG_DESTROY)
+def tag_destroy():
+    return _tag_answer(model_tags.destroy_tag(get_str(json_body(), "tag_name")))
+
+
+@_route(api_paths.MODEL_TAG_LIST)
+def tag_list():
+    return _tag_answer(model_tags.list_tags(get_int(json_body(), "limit", minimum=0)))
+
+
+@_route(api_paths.MODEL_TAG_OTHER)
+def tag_other(operation: str):
+    raise FateFlowError(f"The {operation} operation is not currently supported.")
+
+
+@_route(api_paths.MODEL_MODEL_TAG_CREATE)
+def model_tag_create():
+    body = json_body()
+    return _tag_answer(model_tags.tag_model(get_str(body, "job_id"), get_str(body, "tag_name")))
+
+
+@_route(api_paths.MODEL_MODEL_TAG_REMOVE)
+def model_tag_remove():
+    body = json_body()
+    return _tag_answer(model_tags.untag_model(get_str(body, "job_id"), get_str(body, "tag_name")))
+
+
+@_route(api_paths.MODEL_MODEL_TAG_RETRIEVE)
+def model_tag_retrieve():
+    return _tag_answer(model_tags.model_tags(get_str(json_body(), "job_id")))
+
+
+@_route(api_paths.MODEL_MODEL_TAG_OTHER)
+def model_tag_other(operation: str):
+    raise FateFlowError(f"'{operation}' is not currently supported.")

@@ -208,6 +208,73 @@ class FlowHttpClient:
         """The predict conf template as `data` (send no `filename`: with one the server answers a file)."""
         return self.call(api_paths.MODEL_GET_PREDICT_CONF, body)
 
+    def model_store(self, body: dict) -> dict:
+        """{model_id, model_version, role, party_id, [force_update]}: into the server's model store."""
+        return self.call(api_paths.MODEL_STORE, body)
+
+    def model_restore(self, body: dict) -> dict:
+        """{model_id, model_version, role, party_id}: from the server's model store into its model cache."""
+        return self.call(api_paths.MODEL_RESTORE, body)
+
+    def model_migrate(self, body: dict) -> dict:
+        """{migrate_initiator, role, migrate_role, model_id, model_version, execute_party, job_parameters,
+        [unify_model_version]} -> per party retcode and the path of its zip in data.detail."""
+        return self.call(api_paths.MODEL_MIGRATE, body)
+
+    def model_homo_convert(self, body: dict) -> dict:
+        """{model_id, model_version, role, party_id, [framework_name]} -> data: one entry per converted HomoLR
+        model (component_name, model_alias, converted_model_path, header)."""
+        return self.call(api_paths.MODEL_HOMO_CONVERT, body)
+
+    def model_homo_deploy(self, body: dict) -> dict:
+        """{service_id, model_id, model_version, role, party_id, component_name, deployment_type "kfserving",
+        [deployment_parameters]} -> data: the InferenceService manifest, its path and the artifact directory."""
+        return self.call(api_paths.MODEL_HOMO_DEPLOY, body)
+
+    def model_export(self, body: dict, directory: Path) -> Path:
+        """{model_id, model_version, role, party_id}: save the party's model zip into `directory`; its path."""
+        return self.fetch_file(api_paths.MODEL_EXPORT, body, directory)
+
+    def model_import(self, form: dict, zip_path: Path) -> dict:
+        """Upload an export zip as part `file`, with `form` (model_id, model_version, role, party_id, ...) as
+        form fields; values that are not strings are sent as JSON text."""
+        fields = {key: value if isinstance(value, str) else json.dumps(value)
+                  for key, value in form.items() if value is not None}
+        with open(zip_path, "rb") as f:
+            fields["file"] = (Path(zip_path).name, f, "application/zip")
+            encoder = MultipartEncoder(fields=fields)
+            return self._request(api_paths.MODEL_IMPORT.method, api_paths.MODEL_IMPORT.path, data=encoder,
+                                 headers={"Content-Type": encoder.content_type})
+
+    def model_tag_create(self, body: dict) -> dict:
+        """{job_id (model version), tag_name}: attach the tag (created if needed) to the model."""
+        return self.call(api_paths.MODEL_MODEL_TAG_CREATE, body)
+
+    def model_tag_remove(self, body: dict) -> dict:
+        return self.call(api_paths.MODEL_MODEL_TAG_REMOVE, body)
+
+    def model_tag_retrieve(self, body: dict) -> dict:
+        return self.call(api_paths.MODEL_MODEL_TAG_RETRIEVE, body)
+
+    def tag_create(self, body: dict) -> dict:
+        """{tag_name, [tag_desc]}"""
+        return self.call(api_paths.MODEL_TAG_CREATE, body)
+
+    def tag_retrieve(self, body: dict) -> dict:
+        """{tag_name, [with_model]}: tags whose name contains tag_name, or the models of that tag."""
+        return self.call(api_paths.MODEL_TAG_RETRIEVE, body)
+
+    def tag_update(self, body: dict) -> dict:
+        """{tag_name, [new_tag_name], [new_tag_desc]}"""
+        return self.call(api_paths.MODEL_TAG_UPDATE, body)
+
+    def tag_destroy(self, body: dict) -> dict:
+        return self.call(api_paths.MODEL_TAG_DESTROY, body)
+
+    def tag_list(self, body: dict) -> dict:
+        """{limit}"""
+        return self.call(api_paths.MODEL_TAG_LIST, body)
+
     def fetch_file(self, endpoint: Endpoint, body: dict, directory: Path) -> Path:
         """Stream a file endpoint's answer into `directory` under the name the server gives
         (Content-Disposition). Raises DownloadFailedError with the server's envelope when it sends none."""
