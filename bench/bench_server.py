@@ -53,7 +53,7 @@ class Server:
             try:
                 if requests.post(self.url("/v1/version/get"), timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
                 time.sleep(0.1)
         raise RuntimeError("server did not start")
 

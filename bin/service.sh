@@ -6,6 +6,10 @@
 #   bin/service.sh stop      TERM, wait, then KILL the process group; removes a stale pid file (exit 0)
 #   bin/service.sh status    prints "running (pid N) ..." and exits 0, or "stopped" and exits 1
 #   bin/service.sh restart   stop, then start
+#   bin/service.sh start|stop|status|restart serving
+#                            the same for the bundled online serving (`python -m fate_flow.serving`, the conf's
+#                            `serving:` section): pid file FATE_FLOW_HOME/fate_flow_serving.pid, logs under
+#                            log.dir/fate_flow_serving/; start waits until POST /serving/status answers
 #
 # Environment:
 #   FATE_FLOW_CONF           service conf (default: conf/service_conf.yaml in the checkout)
@@ -22,6 +26,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export FATE_FLOW_HOME="${FATE_FLOW_HOME:-$ROOT/fate_flow_home}"
 START_TIMEOUT="${FATE_FLOW_START_TIMEOUT:-60}"
 STOP_TIMEOUT="${FATE_FLOW_STOP_TIMEOUT:-30}"
+TARGET="${2:-server}"
+case "$TARGET" in
+    server) WHAT="fate_flow server"; PROBE_PATH="/v1/version/get"; PORT_KEY="fateflow.http_port" ;;
+    serving) WHAT="fate_flow serving"; PROBE_PATH="/serving/status"; PORT_KEY="serving.http_port" ;;
+    *) echo "usage: $0 start|stop|status|restart [serving]" >&2; exit 2 ;;
+esac
 
 say() { echo "service.sh: $*"; }
 die() { echo "service.sh: error: $1" >&2; exit "${2:-1}"; }
@@ -43,10 +53,17 @@ import sys
 from fate_flow.settings import SettingsError, load_settings
 try:
     s = load_settings()
-except SettingsError as e:
+    if sys.argv[1] == "serving":
+        import logging
+        logging.disable(logging.WARNING)  # route table notes belong in the serving log, not here
+        from fate_flow.serving.settings import serving_pid_file, serving_settings
+        v = serving_settings(s)
+        print(v.host, v.http_port, serving_pid_file(s), s.logs_dir / "fate_flow_serving", sep="\n")
+    else:
+        print(s.fateflow.host, s.fateflow.http_port, s.pid_file, s.logs_dir / "fate_flow", sep="\n")
+except (SettingsError, ValueError) as e:
     sys.exit(f"service.sh: error: {e}")
-print(s.fateflow.host, s.fateflow.http_port, s.pid_file, s.logs_dir / "fate_flow", sep="\n")
-'
+' "$TARGET"
 }
 { read -r HOST; read -r PORT; read -r PID_FILE; read -r LOG_DIR; } < <(read_conf) || true
 [[ -n "${LOG_DIR:-}" ]] || die "cannot read the service conf (FATE_FLOW_CONF=${FATE_FLOW_CONF:-conf/service_conf.yaml})" 2
@@ -75,7 +92,7 @@ running_pid() {
     echo "$pid"
 }
 
-answers() {  # exit 0 when /v1/version/get answers with retcode 0
+answers() {  # exit 0 when the probe path (/v1/version/get, /serving/status) answers with retcode 0
     "$PY" -c '
 import json, sys, urllib.request
 try:
@@ -84,12 +101,12 @@ try:
         sys.exit(0 if json.load(r).get("retcode") == 0 else 1)
 except Exception:
     sys.exit(1)
-' "$ADDRESS/v1/version/get"
+' "$ADDRESS$PROBE_PATH"
 }
 
 show_log_tail() {
     local f
-    for f in "$CONSOLE_LOG" "$LOG_DIR/gunicorn.log"; do
+    for f in "$CONSOLE_LOG" "$LOG_DIR/gunicorn.log" "$LOG_DIR/serving.log"; do
         if [[ -s "$f" ]]; then
             echo "---- last lines of $f ----" >&2
             tail -n 25 "$f" >&2
@@ -100,20 +117,24 @@ show_log_tail() {
 cmd_start() {
     local pid
     if pid="$(running_pid)"; then
-        die "already running (pid $pid, pid file $PID_FILE); not starting a second server"
+        die "already running (pid $pid, pid file $PID_FILE); not starting a second $WHAT"
     fi
     if [[ -f "$PID_FILE" ]]; then
         say "removing stale pid file $PID_FILE"
         rm -f "$PID_FILE"
     fi
     if answers; then  # another server (another FATE_FLOW_HOME) already serves this address
-        die "a fate_flow server already answers on $ADDRESS but not the one of $PID_FILE; stop it, or give this one another fateflow.http_port"
+        die "a $WHAT already answers on $ADDRESS but not the one of $PID_FILE; stop it, or give this one another ${PORT_KEY}"
     fi
     mkdir -p "$FATE_FLOW_HOME" "$LOG_DIR"
     echo "==== $(date '+%Y-%m-%d %H:%M:%S') service.sh start ====" >> "$CONSOLE_LOG"
     # setsid: the server gets its own session and process group, so it outlives this shell and stop can
-    # signal the whole group; nohup and setsid exec, so $! is gunicorn's master pid
-    nohup setsid "$SERVER" </dev/null >> "$CONSOLE_LOG" 2>&1 &
+    # signal the whole group; nohup and setsid exec, so $! is gunicorn's master pid (or the serving's)
+    if [[ "$TARGET" == serving ]]; then
+        nohup setsid "$PY" -m fate_flow.serving </dev/null >> "$CONSOLE_LOG" 2>&1 &
+    else
+        nohup setsid "$SERVER" </dev/null >> "$CONSOLE_LOG" 2>&1 &
+    fi
     pid=$!
     echo "$pid" > "$PID_FILE"  # gunicorn rewrites it with the same pid (and removes it on exit)
     local deadline=$((SECONDS + START_TIMEOUT))
@@ -121,13 +142,13 @@ cmd_start() {
         if ! alive "$pid"; then
             rm -f "$PID_FILE"
             show_log_tail
-            die "server exited during start-up (see $CONSOLE_LOG)"
+            die "$WHAT exited during start-up (see $CONSOLE_LOG)"
         fi
         if (( SECONDS >= deadline )); then
             show_log_tail
             kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
             rm -f "$PID_FILE"
-            die "server did not answer on $ADDRESS within ${START_TIMEOUT}s; killed pid $pid"
+            die "$WHAT did not answer on $ADDRESS within ${START_TIMEOUT}s; killed pid $pid"
         fi
         sleep 0.5
     done
@@ -182,5 +203,5 @@ case "${1:-}" in
     stop) cmd_stop ;;
     status) cmd_status ;;
     restart) cmd_stop; cmd_start ;;
-    *) echo "usage: $0 start|stop|status|restart" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|status|restart [serving]" >&2; exit 2 ;;
 esac

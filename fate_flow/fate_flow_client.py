@@ -171,6 +171,13 @@ def _model_import(client, config: dict) -> dict:
     return client.model_import(dict(config, file=str(path)), path)
 
 
+def _tag_model(client, config: dict) -> dict:
+    """Attach the conf's tag_name to model version -j; with `remove: true` in the conf, detach it."""
+    _require(config, "job_id")
+    remove = str(config.get("remove", "")).strip().lower() in ("1", "true")
+    return client.model_tag_remove(config) if remove else client.model_tag_create(config)
+
+
 TRACKING_FLAGS = ("job_id", "role", "party_id", "component_name")
 
 COMMANDS: dict[str, Command] = {
@@ -214,6 +221,23 @@ COMMANDS: dict[str, Command] = {
                       "role, party_id, output_path)"),
     "import": Command(_model_import, "import a model zip made by export (-c conf: model_id, model_version, role, "
                       "party_id, file)"),
+    "load": _json_command("model_load", "publish a deployed model to the FATE-Serving of every party (-c conf: "
+                          "initiator, role, job_parameters {model_id, model_version}; or -j model version)"),
+    "bind": _json_command("model_bind", "bind a service id to a model at FATE-Serving (-c conf: service_id, "
+                          "initiator, role, job_parameters [servings]; or with -j model version)"),
+    "unload": _json_command("model_unload", "unload a party's model from FATE-Serving (-c conf: model_id, "
+                            "model_version, role, party_id [servings])"),
+    "unbind": _json_command("model_unbind", "unbind a service id from a party's model at FATE-Serving (-c conf: "
+                            "model_id, model_version, role, party_id, service_id [servings])"),
+    "tag_model": Command(_tag_model, "tag a model version (-j model version, -c conf: tag_name [remove: true])"),
+    "model_tag_list": _json_command("model_tag_retrieve", "the tags of a model version (-j model version)",
+                                    required=("job_id",)),
+    "tag_create": _json_command("tag_create", "create a tag (-c conf: tag_name [tag_desc])"),
+    "tag_query": _json_command("tag_retrieve", "show a tag (-c conf: tag_name [with_model])"),
+    "tag_update": _json_command("tag_update", "rename or describe a tag (-c conf: tag_name [new_tag_name] "
+                                "[new_tag_desc])"),
+    "tag_delete": _json_command("tag_destroy", "delete a tag (-c conf: tag_name)"),
+    "tag_list": _json_command("tag_list", "list tags (-limit n)", required=("limit",)),
 }
 
 # short flag, long flag, type, body key

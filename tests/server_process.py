@@ -46,7 +46,7 @@ class ServerProcess:
             try:
                 if requests.post(self.base_url + "/v1/version/get", timeout=1).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
                 pass
             time.sleep(0.1)
         self.stop()

@@ -27,6 +27,8 @@ FORBIDDEN = {
     "computing": {"db", "apps", "app", "server", "services", "scheduler", "components", "settings"},
     "client": {"db", "apps", "app", "server", "services", "scheduler", "settings", "worker", "components"},
     "fate_flow_client": {"db", "apps", "app", "server", "services", "scheduler", "settings"},
+    # the bundled online serving: its own process beside the flow server; reaches it over HTTP (client/) only
+    "serving": {"db", "apps", "app", "server", "services", "scheduler", "worker"},
 }
 # third-party modules a layer must never import
 FORBIDDEN_EXTERNAL = {
@@ -37,6 +39,7 @@ FORBIDDEN_EXTERNAL = {
     "fate_flow_client": {"flask", "peewee", "playhouse"},
     "federation": {"flask", "peewee", "playhouse"},
     "entity": {"flask", "peewee", "playhouse"},
+    "serving": {"flask", "peewee", "playhouse", "gunicorn"},
 }
 
 

@@ -14,6 +14,8 @@ from fate_flow.entity.errors import FateFlowError, MissingParametersError, Param
 from fate_flow.services import (model_archive, model_deploy, model_homo, model_migrate, model_queries, model_store,
                                 model_tags)
 from fate_flow.services.model_package import PartyModelRef
+from fate_flow.services import model_serving, model_transfer
+from fate_flow.services.serving_client import requested_servings
 from fate_flow.services.job_runtime import EXTENSION, JobRuntime
 
 bp = Blueprint("model", __name__)
@@ -252,3 +254,55 @@ def model_tag_retrieve():
 @_route(api_paths.MODEL_MODEL_TAG_OTHER)
 def model_tag_other(operation: str):
     raise FateFlowError(f"'{operation}' is not currently supported.")
+
+
+# ---------------------------------------------------------------------------------------------- FATE-Serving
+@_route(api_paths.MODEL_TRANSFER)
+def transfer():
+    """The model buffers FATE-Serving downloads (§1.5.3): namespace = party model id, name = model version."""
+    body = json_body()
+    require(body, "namespace", "name")
+    return json_result(data=model_transfer.transfer(ctx().settings, get_str(body, "namespace"), get_str(body, "name")))
+
+
+@_route(api_paths.MODEL_LOAD)
+def load():
+    """Publish a deployed model to every non-arbiter party's servings (§1.5.1); form A or form B (job_id)."""
+    runtime: JobRuntime = current_app.extensions[EXTENSION]
+    publish = model_serving.parse_publish_request(ctx().settings, json_body())
+    job_id = ctx().job_ids.next_id()
+    result = model_serving.load(runtime, publish)
+    return json_result(result.retcode, result.retmsg, data=result.data, job_id=job_id)
+
+
+@_route(api_paths.MODEL_BIND)
+def bind():
+    """Bind a service id to the initiator's model at the servings (§1.5.2); not federated."""
+    body = json_body()
+    publish = model_serving.parse_publish_request(ctx().settings, body)
+    result = model_serving.bind(ctx().settings, publish, get_str(body, "service_id", default=None),
+                                requested_servings(body.get("servings")), request.remote_addr or "")
+    return json_result(result.retcode, result.retmsg)
+
+
+def _served_model(body: dict) -> model_serving.ServedModel:
+    ref = _party_model_ref(body)
+    return model_serving.ServedModel(ref.model_id, ref.model_version, ref.role, ref.party_id)
+
+
+@_route(api_paths.MODEL_UNLOAD)
+def unload():
+    """Ours: {model_id, model_version, role, party_id, [servings]} -> the serving's unload of that party model."""
+    body = json_body()
+    result = model_serving.unload(ctx().settings, _served_model(body), requested_servings(body.get("servings")),
+                                  request.remote_addr or "")
+    return json_result(result.retcode, result.retmsg)
+
+
+@_route(api_paths.MODEL_UNBIND)
+def unbind():
+    """Ours: {model_id, model_version, role, party_id, service_id, [servings]} -> the serving's unbind."""
+    body = json_body()
+    result = model_serving.unbind(ctx().settings, _served_model(body), get_str(body, "service_id", default=None),
+                                  requested_servings(body.get("servings")), request.remote_addr or "")
+    return json_result(result.retcode, result.retmsg)

@@ -275,6 +275,22 @@ class FlowHttpClient:
         """{limit}"""
         return self.call(api_paths.MODEL_TAG_LIST, body)
 
+    def model_transfer(self, namespace: str, name: str) -> dict:
+        """The buffers FATE-Serving downloads (§1.5.3): namespace = party model id, name = model version."""
+        return self.call(api_paths.MODEL_TRANSFER, {"namespace": namespace, "name": name})
+
+    def model_load(self, body: dict) -> dict:
+        return self.call(api_paths.MODEL_LOAD, body)
+
+    def model_bind(self, body: dict) -> dict:
+        return self.call(api_paths.MODEL_BIND, body)
+
+    def model_unload(self, body: dict) -> dict:
+        return self.call(api_paths.MODEL_UNLOAD, body)
+
+    def model_unbind(self, body: dict) -> dict:
+        return self.call(api_paths.MODEL_UNBIND, body)
+
     def fetch_file(self, endpoint: Endpoint, body: dict, directory: Path) -> Path:
         """Stream a file endpoint's answer into `directory` under the name the server gives
         (Content-Disposition). Raises DownloadFailedError with the server's envelope when it sends none."""

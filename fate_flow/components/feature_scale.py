@@ -98,7 +98,7 @@ class FeatureScale(Component):
         data = load_input(ctx, self.module)
         if ctx.predicting:
             meta, param = _load_model(ctx)
-            fit, method = _fit_from_model(meta, param, data.header), meta.method
+            fit, method = fit_from_model(meta, param, data.header), meta.method
             model, summary = {"ScaleMeta": meta, "ScaleParam": param}, {}
         else:
             method = params.method or ""
@@ -206,7 +206,8 @@ def _load_model(ctx: ComponentContext) -> tuple[ScaleMeta, ScaleParam]:
     return meta, param
 
 
-def _fit_from_model(meta: ScaleMeta, param: ScaleParam, header: list[str]) -> ScaleFit:
+def fit_from_model(meta: ScaleMeta, param: ScaleParam, header: list[str]) -> ScaleFit:
+    """A trained model's scaling for rows with `header` (predict mode here, and the online serving)."""
     positions = {name: i for i, name in enumerate(header)}
     names = [n for n in param.header if n in param.col_scale_param]
     missing = [n for n in names if n not in positions]

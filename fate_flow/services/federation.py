@@ -9,7 +9,7 @@ from typing import Any, MutableMapping
 from fate_flow import __version__
 from fate_flow.federation import CommandRegistry, FederationClient, IncomingCommand, federation_settings
 from fate_flow.federation.client import PING
-from fate_flow.services import model_deploy, party_commands
+from fate_flow.services import model_deploy, model_serving, party_commands
 from fate_flow.services.context import ServiceContext
 from fate_flow.services.job_runtime import JobRuntime
 from fate_flow.settings import PROJECT_ROOT, Settings
@@ -37,6 +37,7 @@ def register_commands(registry: CommandRegistry, ctx: ServiceContext, runtime: J
     registry.register(pc.JOB_RERUN, pc.job_rerun(runtime))
     registry.register(pc.JOB_STATUS, pc.job_status_query(runtime))
     registry.register(model_deploy.MODEL_DEPLOY, model_deploy.deploy_command(runtime))
+    registry.register(model_serving.MODEL_LOAD, model_serving.load_command(runtime))
 
 
 def ping(cmd: IncomingCommand) -> dict[str, Any]:

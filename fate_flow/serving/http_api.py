@@ -1,0 +1,84 @@
+"""The serving's HTTP API: a small threaded server (one thread per connection, HTTP/1.1 keep-alive) with
+
+    POST /federation/v1/inference   FATE-Serving's single inference (see inference.py)
+    POST /serving/status            {"retcode": 0, "data": {"parties", "models": [...]}}: what is loaded and bound
+
+Every answer is JSON with a retcode, HTTP 200 as FATE-Serving answers; an unknown path is HTTP 404 (retcode 100).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+from fate_flow.entity.retcode import RetCode
+
+LOG = logging.getLogger("fate_flow.serving")
+
+INFERENCE_PATH = "/federation/v1/inference"
+STATUS_PATH = "/serving/status"
+MAX_BODY_BYTES = 16 << 20
+
+Route = Callable[[Any], dict]
+
+
+class ServingHttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, host: str, port: int, routes: dict[str, Route]):
+        self.routes = routes
+        super().__init__((host, port), _Handler)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "ServingHttpServer":
+        self._thread = threading.Thread(target=self.serve_forever, name="serving-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes; do not hold the second back
+    server: ServingHttpServer
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        path = self.path.split("?", 1)[0].rstrip("/") or "/"
+        route = self.server.routes.get(path)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            return self._answer(413, _error(f"request body of {length} bytes exceeds {MAX_BODY_BYTES}"))
+        raw = self.rfile.read(length) if length else b""
+        if route is None:
+            return self._answer(404, _error(f"no such path {path}; the serving answers "
+                                            f"{', '.join(sorted(self.server.routes))}"))
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError as e:
+            return self._answer(200, _error(f"the request body is not JSON: {e}"))
+        self._answer(200, route(body))
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._answer(405, _error("use POST with a JSON body"))
+
+    def _answer(self, status: int, envelope: dict) -> None:
+        data = json.dumps(envelope, separators=(",", ":")).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's signature)
+        LOG.debug("%s %s", self.address_string(), format % args)
+
+
+def _error(message: str) -> dict:
+    return {"retcode": int(RetCode.EXCEPTION_ERROR), "retmsg": message, "data": {}, "flag": 0}

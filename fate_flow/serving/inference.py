@@ -1,0 +1,143 @@
+"""Online inference across parties, FATE-Serving's single inference:
+
+    guest:  POST /federation/v1/inference {"head": {"serviceId"}, "body": {"featureData", "sendToRemoteFeatureData"}}
+            -> its own partial score (intercept included) from featureData
+            -> each host's partial score: command `serving.partial_score` over signed federation, carrying
+               sendToRemoteFeatureData and the host's model (namespace, version) from the load request
+            -> probability = sigmoid(sum), answered as {"retcode": 0, "retmsg": "", "data": {"score", "modelId",
+               "modelVersion", "timestamp"}, "flag": 0}
+    host:   looks the row up by id (feature adapter) and answers its partial score; its features never leave it.
+
+Errors answer a non-zero FATE retcode and a message naming the party (and, for federation failures, its address).
+"""
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+from typing import Any, Mapping
+
+from fate_flow.entity.errors import DataError, FateFlowError, ParameterError
+from fate_flow.entity.retcode import RetCode
+from fate_flow.federation.client import FederationClient
+from fate_flow.federation.errors import FederationError
+from fate_flow.federation.parties import PartyRef
+from fate_flow.federation.registry import IncomingCommand
+from fate_flow.serving.feature_adapter import TableFeatureAdapter
+from fate_flow.serving.loaded_models import LoadedModel, ModelKey, ModelRegistry
+from fate_flow.serving.online_model import probability
+
+LOG = logging.getLogger("fate_flow.serving")
+
+PARTIAL_SCORE = "serving.partial_score"
+GUEST, HOST = "guest", "host"
+
+
+class InferenceService:
+    def __init__(self, registry: ModelRegistry, client: FederationClient, adapter: TableFeatureAdapter,
+                 id_field: str, remote_timeout: float):
+        self.registry = registry
+        self.client = client
+        self.adapter = adapter
+        self.id_field = id_field
+        self.remote_timeout = remote_timeout
+
+    # ------------------------------------------------------------------ guest
+    def infer(self, request: Any) -> dict[str, Any]:
+        """FATE-Serving's inference answer for one request; never raises."""
+        try:
+            return self._infer(request)
+        except FateFlowError as e:
+            LOG.info("inference refused: %s", e.message)
+            return {"retcode": int(e.retcode), "retmsg": e.message, "data": {}, "flag": 0}
+        except Exception as e:
+            LOG.exception("inference failed")
+            return {"retcode": int(RetCode.EXCEPTION_ERROR), "retmsg": f"{type(e).__name__}: {e}", "data": {},
+                    "flag": 0}
+
+    def _infer(self, request: Any) -> dict[str, Any]:
+        if not isinstance(request, Mapping):
+            raise ParameterError("the request body must be a JSON object {head, body}")
+        head, body = request.get("head"), request.get("body")
+        if not isinstance(head, Mapping) or not head.get("serviceId"):
+            raise ParameterError("required parameter head.serviceId is missing")
+        if not isinstance(body, Mapping):
+            raise ParameterError("required parameter body {featureData, sendToRemoteFeatureData} is missing")
+        service_id = str(head["serviceId"])
+        features = body.get("featureData")
+        if not isinstance(features, Mapping):
+            raise ParameterError("body.featureData must be an object {feature name: value}")
+        remote = body.get("sendToRemoteFeatureData") or {}
+        if not isinstance(remote, Mapping):
+            raise ParameterError("body.sendToRemoteFeatureData must be an object, e.g. {\"id\": \"123\"}")
+        model = self.registry.resolve(service_id)
+        if model.role != GUEST:
+            raise ParameterError(f"service id {service_id!r} is bound to the {model.role} model {model.key}; "
+                                 f"inference starts at the guest's model")
+        try:
+            total = model.online.partial_score(features, with_intercept=True)
+        except DataError as e:
+            raise DataError(f"guest party {model.party_id}: {e.message}") from None
+        if model.online.federated:
+            hosts = [str(p) for p in model.roles.get(HOST, [])]
+            if not hosts:
+                raise DataError(f"model {model.key} is a HeteroLR model but its load request named no host party")
+            if not remote:
+                raise ParameterError(f"body.sendToRemoteFeatureData is required: host part(ies) {', '.join(hosts)} "
+                                     f"look their features up by it (e.g. {{\"{self.id_field}\": \"123\"}})")
+            total += sum(self._host_scores(model, service_id, hosts, dict(remote)))
+        return {"retcode": 0, "retmsg": "", "flag": 0,
+                "data": {"score": probability(total), "modelId": model.key.namespace,
+                         "modelVersion": model.key.version, "timestamp": model.loaded_at_ms}}
+
+    def _host_scores(self, model: LoadedModel, service_id: str, hosts: list[str], remote: dict) -> list[float]:
+        """Every host's partial score, in the load request's host order; the first is asked in this thread."""
+        calls = [(h, self._host_request(model, service_id, h, remote)) for h in hosts]
+        futures: list[Future] = [self.client.executor.submit(self._ask_host, model, h, body) for h, body in calls[1:]]
+        scores = [self._ask_host(model, *calls[0])]
+        scores.extend(f.result() for f in futures)
+        return scores
+
+    def _host_request(self, model: LoadedModel, service_id: str, host: str, remote: dict) -> dict:
+        key = model.party_models.get(HOST, {}).get(host)
+        if key is None:
+            raise DataError(f"model {model.key}: its load request gave no model for host party {host}")
+        return {"serviceId": service_id, "namespace": key.namespace, "tableName": key.version,
+                "sendToRemoteFeatureData": remote}
+
+    def _ask_host(self, model: LoadedModel, host: str, body: dict) -> float:
+        try:
+            answer = self.client.call(PartyRef(HOST, host), PARTIAL_SCORE, body, timeout=self.remote_timeout,
+                                      src=PartyRef(GUEST, model.party_id))
+        except FederationError as e:
+            raise FateFlowError(f"host party {host} did not give its partial score: {e.message}",
+                                retcode=RetCode.FEDERATED_ERROR) from None
+        if answer.get("retcode") != 0:
+            code = answer.get("retcode")
+            raise FateFlowError(f"host party {host}: {answer.get('retmsg')}",
+                                retcode=RetCode(code) if code in RetCode._value2member_map_ else RetCode.FEDERATED_ERROR)
+        try:
+            return float(answer["data"]["score"])
+        except (KeyError, TypeError, ValueError):
+            raise FateFlowError(f"host party {host} answered no partial score: {answer!r}"[:500],
+                                retcode=RetCode.FEDERATED_ERROR) from None
+
+    # ------------------------------------------------------------------ host
+    def partial_score(self, cmd: IncomingCommand) -> dict[str, Any]:
+        """Command handler: this host party's partial score for the sample the guest names."""
+        party = cmd.dst.party_id
+        body = cmd.body
+        key = ModelKey(str(body.get("namespace", "")), str(body.get("tableName", "")))
+        model = self.registry.get(key)
+        if model is None or model.party_id != party:
+            raise FateFlowError(f"model {key} is not loaded at the serving of host party {party}; load it there "
+                                f"(/v1/model/load)", retcode=RetCode.PARAMETER_ERROR)
+        remote = body.get("sendToRemoteFeatureData")
+        if not isinstance(remote, Mapping) or remote.get(self.id_field) in (None, ""):
+            raise ParameterError(f"sendToRemoteFeatureData has no {self.id_field!r} for host party {party} to look "
+                                 f"its features up by")
+        features = self.adapter.features(party, remote[self.id_field])
+        try:
+            score = model.online.partial_score(features, with_intercept=False)
+        except DataError as e:
+            raise DataError(f"host party {party}, id {remote[self.id_field]!r}: {e.message}") from None
+        return {"retcode": 0, "retmsg": "success", "data": {"score": score}}
