@@ -22,11 +22,12 @@ from fate_flow.federation import signing
 from fate_flow.federation.config import Route
 from fate_flow.federation.errors import (FederationError, GetTimeoutError, MessageTooLargeError,
                                          TruncatedStreamError)
-from fate_flow.federation.framing import (SMALL_VALUE_BYTES, ChunkDigest, Frame, Pairs, decode_pair_chunk,
-                                         encode_frame, encode_object, object_chunks, pair_chunks, parse_frame)
+from fate_flow.federation.framing import (SMALL_VALUE_BYTES, ChunkDigest, Frame, Pairs, decode_object,
+                                         decode_pair_chunk, encode_frame, encode_object, object_chunks, one_chunk,
+                                         pair_chunks, parse_frame)
 from fate_flow.federation.parties import PartyRef
 from fate_flow.federation.signing import check_trailer, key_fields, sign_trailer
-from fate_flow.federation.transport import rpc_error, with_retries
+from fate_flow.federation.transport import SMALL_HEADER_KEY, SMALL_TRAILER_KEY, rpc_error, with_retries
 from fate_flow.proto import federation_pb2 as pb
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ LOG = logging.getLogger("fate_flow.federation")
 
 # a get's gRPC deadline exceeds the server-side wait by this much, so the server's "not there" answer arrives
 _GET_GRACE = 2.0
+# the longest ValueKey sent in a PushSmall's metadata, leaving room for the signatures (an RSA-4096 one is 512 B)
+_SMALL_KEY_BYTES = 2048
 
 
 class FederationSession:
@@ -58,10 +61,9 @@ class FederationSession:
                 raise ValueError("a one-shot iterator of pairs can be sent to one party only; pass a re-iterable")
             kind, data = pb.PAIRS, None
         else:
-            kind, data = pb.OBJECT, encode_object(value, self.client.codec)
-            size = sum(len(part) for part in data)
-            if size > self._fed.max_value_bytes:
-                raise MessageTooLargeError(f"remote of variable {name!r} tag {tag!r}: value of {size} bytes"
+            kind, data = encode_object(value, self.client.codec)
+            if len(data) > self._fed.max_value_bytes:
+                raise MessageTooLargeError(f"remote of variable {name!r} tag {tag!r}: value of {len(data)} bytes"
                                            f" exceeds max_value_bytes ({self._fed.max_value_bytes})")
         pairs = value if kind == pb.PAIRS else None
         if len(parties) == 1:
@@ -76,14 +78,16 @@ class FederationSession:
                 raise failed[0]
             raise FederationError("; ".join(getattr(e, "message", str(e)) for e in failed))
 
-    def _remote_one(self, dst: PartyRef, name: str, tag: str, kind: int, data: list[memoryview] | None,
+    def _remote_one(self, dst: PartyRef, name: str, tag: str, kind: int, data: bytes | None,
                     pairs: Pairs | None, timeout: float) -> None:
         key = pb.ValueKey(job_id=self.job_id, name=name, tag=tag, src=self.me.to_pb(), dst=dst.to_pb())
         what = f"remote of variable {name!r} tag {tag!r} (job {self.job_id}) from {self.me} to {dst}"
         route = self._fed.route(dst.party_id)
         channels = self.client.channels
         chunk_bytes = self._fed.chunk_bytes
-        small = data is not None and sum(len(part) for part in data) <= min(chunk_bytes, SMALL_VALUE_BYTES)
+        # in one call, unless the value's key is too long for the call's metadata (grpc allows 8 KiB in all)
+        small = (data is not None and len(data) <= SMALL_VALUE_BYTES and one_chunk(len(data), chunk_bytes)
+                 and key.ByteSize() <= _SMALL_KEY_BYTES)
         started = False
 
         def attempt(seconds_left: float) -> None:
@@ -92,26 +96,28 @@ class FederationSession:
                 self.me.party_id, signing.VALUE_HEADER, *key_fields(key), kind, signed=not small))
             digest = ChunkDigest()
             if small:
-                digest.update(*data)
+                if data:
+                    digest.update(data)
                 trailer = sign_trailer(self._auth, self.me.party_id, header, digest.total_bytes, digest.chunks,
                                        digest.digest())
-                # a SmallValue has the layout of a ValueFrame with all three parts
-                ack = channels.push_small(route)(encode_frame(header, data, trailer), timeout=seconds_left)
+                # the value's bytes as they are; what they are rides in the call's metadata
+                ack = channels.push_small(route)(data, timeout=seconds_left, metadata=(
+                    (SMALL_HEADER_KEY, header.SerializeToString()), (SMALL_TRAILER_KEY, trailer.SerializeToString())))
             else:
                 def frames() -> Iterator[bytes]:
                     nonlocal started
                     if data is not None:
                         chunks = object_chunks(data, chunk_bytes)
                     else:
-                        chunks = ([chunk] for chunk in pair_chunks(pairs, self.client.codec, chunk_bytes))
+                        chunks = pair_chunks(pairs, self.client.codec, chunk_bytes)
                     first = header  # rides with the first chunk
-                    for pieces in chunks:
+                    for chunk in chunks:
                         started = True
-                        yield encode_frame(first, pieces)
+                        yield encode_frame(first, chunk)
                         first = None
                         # hashed once handed to gRPC, while the receiver hashes it too
-                        digest.update(*pieces)
-                    yield encode_frame(first, (), sign_trailer(self._auth, self.me.party_id, header,
+                        digest.update(chunk)
+                    yield encode_frame(first, b"", sign_trailer(self._auth, self.me.party_id, header,
                                                                digest.total_bytes, digest.chunks, digest.digest()))
 
                 ack = channels.push(route)(frames(), timeout=seconds_left)
@@ -159,8 +165,10 @@ class FederationSession:
             received = ReceivedValue(self, stream, first, route, what, timeout)
             if header.kind == pb.PAIRS:
                 return ReceivedPairs(received, self.client.codec if decode_pairs else None)
-            chunks = list(received.chunks())
-            return self.client.codec.loads(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+            try:
+                return decode_object(header.kind, list(received.chunks()), self.client.codec)
+            except ValueError as e:  # an unknown kind, or codec bytes that do not decode
+                raise FederationError(f"{what}: the value received cannot be decoded: {e}") from None
 
         # a retry after the value started arriving re-reads it: nothing is deleted until acknowledged
         return with_retries(attempt, fed=self._fed, route=route, what=what,

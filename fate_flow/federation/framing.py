@@ -1,13 +1,15 @@
 """How values become chunks and back.
 
-OBJECT values are encoded once with the codec and cut into chunk_bytes slices. PAIRS values (tables) are
+OBJECT values are encoded once with the codec and cut into chunk_bytes slices; BYTES values (a bytes object)
+are cut as they are, without the codec. PAIRS values (tables) are
 batches: each chunk is a msgpack list [k0, v0, k1, v1, ...] of codec-encoded keys and values, so neither
 end ever holds more than about one chunk of a table. The digest covers each chunk's length and bytes, so a
 re-cut or truncated stream does not match its signed trailer.
 
 Hot path: frames are serialized and parsed by hand (`encode_frame`, `parse_frame`) into exactly the bytes
 protobuf would produce for a ValueFrame, which saves three copies of every chunk; the header and trailer
-inside go through protobuf. Large `bytes` values are cut straight from the caller's buffer, not re-encoded.
+inside go through protobuf. Large `bytes` values are cut straight from the caller's buffer, not re-encoded,
+and a value of one chunk is handed to gRPC as it is (PushSmall: no frame around it).
 """
 from __future__ import annotations
 
@@ -26,9 +28,11 @@ _HEADER_TAG, _CHUNK_TAG, _TRAILER_TAG = b"\x0a", b"\x12", b"\x1a"
 _FIELDS = frozenset((_HEADER_TAG[0], _CHUNK_TAG[0], _TRAILER_TAG[0]))
 # within the room transport.FRAME_OVERHEAD leaves in a message beyond chunk_bytes
 RUNT_BYTES = 16 << 10
-# values up to this size (and one chunk) go in one message, hashed and signed before sending (PushSmall); bigger
-# ones are streamed, so the sender hashes a chunk after handing it to gRPC, while the receiver hashes it too
-SMALL_VALUE_BYTES = 64 << 10
+# a value of one chunk up to this size goes in one call, hashed and signed before sending (PushSmall), which
+# saves a stream's setup, a message and the header's signature; bigger ones are streamed, the sender hashing a
+# chunk after handing it to gRPC, while the receiver hashes it too. Fixed, not chunk_bytes, so parties whose
+# chunk_bytes differ still agree; a receiver holds this much in memory before the trailer is checked.
+SMALL_VALUE_BYTES = (4 << 20) + RUNT_BYTES
 
 
 class Pairs:
@@ -53,54 +57,51 @@ class ChunkDigest:
         self.total_bytes = 0
         self.chunks = 0
 
-    def update(self, *pieces: bytes | memoryview) -> None:
-        """Add one chunk, given as one or more consecutive pieces."""
-        size = sum(len(p) for p in pieces)
-        self._sha.update(size.to_bytes(8, "big"))
-        for piece in pieces:
-            self._sha.update(piece)
-        self.total_bytes += size
+    def update(self, chunk: bytes | memoryview) -> None:
+        """Add one chunk."""
+        self._sha.update(len(chunk).to_bytes(8, "big"))
+        self._sha.update(chunk)
+        self.total_bytes += len(chunk)
         self.chunks += 1
 
     def digest(self) -> bytes:
         return self._sha.digest()
 
 
-def encode_object(value: Any, codec: Codec) -> list[memoryview]:
-    """Buffers whose concatenation is codec.dumps(value); a bytes value is used in place, not copied."""
+def encode_object(value: Any, codec: Codec) -> tuple[int, bytes]:
+    """The kind and encoding of a value: a bytes value as it is (BYTES, not copied), anything else as
+    codec.dumps(value) (OBJECT)."""
     if type(value) is bytes:
-        return [memoryview(_msgpack_bin_header(len(value))), memoryview(value)]
-    return [memoryview(codec.dumps(value))]
+        return pb.BYTES, value
+    return pb.OBJECT, codec.dumps(value)
 
 
-def _msgpack_bin_header(size: int) -> bytes:
-    if size < 1 << 8:
-        return b"\xc4" + size.to_bytes(1, "big")
-    if size < 1 << 16:
-        return b"\xc5" + size.to_bytes(2, "big")
-    return b"\xc6" + size.to_bytes(4, "big")
+def decode_object(kind: int, chunks: list[memoryview], codec: Codec) -> Any:
+    """The value whose encoding (encode_object) the concatenation of `chunks` is."""
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if kind == pb.BYTES:
+        return bytes(data)
+    if kind == pb.OBJECT:
+        return codec.loads(data)
+    raise ValueError(f"unknown value kind {kind}")
 
 
-def object_chunks(parts: list[memoryview], chunk_bytes: int) -> Iterator[list[memoryview]]:
-    """Cut the concatenation of `parts` into chunks of chunk_bytes, each given as a list of views. A last
-    chunk of up to RUNT_BYTES joins the one before (a 1 MiB bytes value plus its codec header is one chunk):
-    a message of its own would cost more than its bytes."""
-    total = sum(len(part) for part in parts)
-    sizes = [chunk_bytes] * (total // chunk_bytes) + ([total % chunk_bytes] if total % chunk_bytes else [])
-    if len(sizes) > 1 and sizes[-1] <= RUNT_BYTES:
-        last = sizes.pop()
-        sizes[-1] += last
-    pieces = iter(parts)
-    part = memoryview(b"")
-    for size in sizes:
-        chunk: list[memoryview] = []
-        while size:
-            if not len(part):
-                part = next(pieces)
-            piece, part = part[:size], part[size:]
-            chunk.append(piece)
-            size -= len(piece)
-        yield chunk
+def one_chunk(size: int, chunk_bytes: int) -> bool:
+    """Whether object_chunks makes at most one chunk of `size` bytes."""
+    return size <= chunk_bytes + RUNT_BYTES
+
+
+def object_chunks(data: bytes, chunk_bytes: int) -> Iterator[memoryview]:
+    """Cut `data` into chunks of chunk_bytes, views of it. A last chunk of up to RUNT_BYTES joins the one
+    before (a 1 MiB value plus its codec header is one chunk): a message of its own would cost more than its
+    bytes."""
+    view = memoryview(data)
+    total = len(view)
+    start = 0
+    while start < total:
+        end = total if total - start <= chunk_bytes + RUNT_BYTES else start + chunk_bytes
+        yield view[start:end]
+        start = end
 
 
 @dataclass
@@ -111,18 +112,16 @@ class Frame:
     trailer: pb.ValueTrailer | None = None
 
 
-def encode_frame(header: pb.ValueHeader | bytes | None = None, chunk: Iterable[bytes | memoryview] = (),
+def encode_frame(header: pb.ValueHeader | bytes | None = None, chunk: bytes | memoryview = b"",
                  trailer: pb.ValueTrailer | bytes | None = None) -> bytes:
-    """The serialized ValueFrame{header, chunk: the pieces joined, trailer}, made with a single copy of the
-    chunk: exactly the bytes protobuf would produce, in field order. Header and trailer may come serialized."""
+    """The serialized ValueFrame{header, chunk, trailer}, made with a single copy of the chunk: exactly the
+    bytes protobuf would produce, in field order. Header and trailer may come serialized."""
     parts: list[bytes | memoryview] = []
     if header is not None:
         data = header if isinstance(header, bytes) else header.SerializeToString()
         parts += (_HEADER_TAG, _varint(len(data)), data)
-    pieces = list(chunk)
-    size = sum(len(p) for p in pieces)
-    if size:
-        parts += (_CHUNK_TAG, _varint(size), *pieces)
+    if len(chunk):
+        parts += (_CHUNK_TAG, _varint(len(chunk)), chunk)
     if trailer is not None:
         data = trailer if isinstance(trailer, bytes) else trailer.SerializeToString()
         parts += (_TRAILER_TAG, _varint(len(data)), data)

@@ -19,7 +19,7 @@ from fate_flow.federation.replay import ReplayGuard
 from fate_flow.federation.service import ControlPlaneService, DataPlaneService, add_data_plane
 from fate_flow.federation.signing import SiteAuthenticator
 from fate_flow.federation.store import MessageStore
-from fate_flow.federation.transport import message_limit
+from fate_flow.federation.transport import transfer_options
 from fate_flow.proto import federation_pb2_grpc as pb_grpc
 
 LOG = logging.getLogger("fate_flow.federation")
@@ -31,12 +31,10 @@ class FederationServer:
         self.store = MessageStore(fed.store_dir, fsync=fed.fsync, inline_bytes=fed.inline_value_bytes)
         self.replay = ReplayGuard(fed.store_dir / "nonces", fed.max_clock_skew)
         auth = SiteAuthenticator(keys, enabled=fed.site_auth, replay=self.replay)
-        limit = message_limit(fed)
         self._grpc = grpc.server(
             ThreadPoolExecutor(max_workers=fed.server_threads, thread_name_prefix="federation-server"),
-            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit),
-                     # a second server on the same port must fail, not share it
-                     ("grpc.so_reuseport", 0)])
+            # a second server on the same port must fail, not share it
+            options=[*transfer_options(fed), ("grpc.so_reuseport", 0)])
         pb_grpc.add_ControlPlaneServicer_to_server(ControlPlaneService(fed, auth, registry), self._grpc)
         add_data_plane(DataPlaneService(fed, auth, self.store), self._grpc)
         address = f"{fed.host}:{fed.grpc_port}"

@@ -13,20 +13,24 @@ from typing import Iterator
 
 import grpc
 import msgpack
+from google.protobuf.message import DecodeError
 
 from fate_flow.federation import signing
 from fate_flow.federation.config import FederationSettings
 from fate_flow.federation.errors import (AuthenticationError, FederationError, MessageTooLargeError,
                                          TruncatedStreamError, UnknownPartyError)
-from fate_flow.federation.framing import SMALL_VALUE_BYTES, encode_frame, parse_frame
+from fate_flow.federation.framing import SMALL_VALUE_BYTES, Frame, encode_frame, parse_frame
 from fate_flow.federation.parties import PartyRef
 from fate_flow.federation.registry import CommandRegistry, IncomingCommand
 from fate_flow.federation.signing import SiteAuthenticator, check_trailer, key_fields
 from fate_flow.federation.store import AlreadyStoredError, MessageStore
+from fate_flow.federation.transport import SMALL_HEADER_KEY, SMALL_TRAILER_KEY
 from fate_flow.proto import federation_pb2 as pb
 from fate_flow.proto import federation_pb2_grpc as pb_grpc
 
 LOG = logging.getLogger("fate_flow.federation")
+
+_MAX_INDEX_KEY = 511
 
 _CODES = [
     (AuthenticationError, grpc.StatusCode.UNAUTHENTICATED),
@@ -44,7 +48,10 @@ def _refuse(context: grpc.ServicerContext, error: FederationError, what: str) ->
 
 
 def index_key(key: pb.ValueKey) -> bytes:
-    return msgpack.packb(list(key_fields(key)), use_bin_type=True)
+    """The store's key of a value: its key fields, or a digest of them beyond LMDB's 511-byte key limit (0xff
+    starts no msgpack array, so the two never meet)."""
+    packed = msgpack.packb(list(key_fields(key)), use_bin_type=True)
+    return packed if len(packed) <= _MAX_INDEX_KEY else b"\xff" + hashlib.sha256(packed).digest()
 
 
 def describe(key: pb.ValueKey) -> str:
@@ -114,38 +121,47 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
         return pb.PushAck(total_bytes=total_bytes, signature=signature)
 
     def PushSmall(self, request: bytes, context: grpc.ServicerContext) -> pb.PushAck:
-        """A whole value in one message: a SmallValue, which is laid out as a ValueFrame with all three parts.
-        Its header is not signed: the trailer's signature covers the key, kind, timestamp and nonce."""
-        return self._receive(iter((request,)), context, header_signed=False)
+        """A value of one chunk in one call: the request is its bytes as they are, its header and trailer ride in
+        the call's metadata (see federation.proto). The header is not signed: the trailer's signature covers it."""
+        metadata = dict(context.invocation_metadata())
+        try:
+            header = pb.ValueHeader.FromString(metadata[SMALL_HEADER_KEY])
+            trailer = pb.ValueTrailer.FromString(metadata[SMALL_TRAILER_KEY])
+        except (KeyError, DecodeError) as e:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                          f"a small value needs a header and a trailer in the call's metadata: {e!r}")
+        frame = Frame(header=header, chunk=memoryview(request) if request else None, trailer=trailer)
+        return self._receive(frame, iter(()), context, small=True)
 
     def Push(self, request_iterator: Iterator[bytes], context: grpc.ServicerContext) -> pb.PushAck:
-        return self._receive(request_iterator, context, header_signed=True)
-
-    def _receive(self, requests: Iterator[bytes], context: grpc.ServicerContext, header_signed: bool) -> pb.PushAck:
-        """Store the value framed in `requests`, once its trailer checks out. Requests arrive serialized (see
-        framing.parse_frame), so chunks are used without copying."""
-        first = next(requests, None)
+        """A value streamed in frames (framing.encode_frame), parsed without copying the chunks."""
+        first = next(request_iterator, None)
         try:
             frame = parse_frame(first) if first is not None else None
         except ValueError as e:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
         if frame is None or frame.header is None:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a value stream must start with its header")
+        return self._receive(frame, request_iterator, context, small=False)
+
+    def _receive(self, frame: Frame, requests: Iterator[bytes], context: grpc.ServicerContext,
+                 small: bool) -> pb.PushAck:
+        """Store the value that starts with `frame` and goes on in `requests`, once its trailer checks out."""
         header = frame.header
         src = header.key.src.party_id
         what = f"value {describe(header.key)}"
         writer = None
         try:
             self.hosted(header.key.dst)
-            if not header_signed and frame.chunk is not None and len(frame.chunk) > SMALL_VALUE_BYTES:
+            if small and frame.chunk is not None and len(frame.chunk) > SMALL_VALUE_BYTES:
                 # kept in memory until its trailer checked out; bigger values are streamed with a signed header
                 raise MessageTooLargeError(f"a small value is at most {SMALL_VALUE_BYTES} bytes; stream bigger ones")
-            if header_signed:  # so a forged stream is refused before anything is written
+            if not small:  # so a forged stream is refused before anything is written
                 self._check_header(header)
             writer = self.store.writer(self.fed.max_value_bytes)
             while True:
                 if frame.chunk is not None:
-                    writer.write(frame.chunk)
+                    writer.write(frame.chunk, hold=small)
                 if frame.trailer is not None:
                     break
                 data = next(requests, None)
@@ -159,7 +175,7 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
                 raise TruncatedStreamError(f"the stream of {what} ended after {digest.chunks} chunks"
                                            f" ({digest.total_bytes} bytes) without its trailer; nothing was stored")
             check_trailer(self.auth, src, header, trailer, digest.total_bytes, digest.chunks, digest.digest(), what)
-            if not header_signed:
+            if small:
                 self.auth.check_fresh(src, header.auth)
             writer.commit(index_key(header.key), header.kind, header.SerializeToString(), trailer.SerializeToString())
             writer = None
@@ -188,13 +204,13 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
         value = self.store.wait(index_key(key), wait, still_wanted=context.is_active)
         if value is None:
             context.abort(grpc.StatusCode.NOT_FOUND, f"no {describe(key)} arrived within the {wait:g} s waited")
-        header, previous = value.header, ()
+        header, previous = value.header, None
         for chunk in self.store.chunks(value):
-            if previous:
+            if previous is not None:
                 yield encode_frame(header, previous)
                 header = None
-            previous = (chunk,)
-        yield encode_frame(header, previous, value.trailer)
+            previous = chunk
+        yield encode_frame(header, previous or b"", value.trailer)
 
     def Ack(self, request: pb.AckRequest, context: grpc.ServicerContext) -> pb.AckReply:
         key = request.key

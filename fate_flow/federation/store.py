@@ -82,12 +82,14 @@ class ValueWriter:
     def part(self) -> Path:
         return self._store.values_dir / f"{self.id.hex()}.part"
 
-    def write(self, chunk: bytes | memoryview) -> None:
+    def write(self, chunk: bytes | memoryview, hold: bool = False) -> None:
+        """`hold`: keep the chunk for the index transaction even beyond inline_bytes, so nothing is written
+        before commit (a small value's one chunk, whose sender is authenticated by its trailer only)."""
         total = self.digest.total_bytes + len(chunk)
         if total > self._max:
             raise MessageTooLargeError(f"value is larger than max_value_bytes ({self._max} bytes) of the receiver")
         self.digest.update(chunk)
-        if self._file is None and total <= self._store.inline_bytes:
+        if self._file is None and (hold or total <= self._store.inline_bytes):
             self._held.append(chunk)
             return
         if self._file is None:

@@ -21,6 +21,8 @@ T = TypeVar("T")
 
 # room for the protobuf fields around a command body or a chunk
 FRAME_OVERHEAD = 64 << 10
+# HTTP/2 stream window (transfer_options)
+WINDOW_BYTES = 8 << 20
 
 
 def method_path(service: str, method: str) -> str:
@@ -30,17 +32,30 @@ def method_path(service: str, method: str) -> str:
 PUSH = method_path("DataPlane", "Push")
 PUSH_SMALL = method_path("DataPlane", "PushSmall")
 PULL = method_path("DataPlane", "Pull")
+# PushSmall's binary metadata: the serialized ValueHeader and ValueTrailer of the value its request carries
+SMALL_HEADER_KEY = "fate-value-header-bin"
+SMALL_TRAILER_KEY = "fate-value-trailer-bin"
 
 
 def message_limit(fed: FederationSettings) -> int:
     return max(fed.max_command_bytes, fed.chunk_bytes) + FRAME_OVERHEAD
 
 
-def channel_options(fed: FederationSettings) -> list[tuple[str, int | str]]:
+def transfer_options(fed: FederationSettings) -> list[tuple[str, int | str]]:
+    """What both ends of a connection set: message limits, and an HTTP/2 flow-control window that lets a whole
+    small value (up to framing.SMALL_VALUE_BYTES) and a few chunks go out without waiting for window updates
+    (with grpc's default start a 1 MB PushSmall took about 0.3 ms longer on loopback here)."""
     limit = message_limit(fed)
     return [
         ("grpc.max_send_message_length", limit),
         ("grpc.max_receive_message_length", limit),
+        ("grpc.http2.lookahead_bytes", WINDOW_BYTES),
+    ]
+
+
+def channel_options(fed: FederationSettings) -> list[tuple[str, int | str]]:
+    return [
+        *transfer_options(fed),
         # a restarted partner is found again within a couple of seconds, not grpc's default two minutes
         ("grpc.initial_reconnect_backoff_ms", 100),
         ("grpc.max_reconnect_backoff_ms", 2000),
@@ -84,7 +99,7 @@ class ChannelPool:
         return self._get(route).push
 
     def push_small(self, route: Route) -> grpc.UnaryUnaryMultiCallable:
-        """DataPlane.PushSmall taking a serialized SmallValue (framing.encode_frame)."""
+        """DataPlane.PushSmall taking a value's bytes, with header and trailer in the metadata."""
         return self._get(route).push_small
 
     def pull(self, route: Route) -> grpc.UnaryStreamMultiCallable:

@@ -10,8 +10,10 @@ class ValueKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     OBJECT: _ClassVar[ValueKind]
     PAIRS: _ClassVar[ValueKind]
+    BYTES: _ClassVar[ValueKind]
 OBJECT: ValueKind
 PAIRS: ValueKind
+BYTES: ValueKind
 
 class Party(_message.Message):
     __slots__ = ("role", "party_id")
@@ -103,15 +105,9 @@ class ValueFrame(_message.Message):
     trailer: ValueTrailer
     def __init__(self, header: _Optional[_Union[ValueHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ..., trailer: _Optional[_Union[ValueTrailer, _Mapping]] = ...) -> None: ...
 
-class SmallValue(_message.Message):
-    __slots__ = ("header", "data", "trailer")
-    HEADER_FIELD_NUMBER: _ClassVar[int]
-    DATA_FIELD_NUMBER: _ClassVar[int]
-    TRAILER_FIELD_NUMBER: _ClassVar[int]
-    header: ValueHeader
-    data: bytes
-    trailer: ValueTrailer
-    def __init__(self, header: _Optional[_Union[ValueHeader, _Mapping]] = ..., data: _Optional[bytes] = ..., trailer: _Optional[_Union[ValueTrailer, _Mapping]] = ...) -> None: ...
+class ValueBytes(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class PushAck(_message.Message):
     __slots__ = ("total_bytes", "signature")

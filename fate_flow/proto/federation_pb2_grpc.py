@@ -113,7 +113,7 @@ class DataPlaneStub:
                 _registered_method=True)
         self.PushSmall = channel.unary_unary(
                 '/fate_flow.federation.v1.DataPlane/PushSmall',
-                request_serializer=fate__flow_dot_proto_dot_federation__pb2.SmallValue.SerializeToString,
+                request_serializer=fate__flow_dot_proto_dot_federation__pb2.ValueBytes.SerializeToString,
                 response_deserializer=fate__flow_dot_proto_dot_federation__pb2.PushAck.FromString,
                 _registered_method=True)
         self.Pull = channel.unary_stream(
@@ -165,7 +165,7 @@ def add_DataPlaneServicer_to_server(servicer, server):
             ),
             'PushSmall': grpc.unary_unary_rpc_method_handler(
                     servicer.PushSmall,
-                    request_deserializer=fate__flow_dot_proto_dot_federation__pb2.SmallValue.FromString,
+                    request_deserializer=fate__flow_dot_proto_dot_federation__pb2.ValueBytes.FromString,
                     response_serializer=fate__flow_dot_proto_dot_federation__pb2.PushAck.SerializeToString,
             ),
             'Pull': grpc.unary_stream_rpc_method_handler(
@@ -231,7 +231,7 @@ class DataPlane:
             request,
             target,
             '/fate_flow.federation.v1.DataPlane/PushSmall',
-            fate__flow_dot_proto_dot_federation__pb2.SmallValue.SerializeToString,
+            fate__flow_dot_proto_dot_federation__pb2.ValueBytes.SerializeToString,
             fate__flow_dot_proto_dot_federation__pb2.PushAck.FromString,
             options,
             channel_credentials,

@@ -8,8 +8,9 @@ import pytest
 from fate_flow.federation import (AuthenticationError, FederationError, GetTimeoutError, MessageTooLargeError,
                                   Pairs, PartyRef)
 from fate_flow.federation import signing
-from fate_flow.federation.framing import ChunkDigest
+from fate_flow.federation.framing import SMALL_VALUE_BYTES, ChunkDigest
 from fate_flow.federation.signing import key_fields, sign_trailer
+from fate_flow.federation.transport import PUSH_SMALL, SMALL_HEADER_KEY, SMALL_TRAILER_KEY
 from fate_flow.proto import federation_pb2 as pb
 from fate_flow.proto import federation_pb2_grpc as pb_grpc
 
@@ -206,12 +207,62 @@ def test_only_the_destination_party_can_read_a_value(two):
     assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
+def small_push(site_to, data, header=None, trailer=None):
+    """Call PushSmall on `site_to` by hand: `data` as the request, header and trailer as metadata."""
+    channel = grpc.insecure_channel(f"127.0.0.1:{site_to.settings.grpc_port}",
+                                    options=[("grpc.max_send_message_length", 64 << 20)])
+    push_small = channel.unary_unary(PUSH_SMALL, request_serializer=None, response_deserializer=pb.PushAck.FromString)
+    metadata = [(k, v.SerializeToString()) for k, v in ((SMALL_HEADER_KEY, header), (SMALL_TRAILER_KEY, trailer)) if v]
+    return push_small(data, metadata=metadata, timeout=5)
+
+
 def test_a_small_value_message_is_small(two):
     # its header is unsigned and its data kept in memory until the trailer checks out, so it is bounded
     _, _, sites = two
     key = pb.ValueKey(job_id="j", name="big", tag="0", src=GUEST.to_pb(), dst=HOST.to_pb())
-    request = pb.SmallValue(header=pb.ValueHeader(key=key), data=b"x" * (65 << 10), trailer=pb.ValueTrailer())
-    stub = pb_grpc.DataPlaneStub(grpc.insecure_channel(f"127.0.0.1:{sites['h'].settings.grpc_port}"))
     with pytest.raises(grpc.RpcError) as e:
-        stub.PushSmall(request, timeout=5)
+        small_push(sites["h"], b"x" * (SMALL_VALUE_BYTES + 1), pb.ValueHeader(key=key), pb.ValueTrailer())
     assert e.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "stream bigger ones" in e.value.details()
+    with pytest.raises(grpc.RpcError) as e:
+        small_push(sites["h"], b"x", pb.ValueHeader(key=key))
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "trailer in the call's metadata" in e.value.details()
+
+
+def test_a_small_value_from_a_forger_or_replayed_is_refused_and_nothing_is_stored(start_sites):
+    # one chunk beyond inline_value_bytes: held in memory, never written before its trailer checked out
+    sites = start_sites({"g": ["9999"], "h": ["10000"]}, inline_value_bytes=1000)
+    auth = sites["g"].client.auth
+    key = pb.ValueKey(job_id="j", name="s", tag="0", src=GUEST.to_pb(), dst=HOST.to_pb())
+    data = b"v" * 5000
+    digest = ChunkDigest()
+    digest.update(data)
+    header = pb.ValueHeader(key=key, kind=pb.BYTES, auth=auth.stamp("9999", signing.VALUE_HEADER, *key_fields(key),
+                                                                     pb.BYTES, signed=False))
+    trailer = sign_trailer(auth, "9999", header, digest.total_bytes, digest.chunks, digest.digest())
+    forged = pb.ValueTrailer()
+    forged.CopyFrom(trailer)
+    forged.signature = bytes(64)
+    with pytest.raises(grpc.RpcError) as e:
+        small_push(sites["h"], data, header, forged)
+    assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED and "signature does not match party 9999" in e.value.details()
+    assert stored_files(sites["h"]) == [] and sites["h"].handle.server.store.count() == 0
+    assert small_push(sites["h"], data, header, trailer).total_bytes == 5000
+    with pytest.raises(grpc.RpcError) as e:
+        small_push(sites["h"], data, header, trailer)
+    assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED and "replayed" in e.value.details()
+    assert sites["h"].client.session("j", HOST).get("s", "0", [GUEST]) == [data]
+
+
+@pytest.mark.parametrize("value", [b"", b"b" * 100, b"b" * (1 << 20), bytes(range(256)) * 20_000])
+def test_bytes_values_arrive_as_bytes(two, value):
+    guest, host, _ = two
+    guest.remote(value, "blob", "0", [HOST])
+    [received] = host.get("blob", "0", [GUEST])
+    assert type(received) is bytes and received == value
+
+
+def test_a_value_whose_name_is_too_long_for_metadata_is_streamed(two):
+    guest, host, _ = two
+    name, tag = "n" * 6000, "t" * 6000
+    guest.remote({"small": 1}, name, tag, [HOST])
+    assert host.get(name, tag, [GUEST]) == [{"small": 1}]
