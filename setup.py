@@ -24,6 +24,7 @@ setup(
         "requests-toolbelt>=1.0,<2",
         "psutil>=5.9,<8",
         "gmpy2>=2.1,<3",  # Paillier arithmetic (fate_flow.secure)
+        "blake3>=1.0,<2",  # keyed MACs of data-plane values (fate_flow.federation.sessions)
     ],
     extras_require={
         "test": ["pytest>=8,<10", "grpcio-tools>=1.81.1,<2",

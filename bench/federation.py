@@ -9,8 +9,9 @@ for the same value sizes, measured in the same run on this machine.
 Each receiving server runs in its own process (this script, re-run with --serve/--raw-serve), as a
 partner's server would. "raw grpcio" is a bare gRPC service that accepts bytes and discards them: a unary
 call for values up to one chunk, a client stream of chunk-sized messages above; its channel and server have
-the federation's message limits and HTTP/2 window. "remote" is FederationSession.remote (sha256 on both
-ends, Ed25519-signed value and ack, replay-checked, stored by the receiving server (LMDB up to 2 MiB, a file
+the federation's message limits and HTTP/2 window. "remote" is FederationSession.remote (a data-plane session
+opened once by an Ed25519-signed handshake, then per value: BLAKE3 digest on both ends, keyed-BLAKE3 MAC of
+value and ack, counter checked against replay, stored by the receiving server (LMDB up to 2 MiB, a file
 beyond) before it acknowledges): a value of one chunk in one call, bigger ones streamed in chunks.
 "get" reads it back from the receiver's server and deletes it. Targets: remote >= 0.5x raw; command p50 < 2 ms.
 The machine is shared and has 2 cores: compare ratios of several runs, not one.
@@ -30,15 +31,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: E402
 
 from fate_flow.federation import (CommandRegistry, FederationClient, FederationSettings, PartyRef,  # noqa: E402
                                   Route, start_federation)
 from fate_flow.federation.framing import SMALL_VALUE_BYTES, ChunkDigest, object_chunks  # noqa: E402
 from fate_flow.federation.keys import KeyRing, load_or_create_private_key, public_key_path  # noqa: E402
+from fate_flow.federation import signing  # noqa: E402
 from fate_flow.federation.replay import ReplayGuard  # noqa: E402
+from fate_flow.federation.sessions import ReceiverSessions, SessionKey  # noqa: E402
 from fate_flow.federation.signing import SiteAuthenticator  # noqa: E402
 from fate_flow.federation.store import MessageStore  # noqa: E402
 from fate_flow.federation.transport import WINDOW_BYTES, channel_options  # noqa: E402
+from fate_flow.proto import federation_pb2 as pb  # noqa: E402
 from fate_flow.services.federation import ping  # noqa: E402
 
 GUEST, HOST = PartyRef("guest", "9999"), PartyRef("host", "10000")
@@ -140,8 +146,8 @@ def main() -> int:
                         help="data plane chunk size (default: the federation default)")
     parser.add_argument("--sizes", default="", help="only these value sizes, e.g. 1KB,1MB (default: all three)")
     parser.add_argument("--stages", action="store_true",
-                        help="also time, in this process, what the guarantees cost per value (digest, signatures,"
-                             " replay check, store)")
+                        help="also time, in this process, what the guarantees cost per value (digest, MACs,"
+                             " counter check, store)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--raw-serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--home", help=argparse.SUPPRESS)
@@ -225,23 +231,37 @@ def run(guest: FederationClient, reader: FederationClient, raw_port: int, scale:
 
 def stages(fed: FederationSettings, home: Path, sizes: set[int]) -> None:
     """Per-value cost of each guarantee, on this machine, through the data plane's own code: what a remote adds
-    to the raw call. For a value of one chunk they run one after another (sender digest and signature, then
-    after the transfer the receiver's digest, verification, replay check, store, ack signature, then the
-    sender's ack check); a stream overlaps the sender's digest with the transfer."""
+    to the raw call. For a value of one chunk they run one after another (sender digest and MAC, then after the
+    transfer the receiver's digest, MAC check, counter, store, ack MAC, then the sender's ack check); a stream
+    overlaps the sender's digest with the transfer. The session's handshake (two signatures, two verifications,
+    two X25519 exchanges, a replay check) is paid once per sending process and receiving party."""
     auth = SiteAuthenticator(KeyRing.load(fed), replay=ReplayGuard(home / "nonces", fed.max_clock_skew))
     store = MessageStore(home / "store", inline_bytes=fed.inline_value_bytes)
-    fields = ("job", "name", "tag", "guest", "9999", "host", "10000", 0, 1, os.urandom(16), 1, 1, os.urandom(32))
-    signature = auth.sign("10000", "bench", *fields)
-    sign = statistics.median(timed(lambda i: auth.sign("10000", "bench", *fields), 300)) * 1000
-    verify = statistics.median(timed(lambda i: auth.verify("10000", signature, "bench", *fields), 300)) * 1000
-    replay = statistics.median(timed(lambda i: auth.check_fresh("10000", auth.stamp("10000", "bench")), 300)) * 1000
-    print(f"\nper value, in-process: Ed25519 sign {sign:.3f} ms, verify {verify:.3f} ms, replay check {replay:.3f} ms")
-    print(f"{'value':>8} {'sender sha256':>14} {'receiver sha256+store':>22} {'sum with signatures':>20}")
+    receiver = ReceiverSessions(auth)
+    public = X25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+    def handshake(_) -> None:
+        request = pb.HandshakeRequest(src=pb.Party(party_id="10000"), dst=pb.Party(party_id="10000"),
+                                      public_key=public, auth=auth.stamp("10000", signing.HANDSHAKE, "10000", "10000",
+                                                                         public))
+        reply = receiver.accept(request)
+        auth.verify("10000", reply.signature, signing.HANDSHAKE_REPLY, request.auth.nonce, reply.session_id, public,
+                    reply.public_key, reply.lifetime_ms)
+
+    opened = statistics.median(timed(handshake, 100)) * 1000
+    session = SessionKey(os.urandom(16), os.urandom(32), "9999", "10000")
+    header = pb.ValueHeader(key=pb.ValueKey(job_id="job", name="name", tag="tag", src=GUEST.to_pb(),
+                                            dst=HOST.to_pb()), kind=pb.BYTES, session_id=session.session_id, counter=1)
+    digest = os.urandom(32)
+    mac = statistics.median(timed(lambda i: session.value_mac(header, 1, 1, digest), 1000)) * 1000
+    print(f"\nper session (once): handshake {opened:.3f} ms; per value, in-process: MAC {mac:.4f} ms"
+          f" (x4: value and ack, each made and checked)")
+    print(f"{'value':>8} {'sender blake3':>14} {'receiver blake3+store':>22} {'sum with MACs':>14}")
     for size in sorted(sizes):
         value = os.urandom(size)
         small = size <= min(SMALL_VALUE_BYTES, fed.chunk_bytes)  # one chunk, held in memory until committed
 
-        def digest(_) -> None:
+        def hashed(_) -> None:
             ChunkDigest().update(value)
 
         def receive(i: int) -> None:  # as the receiving server does: hash and store each chunk, commit; read, delete
@@ -252,10 +272,10 @@ def stages(fed: FederationSettings, home: Path, sizes: set[int]) -> None:
             store.delete(str(i).encode(), writer.digest.digest())
 
         reps = max(3, min(300, (300 * MB) // (size * 10)))
-        sha = statistics.median(timed(digest, reps)) * 1000
+        sender = statistics.median(timed(hashed, reps)) * 1000
         received = statistics.median(timed(receive, reps)) * 1000
-        total = sha + received + 2 * sign + 2 * verify + replay
-        print(f"{human(size):>8} {sha:>11.3f} ms {received:>19.3f} ms {total:>17.3f} ms")
+        total = sender + received + 4 * mac
+        print(f"{human(size):>8} {sender:>11.3f} ms {received:>19.3f} ms {total:>11.3f} ms")
     store.close()
     auth.replay.close()
 

@@ -22,6 +22,7 @@ from fate_flow.federation.data_plane import FederationSession
 from fate_flow.federation.errors import AuthenticationError, FederationError, MessageTooLargeError
 from fate_flow.federation.keys import KeyRing
 from fate_flow.federation.parties import PartyRef
+from fate_flow.federation.sessions import SenderSessions
 from fate_flow.federation.signing import SiteAuthenticator
 from fate_flow.federation.transport import ChannelPool, with_retries
 from fate_flow.proto import federation_pb2 as pb
@@ -37,6 +38,7 @@ class FederationClient:
         self.fed = fed
         self.auth = SiteAuthenticator(keys, enabled=fed.site_auth)
         self.channels = ChannelPool(fed)
+        self.sessions = SenderSessions(self.auth)
         self.codec = codec or Codec()
         self.executor = ThreadPoolExecutor(max_workers=fan_out_threads, thread_name_prefix="federation")
 

@@ -3,7 +3,7 @@
 A value goes from the sender straight to the receiving party's server, which keeps it (LMDB, files beyond
 inline_value_bytes) until the receiver reads it; the receiver reads from its own server. So sender and
 receiver need not run at once, and neither end holds more than a few MB of a table in memory (a chunk, and
-at the receiving server the first inline_value_bytes until the trailer checked out).
+at the receiving server the first inline_value_bytes until the trailer's MAC checked out).
 
     fed = client.session(job_id, PartyRef("guest", 9999))
     fed.remote(public_key, "paillier_pubkey", "0", [PartyRef("host", 10000)])
@@ -26,7 +26,8 @@ from fate_flow.federation.framing import (SMALL_VALUE_BYTES, ChunkDigest, Frame,
                                          decode_pair_chunk, encode_frame, encode_object, object_chunks, one_chunk,
                                          pair_chunks, parse_frame)
 from fate_flow.federation.parties import PartyRef
-from fate_flow.federation.signing import check_trailer, key_fields, sign_trailer
+from fate_flow.federation.sessions import is_unknown_session
+from fate_flow.federation.signing import check_read, key_fields
 from fate_flow.federation.transport import SMALL_HEADER_KEY, SMALL_TRAILER_KEY, rpc_error, with_retries
 from fate_flow.proto import federation_pb2 as pb
 
@@ -37,7 +38,7 @@ LOG = logging.getLogger("fate_flow.federation")
 
 # a get's gRPC deadline exceeds the server-side wait by this much, so the server's "not there" answer arrives
 _GET_GRACE = 2.0
-# the longest ValueKey sent in a PushSmall's metadata, leaving room for the signatures (an RSA-4096 one is 512 B)
+# the longest ValueKey sent in a PushSmall's metadata, leaving room for the header and trailer
 _SMALL_KEY_BYTES = 2048
 
 
@@ -89,20 +90,27 @@ class FederationSession:
         small = (data is not None and len(data) <= SMALL_VALUE_BYTES and one_chunk(len(data), chunk_bytes)
                  and key.ByteSize() <= _SMALL_KEY_BYTES)
         started = False
+        sessions = self.client.sessions if self._auth.enabled else None
 
-        def attempt(seconds_left: float) -> None:
-            # a small value's one signature is its trailer's, which covers the header's timestamp and nonce
-            header = pb.ValueHeader(key=key, kind=kind, auth=self._auth.stamp(
-                self.me.party_id, signing.VALUE_HEADER, *key_fields(key), kind, signed=not small))
+        def send(seconds_left: float, session) -> None:
+            header = pb.ValueHeader(key=key, kind=kind)
+            if session is not None:
+                header.session_id, header.counter = session.session_id, session.next_counter()
+            else:  # site_auth off: fresh and single-use, not authenticated
+                header.auth.CopyFrom(self._auth.stamp(self.me.party_id, signing.VALUE_HEADER, signed=False))
             digest = ChunkDigest()
+
+            def trailer() -> pb.ValueTrailer:
+                sums = (digest.total_bytes, digest.chunks, digest.digest())
+                return pb.ValueTrailer(total_bytes=sums[0], chunks=sums[1], digest=sums[2],
+                                       mac=session.value_mac(header, *sums) if session is not None else b"")
+
             if small:
                 if data:
                     digest.update(data)
-                trailer = sign_trailer(self._auth, self.me.party_id, header, digest.total_bytes, digest.chunks,
-                                       digest.digest())
                 # the value's bytes as they are; what they are rides in the call's metadata
                 ack = channels.push_small(route)(data, timeout=seconds_left, metadata=(
-                    (SMALL_HEADER_KEY, header.SerializeToString()), (SMALL_TRAILER_KEY, trailer.SerializeToString())))
+                    (SMALL_HEADER_KEY, header.SerializeToString()), (SMALL_TRAILER_KEY, trailer().SerializeToString())))
             else:
                 def frames() -> Iterator[bytes]:
                     nonlocal started
@@ -117,11 +125,27 @@ class FederationSession:
                         first = None
                         # hashed once handed to gRPC, while the receiver hashes it too
                         digest.update(chunk)
-                    yield encode_frame(first, b"", sign_trailer(self._auth, self.me.party_id, header,
-                                                               digest.total_bytes, digest.chunks, digest.digest()))
+                    yield encode_frame(first, b"", trailer())
 
                 ack = channels.push(route)(frames(), timeout=seconds_left)
-            self._auth.verify(dst.party_id, ack.signature, signing.PUSH_ACK, header.auth.nonce, digest.digest())
+            if session is not None:
+                session.check_ack(ack, header.counter, digest.digest(), what)
+
+        def attempt(seconds_left: float) -> None:
+            if sessions is None:
+                return send(seconds_left, None)
+            session = sessions.get(channels.data(route), self.me.to_pb(), dst.to_pb(), seconds_left)
+            try:
+                return send(seconds_left, session)
+            except grpc.RpcError as e:
+                # the receiver forgot the session (restarted, or it expired): a new one, and the value once more
+                if not is_unknown_session(e) or not (pairs is None or pairs.reiterable or not started):
+                    raise
+                LOG.info("%s: party %s no longer knows session %s, opening a new one", what, dst.party_id,
+                         session.session_id.hex())
+                sessions.forget(session)
+                session = sessions.get(channels.data(route), self.me.to_pb(), dst.to_pb(), seconds_left)
+                return send(seconds_left, session)
 
         with_retries(attempt, fed=self._fed, route=route, what=what, timeout=timeout,
                      may_retry=lambda: pairs is None or pairs.reiterable or not started)
@@ -148,6 +172,7 @@ class FederationSession:
             wait_ms = int(wait * 1000)
             request = pb.PullRequest(key=key, wait_ms=wait_ms, auth=self._auth.stamp(
                 self.me.party_id, signing.PULL, *key_fields(key), wait_ms))
+            nonce = request.auth.nonce
             stream = channels.pull(route)(request, timeout=wait + _GET_GRACE)
             try:
                 first = parse_frame(next(stream))
@@ -161,8 +186,8 @@ class FederationSession:
             header = first.header
             if header is None or header.key != key:
                 raise FederationError(f"{what}: the server answered a different value")
-            # the sender's signature is checked end to end by the trailer (check_trailer)
-            received = ReceivedValue(self, stream, first, route, what, timeout)
+            # our server checked the sender's MAC; it signs what it hands us (check_read)
+            received = ReceivedValue(self, stream, first, route, what, timeout, nonce)
             if header.kind == pb.PAIRS:
                 return ReceivedPairs(received, self.client.codec if decode_pairs else None)
             try:
@@ -174,10 +199,10 @@ class FederationSession:
         return with_retries(attempt, fed=self._fed, route=route, what=what,
                             timeout=max(0.001, deadline - time.monotonic()) + _GET_GRACE)
 
-    def _ack(self, key: pb.ValueKey, sha256: bytes, route: Route, what: str) -> None:
+    def _ack(self, key: pb.ValueKey, digest: bytes, route: Route, what: str) -> None:
         """Tell our server the value was read, so it is deleted. A failed ack is logged: the value stays."""
-        request = pb.AckRequest(key=key, sha256=sha256, auth=self._auth.stamp(
-            self.me.party_id, signing.ACK, *key_fields(key), sha256))
+        request = pb.AckRequest(key=key, digest=digest, auth=self._auth.stamp(
+            self.me.party_id, signing.ACK, *key_fields(key), digest))
         try:
             self.client.channels.data(route).Ack(request, timeout=self._fed.command_timeout)
         except grpc.RpcError as e:
@@ -186,9 +211,11 @@ class FederationSession:
 
 
 class ReceivedValue:
-    """The chunks of one pulled value, checked against the sender's signed trailer, then acknowledged."""
+    """The chunks of one pulled value, checked against the trailer our server signed, then acknowledged."""
 
-    def __init__(self, session: FederationSession, stream, first: Frame, route: Route, what: str, timeout: float):
+    def __init__(self, session: FederationSession, stream, first: Frame, route: Route, what: str, timeout: float,
+                 nonce: bytes):
+        self._nonce = nonce
         self._session = session
         self._stream = stream
         self._first = first
@@ -206,8 +233,8 @@ class ReceivedValue:
                 digest.update(frame.chunk)
                 yield frame.chunk
             if frame.trailer is not None:
-                check_trailer(self._session._auth, self.header.key.src.party_id, self.header, frame.trailer,
-                              digest.total_bytes, digest.chunks, digest.digest(), self.what)
+                check_read(self._session._auth, self.header.key.dst.party_id, self._nonce, self.header, frame.trailer,
+                           digest.total_bytes, digest.chunks, digest.digest(), self.what)
                 self._session._ack(self.header.key, digest.digest(), self.route, self.what)
                 return
             data = next(self._stream, None)

@@ -36,7 +36,8 @@ class FederationServer:
             # a second server on the same port must fail, not share it
             options=[*transfer_options(fed), ("grpc.so_reuseport", 0)])
         pb_grpc.add_ControlPlaneServicer_to_server(ControlPlaneService(fed, auth, registry), self._grpc)
-        add_data_plane(DataPlaneService(fed, auth, self.store), self._grpc)
+        self.data_plane = DataPlaneService(fed, auth, self.store)
+        add_data_plane(self.data_plane, self._grpc)
         address = f"{fed.host}:{fed.grpc_port}"
         try:
             if fed.tls.enabled:

@@ -2,7 +2,8 @@
 in-process to the registry) and the data plane (values stored until their reader acknowledges them).
 
 Every request is checked before anything else happens: it must be addressed to a party this server hosts
-and signed by the party it claims to come from, fresh and not seen before. Refusals are logged with the
+and authenticated as the party it claims to come from (signed, or for a value MAC'd in a session that
+party opened with a signed handshake), fresh and not seen before. Refusals are logged with the
 peer address and answered with a gRPC status whose details say why."""
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from fate_flow.federation.errors import (AuthenticationError, FederationError, M
 from fate_flow.federation.framing import SMALL_VALUE_BYTES, Frame, encode_frame, parse_frame
 from fate_flow.federation.parties import PartyRef
 from fate_flow.federation.registry import CommandRegistry, IncomingCommand
-from fate_flow.federation.signing import SiteAuthenticator, check_trailer, key_fields
+from fate_flow.federation.sessions import (ERROR_KEY, UNKNOWN_SESSION, ReceiverSessions, UnknownSessionError,
+                                          AcceptedSession, check_value_mac)
+from fate_flow.federation.signing import SiteAuthenticator, check_sizes, key_fields, sign_read
 from fate_flow.federation.store import AlreadyStoredError, MessageStore
 from fate_flow.federation.transport import SMALL_HEADER_KEY, SMALL_TRAILER_KEY
 from fate_flow.proto import federation_pb2 as pb
@@ -108,21 +111,32 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
     def __init__(self, fed: FederationSettings, auth: SiteAuthenticator, store: MessageStore):
         _Checks.__init__(self, fed, auth)
         self.store = store
+        self.sessions = ReceiverSessions(auth)
 
-    def _check_header(self, header: pb.ValueHeader) -> None:
+    def Handshake(self, request: pb.HandshakeRequest, context: grpc.ServicerContext) -> pb.HandshakeReply:
+        """Open a session for values from request.src (see sessions.py); refused unless signed by that party."""
+        try:
+            self.hosted(request.dst)
+            if not self.auth.enabled:
+                raise AuthenticationError("this server runs with site_auth off and opens no sessions")
+            return self.sessions.accept(request)
+        except FederationError as e:
+            _refuse(context, e, f"handshake claiming to be from party {request.src.party_id}")
+
+    def _check_header(self, header: pb.ValueHeader) -> AcceptedSession | None:
+        """The session the value comes in (None with site_auth off), before any of it is written."""
         key = header.key
         self.hosted(key.dst)
         if not key.name:
             raise ValueError("a value needs a name")
-        self.auth.check(key.src.party_id, header.auth, signing.VALUE_HEADER, *key_fields(key), header.kind)
-
-    def _ack(self, header: pb.ValueHeader, total_bytes: int, sha256: bytes) -> pb.PushAck:
-        signature = self.auth.sign(header.key.dst.party_id, signing.PUSH_ACK, header.auth.nonce, sha256)
-        return pb.PushAck(total_bytes=total_bytes, signature=signature)
+        if not self.auth.enabled:
+            self.auth.check_fresh(key.src.party_id, header.auth)
+            return None
+        return self.sessions.lookup(header)
 
     def PushSmall(self, request: bytes, context: grpc.ServicerContext) -> pb.PushAck:
         """A value of one chunk in one call: the request is its bytes as they are, its header and trailer ride in
-        the call's metadata (see federation.proto). The header is not signed: the trailer's signature covers it."""
+        the call's metadata (see federation.proto). The trailer's MAC covers the header."""
         metadata = dict(context.invocation_metadata())
         try:
             header = pb.ValueHeader.FromString(metadata[SMALL_HEADER_KEY])
@@ -148,16 +162,16 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
                  small: bool) -> pb.PushAck:
         """Store the value that starts with `frame` and goes on in `requests`, once its trailer checks out."""
         header = frame.header
-        src = header.key.src.party_id
         what = f"value {describe(header.key)}"
         writer = None
         try:
             self.hosted(header.key.dst)
             if small and frame.chunk is not None and len(frame.chunk) > SMALL_VALUE_BYTES:
-                # kept in memory until its trailer checked out; bigger values are streamed with a signed header
+                # kept in memory until its MAC checked out
                 raise MessageTooLargeError(f"a small value is at most {SMALL_VALUE_BYTES} bytes; stream bigger ones")
-            if not small:  # so a forged stream is refused before anything is written
-                self._check_header(header)
+            # an unknown session or a used counter is refused before anything is received; nothing is stored
+            # before the trailer's MAC checked out (a stream's chunks beyond inline_bytes go to a .part file)
+            session = self._check_header(header)
             writer = self.store.writer(self.fed.max_value_bytes)
             while True:
                 if frame.chunk is not None:
@@ -174,11 +188,14 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
             if trailer is None:
                 raise TruncatedStreamError(f"the stream of {what} ended after {digest.chunks} chunks"
                                            f" ({digest.total_bytes} bytes) without its trailer; nothing was stored")
-            check_trailer(self.auth, src, header, trailer, digest.total_bytes, digest.chunks, digest.digest(), what)
-            if small:
-                self.auth.check_fresh(src, header.auth)
+            check_sizes(trailer, digest.total_bytes, digest.chunks, digest.digest(), what)
+            if session is not None:
+                check_value_mac(session, header, trailer, what)
             writer.commit(index_key(header.key), header.kind, header.SerializeToString(), trailer.SerializeToString())
             writer = None
+        except UnknownSessionError as e:
+            context.set_trailing_metadata(((ERROR_KEY, UNKNOWN_SESSION),))
+            _refuse(context, e, what)
         except FederationError as e:
             _refuse(context, e, what)
         except ValueError as e:
@@ -189,7 +206,8 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
         finally:
             if writer is not None:
                 writer.abort()
-        return self._ack(header, digest.total_bytes, digest.digest())
+        total, value_digest = digest.total_bytes, digest.digest()
+        return pb.PushAck(total_bytes=total, mac=session.ack_mac(header.counter, total, value_digest) if session else b"")
 
     def Pull(self, request: pb.PullRequest, context: grpc.ServicerContext) -> Iterator[bytes]:
         """The header rides with the first chunk and the trailer with the last: a one-chunk value is one message."""
@@ -204,28 +222,35 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
         value = self.store.wait(index_key(key), wait, still_wanted=context.is_active)
         if value is None:
             context.abort(grpc.StatusCode.NOT_FOUND, f"no {describe(key)} arrived within the {wait:g} s waited")
-        header, previous = value.header, None
+        header = pb.ValueHeader.FromString(value.header)
+        # signed as the reader's party: this server checked the sender's MAC before it stored the value
+        trailer = sign_read(self.auth, key.dst.party_id, request.auth.nonce, header, value.total_bytes, value.chunks,
+                            value.digest)
+        first, previous = value.header, None
         for chunk in self.store.chunks(value):
             if previous is not None:
-                yield encode_frame(header, previous)
-                header = None
+                yield encode_frame(first, previous)
+                first = None
             previous = chunk
-        yield encode_frame(header, previous or b"", value.trailer)
+        yield encode_frame(first, previous or b"", trailer)
 
     def Ack(self, request: pb.AckRequest, context: grpc.ServicerContext) -> pb.AckReply:
         key = request.key
         try:
             self.hosted(key.dst)
-            self.auth.check(key.dst.party_id, request.auth, signing.ACK, *key_fields(key), request.sha256)
+            self.auth.check(key.dst.party_id, request.auth, signing.ACK, *key_fields(key), request.digest)
         except FederationError as e:
             _refuse(context, e, f"acknowledgement of {describe(key)}")
-        return pb.AckReply(deleted=self.store.delete(index_key(key), request.sha256))
+        return pb.AckReply(deleted=self.store.delete(index_key(key), request.digest))
 
 
 def add_data_plane(service: DataPlaneService, server: grpc.Server) -> None:
     """Like the generated add_DataPlaneServicer_to_server, but Push(Small) take and Pull gives serialized frames,
     so chunks skip protobuf's copies (framing.parse_frame / encode_frame)."""
     handlers = {
+        "Handshake": grpc.unary_unary_rpc_method_handler(
+            service.Handshake, request_deserializer=pb.HandshakeRequest.FromString,
+            response_serializer=pb.HandshakeReply.SerializeToString),
         "Push": grpc.stream_unary_rpc_method_handler(
             service.Push, request_deserializer=None, response_serializer=pb.PushAck.SerializeToString),
         "PushSmall": grpc.unary_unary_rpc_method_handler(

@@ -23,7 +23,10 @@ COMMAND = "command"
 COMMAND_REPLY = "command-reply"
 VALUE_HEADER = "value-header"
 VALUE_TRAILER = "value-trailer"
+VALUE_READ = "value-read"
 PUSH_ACK = "push-ack"
+HANDSHAKE = "handshake"
+HANDSHAKE_REPLY = "handshake-reply"
 PULL = "pull"
 ACK = "ack"
 
@@ -78,24 +81,27 @@ class SiteAuthenticator:
         self.keys.verify(signer, signing_bytes(kind, *fields), signature)
 
 
-def sign_trailer(auth: SiteAuthenticator, signer: str, header: pb.ValueHeader, total_bytes: int, chunks: int,
-                 sha256: bytes) -> pb.ValueTrailer:
-    """The trailer's signature covers the whole value: key, kind, the header's timestamp and nonce, and the
-    sizes and digest of the chunks. Readers verify it end to end; a small value carries only this one."""
-    signature = auth.sign(signer, VALUE_TRAILER, *_value_fields(header), total_bytes, chunks, sha256)
-    return pb.ValueTrailer(total_bytes=total_bytes, chunks=chunks, sha256=sha256, signature=signature)
+def sign_read(auth: SiteAuthenticator, signer: str, nonce: bytes, header: pb.ValueHeader, total_bytes: int,
+              chunks: int, digest: bytes) -> pb.ValueTrailer:
+    """The trailer of a value read from its reader's server: signed by the reading party (the server, having
+    checked the sender's MAC, vouches for it), bound to the read request's nonce."""
+    signature = auth.sign(signer, VALUE_READ, nonce, *key_fields(header.key), header.kind, total_bytes, chunks,
+                          digest)
+    return pb.ValueTrailer(total_bytes=total_bytes, chunks=chunks, digest=digest, signature=signature)
 
 
-def check_trailer(auth: SiteAuthenticator, signer: str, header: pb.ValueHeader, trailer: pb.ValueTrailer,
-                  total_bytes: int, chunks: int, sha256: bytes, what: str) -> None:
-    """The bytes received are the bytes the sender signed for: raises TruncatedStreamError or AuthenticationError."""
-    if (trailer.total_bytes, trailer.chunks, trailer.sha256) != (total_bytes, chunks, sha256):
+def check_sizes(trailer: pb.ValueTrailer, total_bytes: int, chunks: int, digest: bytes, what: str) -> None:
+    """The bytes received are those the trailer describes: raises TruncatedStreamError."""
+    if (trailer.total_bytes, trailer.chunks, trailer.digest) != (total_bytes, chunks, digest):
         raise TruncatedStreamError(f"{what}: received {chunks} chunks ({total_bytes} bytes) but the sender's trailer"
                                    f" says {trailer.chunks} chunks ({trailer.total_bytes} bytes)"
                                    + ("" if trailer.total_bytes != total_bytes else "; the digest differs"))
-    auth.verify(signer, trailer.signature, VALUE_TRAILER, *_value_fields(header), trailer.total_bytes, trailer.chunks,
-                trailer.sha256)
 
 
-def _value_fields(header: pb.ValueHeader) -> tuple:
-    return (*key_fields(header.key), header.kind, header.auth.timestamp_ms, header.auth.nonce)
+def check_read(auth: SiteAuthenticator, signer: str, nonce: bytes, header: pb.ValueHeader, trailer: pb.ValueTrailer,
+               total_bytes: int, chunks: int, digest: bytes, what: str) -> None:
+    """A read value is whole and comes from the reading party's server: raises TruncatedStreamError or
+    AuthenticationError."""
+    check_sizes(trailer, total_bytes, chunks, digest, what)
+    auth.verify(signer, trailer.signature, VALUE_READ, nonce, *key_fields(header.key), header.kind,
+                trailer.total_bytes, trailer.chunks, trailer.digest)

@@ -3,7 +3,7 @@
 Layout under FATE_FLOW_HOME/federation/: `index/` is an LMDB environment with two databases: `index` maps a
 value key (job, name, tag, source, destination) to its metadata, and `chunks` holds a value's first chunks,
 up to `inline_bytes` (key: value id + chunk number). They are held in memory as they arrive and written with
-the index entry, in one transaction, once the signed trailer checked out, so a small or mid-size value costs
+the index entry, in one transaction, once the trailer checked out, so a small or mid-size value costs
 one LMDB commit and no file. The rest of a bigger value goes to `values/<id>.part` as length-prefixed chunks,
 renamed to `<id>.val` at commit and read back with plain reads (no mmap), so serving a 200 MB value keeps the
 process small; an interrupted stream is never visible, and its .part file is removed at start. Nothing is
@@ -43,14 +43,14 @@ class StoredValue:
     kind: int
     total_bytes: int
     chunks: int
-    sha256: bytes
-    header: bytes        # the sender's serialized ValueHeader, signature included
+    digest: bytes
+    header: bytes        # the sender's serialized ValueHeader
     trailer: bytes       # the sender's serialized ValueTrailer
     id: bytes            # names its chunk records and its file values/<id hex>.val
     inline_chunks: int   # the first chunks, in LMDB; the others are in the file
 
     def pack(self) -> bytes:
-        return msgpack.packb([self.kind, self.total_bytes, self.chunks, self.sha256, self.header, self.trailer,
+        return msgpack.packb([self.kind, self.total_bytes, self.chunks, self.digest, self.header, self.trailer,
                               self.id, self.inline_chunks], use_bin_type=True)
 
     @classmethod
@@ -153,7 +153,7 @@ class MessageStore:
         with self._write_lock, self._env.begin(write=True) as txn:
             existing = txn.get(index_key, db=self._index)
             if existing is not None:
-                if StoredValue.unpack(existing).sha256 == value.sha256:
+                if StoredValue.unpack(existing).digest == value.digest:
                     return False
                 raise AlreadyStoredError("a different value under the same name, tag, source and destination is"
                                          " already waiting to be read")
@@ -202,14 +202,14 @@ class MessageStore:
                     raise FederationError(f"stored value file {value.file} is shorter than its index says")
                 yield chunk
 
-    def delete(self, index_key: bytes, sha256: bytes) -> bool:
+    def delete(self, index_key: bytes, digest: bytes) -> bool:
         """Remove a value that was read; only the exact value the reader saw."""
         with self._write_lock, self._env.begin(write=True) as txn:
             data = txn.get(index_key, db=self._index)
             if data is None:
                 return False
             value = StoredValue.unpack(data)
-            if value.sha256 != sha256:
+            if value.digest != digest:
                 return False
             txn.delete(index_key, db=self._index)
             for number in range(value.inline_chunks):

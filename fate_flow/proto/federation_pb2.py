@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n fate_flow/proto/federation.proto\x12\x17\x66\x61te_flow.federation.v1\"\'\n\x05Party\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x10\n\x08party_id\x18\x02 \x01(\t\"B\n\x08SiteAuth\x12\x14\n\x0ctimestamp_ms\x18\x01 \x01(\x03\x12\r\n\x05nonce\x18\x02 \x01(\x0c\x12\x11\n\tsignature\x18\x03 \x01(\x0c\"\xd8\x01\n\x0e\x43ommandRequest\x12\x0f\n\x07\x63ommand\x18\x01 \x01(\t\x12\x0c\n\x04verb\x18\x02 \x01(\t\x12+\n\x03src\x18\x03 \x01(\x0b\x32\x1e.fate_flow.federation.v1.Party\x12+\n\x03\x64st\x18\x04 \x01(\x0b\x32\x1e.fate_flow.federation.v1.Party\x12\x0e\n\x06job_id\x18\x05 \x01(\t\x12\x0c\n\x04\x62ody\x18\x06 \x01(\x0c\x12/\n\x04\x61uth\x18\x07 \x01(\x0b\x32!.fate_flow.federation.v1.SiteAuth\"3\n\x0c\x43ommandReply\x12\x10\n\x08\x65nvelope\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"\x8f\x01\n\x08ValueKey\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03tag\x18\x03 \x01(\t\x12+\n\x03src\x18\x04 \x01(\x0b\x32\x1e.fate_flow.federation.v1.Party\x12+\n\x03\x64st\x18\x05 \x01(\x0b\x32\x1e.fate_flow.federation.v1.Party\"\xa0\x01\n\x0bValueHeader\x12.\n\x03key\x18\x01 \x01(\x0b\x32!.fate_flow.federation.v1.ValueKey\x12\x30\n\x04kind\x18\x02 \x01(\x0e\x32\".fate_flow.federation.v1.ValueKind\x12/\n\x04\x61uth\x18\x03 \x01(\x0b\x32!.fate_flow.federation.v1.SiteAuth\"V\n\x0cValueTrailer\x12\x13\n\x0btotal_bytes\x18\x01 \x01(\x03\x12\x0e\n\x06\x63hunks\x18\x02 \x01(\x03\x12\x0e\n\x06sha256\x18\x03 \x01(\x0c\x12\x11\n\tsignature\x18\x04 \x01(\x0c\"\x89\x01\n\nValueFrame\x12\x34\n\x06header\x18\x01 \x01(\x0b\x32$.fate_flow.federation.v1.ValueHeader\x12\r\n\x05\x63hunk\x18\x02 \x01(\x0c\x12\x36\n\x07trailer\x18\x03 \x01(\x0b\x32%.fate_flow.federation.v1.ValueTrailer\"\x0c\n\nValueBytes\"1\n\x07PushAck\x12\x13\n\x0btotal_bytes\x18\x01 \x01(\x03\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"\x7f\n\x0bPullRequest\x12.\n\x03key\x18\x01 \x01(\x0b\x32!.fate_flow.federation.v1.ValueKey\x12\x0f\n\x07wait_ms\x18\x02 \x01(\x03\x12/\n\x04\x61uth\x18\x03 \x01(\x0b\x32!.fate_flow.federation.v1.SiteAuth\"}\n\nAckRequest\x12.\n\x03key\x18\x01 \x01(\x0b\x32!.fate_flow.federation.v1.ValueKey\x12\x0e\n\x06sha256\x18\x02 \x01(\x0c\x12/\n\x04\x61uth\x18\x03 \x01(\x0b\x32!.fate_flow.federation.v1.SiteAuth\"\x1b\n\x08\x41\x63kReply\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08*-\n\tValueKind\x12\n\n\x06OBJECT\x10\x00\x12\t\n\x05PAIRS\x10\x01\x12\t\n\x05\x42YTES\x10\x02\x32\x66\n\x0c\x43ontrolPlane\x12V\n\x04\x43\x61ll\x12\'.fate_flow.federation.v1.CommandRequest\x1a%.fate_flow.federation.v1.CommandReply2\xd4\x02\n\tDataPlane\x12O\n\x04Push\x12#.fate_flow.federation.v1.ValueFrame\x1a .fate_flow.federation.v1.PushAck(\x01\x12R\n\tPushSmall\x12#.fate_flow.federation.v1.ValueBytes\x1a .fate_flow.federation.v1.PushAck\x12S\n\x04Pull\x12$.fate_flow.federation.v1.PullRequest\x1a#.fate_flow.federation.v1.ValueFrame0\x01\x12M\n\x03\x41\x63k\x12#.fate_flow.federation.v1.AckRequest\x1a!.fate_flow.federation.v1.AckReplyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n fate_flow/proto/federation.proto\x12\x17\x66\x61te_flow.federation.v1\"\'\n\x05Party\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x10\n\x08party_id\x18\x02 \x01(\t\"B\n\x08SiteAuth\x12\x14\n\x0ctimestamp_ms\x18\x01 \x01(\x03\x12\r\n\x05nonce\x18\x02 \x01(\x0c\x12\x11\n\tsignature\x18\x03 \x01(\x0c\"\xd8\x01\n\x0e\x43ommandRequest\x12\x0f\n\x07\x63ommand\x18\x01 \x01(\t\x12\x0c\n\x04verb\x18\x02 \x01(\t\x12+\n\x03src\x18\x03 \x01(\x0b\x32\x1e.fate_flow.federation.v1.Party\x12+\n\x03\x64st\x18\x04 \x01(\x0b\x32\x1e.fate_flow.federation.v1.Party\x12\x0e\n\x06job_id\x18\x05 \x01(\t\x12\x0c\n\x04\x62ody\x18\x06 \x01(\x0c\x12/\n\x04\x61uth\x18\x07 \x01(\x0b\x32!.fate_flow.federation.v1.SiteAuth\"3\n\x0c\x43ommandReply\x12\x10\n\x08\x65nvelope\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"\x8f\x01\n\x08ValueKey\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03tag\x18\x03 \x01(\t\x12+\n\x03src\x18\x04 \x01(\x0b\x32\x1e.fate_flow.federation.v1.Party\x12+\n\x03\x64st\x18\x05 \x01(\x0b\x32\x1e.fate_flow.federation.v1.Party\"\xc5\x01\n\x0bValueHeader\x12.\n\x03key\x18\x01 \x01(\x0b\x32!.fate_flow.federation.v1.ValueKey\x12\x30\n\x04kind\x18\x02 \x01(\x0e\x32\".fate_flow.federation.v1.ValueKind\x12/\n\x04\x61uth\x18\x03 \x01(\x0b\x32!.fate_flow.federation.v1.SiteAuth\x12\x12\n\nsession_id\x18\x04 \x01(\x0c\x12\x0f\n\x07\x63ounter\x18\x05 \x01(\x04\"c\n\x0cValueTrailer\x12\x13\n\x0btotal_bytes\x18\x01 \x01(\x03\x12\x0e\n\x06\x63hunks\x18\x02 \x01(\x03\x12\x0e\n\x06\x64igest\x18\x03 \x01(\x0c\x12\x11\n\tsignature\x18\x04 \x01(\x0c\x12\x0b\n\x03mac\x18\x05 \x01(\x0c\"\x89\x01\n\nValueFrame\x12\x34\n\x06header\x18\x01 \x01(\x0b\x32$.fate_flow.federation.v1.ValueHeader\x12\r\n\x05\x63hunk\x18\x02 \x01(\x0c\x12\x36\n\x07trailer\x18\x03 \x01(\x0b\x32%.fate_flow.federation.v1.ValueTrailer\"\x0c\n\nValueBytes\"+\n\x07PushAck\x12\x13\n\x0btotal_bytes\x18\x01 \x01(\x03\x12\x0b\n\x03mac\x18\x02 \x01(\x0c\"\xb1\x01\n\x10HandshakeRequest\x12+\n\x03src\x18\x01 \x01(\x0b\x32\x1e.fate_flow.federation.v1.Party\x12+\n\x03\x64st\x18\x02 \x01(\x0b\x32\x1e.fate_flow.federation.v1.Party\x12\x12\n\npublic_key\x18\x03 \x01(\x0c\x12/\n\x04\x61uth\x18\x04 \x01(\x0b\x32!.fate_flow.federation.v1.SiteAuth\"`\n\x0eHandshakeReply\x12\x12\n\nsession_id\x18\x01 \x01(\x0c\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12\x13\n\x0blifetime_ms\x18\x03 \x01(\x03\x12\x11\n\tsignature\x18\x04 \x01(\x0c\"\x7f\n\x0bPullRequest\x12.\n\x03key\x18\x01 \x01(\x0b\x32!.fate_flow.federation.v1.ValueKey\x12\x0f\n\x07wait_ms\x18\x02 \x01(\x03\x12/\n\x04\x61uth\x18\x03 \x01(\x0b\x32!.fate_flow.federation.v1.SiteAuth\"}\n\nAckRequest\x12.\n\x03key\x18\x01 \x01(\x0b\x32!.fate_flow.federation.v1.ValueKey\x12\x0e\n\x06\x64igest\x18\x02 \x01(\x0c\x12/\n\x04\x61uth\x18\x03 \x01(\x0b\x32!.fate_flow.federation.v1.SiteAuth\"\x1b\n\x08\x41\x63kReply\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08*-\n\tValueKind\x12\n\n\x06OBJECT\x10\x00\x12\t\n\x05PAIRS\x10\x01\x12\t\n\x05\x42YTES\x10\x02\x32\x66\n\x0c\x43ontrolPlane\x12V\n\x04\x43\x61ll\x12\'.fate_flow.federation.v1.CommandRequest\x1a%.fate_flow.federation.v1.CommandReply2\xb5\x03\n\tDataPlane\x12_\n\tHandshake\x12).fate_flow.federation.v1.HandshakeRequest\x1a\'.fate_flow.federation.v1.HandshakeReply\x12O\n\x04Push\x12#.fate_flow.federation.v1.ValueFrame\x1a .fate_flow.federation.v1.PushAck(\x01\x12R\n\tPushSmall\x12#.fate_flow.federation.v1.ValueBytes\x1a .fate_flow.federation.v1.PushAck\x12S\n\x04Pull\x12$.fate_flow.federation.v1.PullRequest\x1a#.fate_flow.federation.v1.ValueFrame0\x01\x12M\n\x03\x41\x63k\x12#.fate_flow.federation.v1.AckRequest\x1a!.fate_flow.federation.v1.AckReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fate_flow.proto.federation_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_VALUEKIND']._serialized_start=1329
-  _globals['_VALUEKIND']._serialized_end=1374
+  _globals['_VALUEKIND']._serialized_start=1651
+  _globals['_VALUEKIND']._serialized_end=1696
   _globals['_PARTY']._serialized_start=61
   _globals['_PARTY']._serialized_end=100
   _globals['_SITEAUTH']._serialized_start=102
@@ -44,23 +44,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VALUEKEY']._serialized_start=443
   _globals['_VALUEKEY']._serialized_end=586
   _globals['_VALUEHEADER']._serialized_start=589
-  _globals['_VALUEHEADER']._serialized_end=749
-  _globals['_VALUETRAILER']._serialized_start=751
-  _globals['_VALUETRAILER']._serialized_end=837
-  _globals['_VALUEFRAME']._serialized_start=840
-  _globals['_VALUEFRAME']._serialized_end=977
-  _globals['_VALUEBYTES']._serialized_start=979
-  _globals['_VALUEBYTES']._serialized_end=991
-  _globals['_PUSHACK']._serialized_start=993
-  _globals['_PUSHACK']._serialized_end=1042
-  _globals['_PULLREQUEST']._serialized_start=1044
-  _globals['_PULLREQUEST']._serialized_end=1171
-  _globals['_ACKREQUEST']._serialized_start=1173
-  _globals['_ACKREQUEST']._serialized_end=1298
-  _globals['_ACKREPLY']._serialized_start=1300
-  _globals['_ACKREPLY']._serialized_end=1327
-  _globals['_CONTROLPLANE']._serialized_start=1376
-  _globals['_CONTROLPLANE']._serialized_end=1478
-  _globals['_DATAPLANE']._serialized_start=1481
-  _globals['_DATAPLANE']._serialized_end=1821
+  _globals['_VALUEHEADER']._serialized_end=786
+  _globals['_VALUETRAILER']._serialized_start=788
+  _globals['_VALUETRAILER']._serialized_end=887
+  _globals['_VALUEFRAME']._serialized_start=890
+  _globals['_VALUEFRAME']._serialized_end=1027
+  _globals['_VALUEBYTES']._serialized_start=1029
+  _globals['_VALUEBYTES']._serialized_end=1041
+  _globals['_PUSHACK']._serialized_start=1043
+  _globals['_PUSHACK']._serialized_end=1086
+  _globals['_HANDSHAKEREQUEST']._serialized_start=1089
+  _globals['_HANDSHAKEREQUEST']._serialized_end=1266
+  _globals['_HANDSHAKEREPLY']._serialized_start=1268
+  _globals['_HANDSHAKEREPLY']._serialized_end=1364
+  _globals['_PULLREQUEST']._serialized_start=1366
+  _globals['_PULLREQUEST']._serialized_end=1493
+  _globals['_ACKREQUEST']._serialized_start=1495
+  _globals['_ACKREQUEST']._serialized_end=1620
+  _globals['_ACKREPLY']._serialized_start=1622
+  _globals['_ACKREPLY']._serialized_end=1649
+  _globals['_CONTROLPLANE']._serialized_start=1698
+  _globals['_CONTROLPLANE']._serialized_end=1800
+  _globals['_DATAPLANE']._serialized_start=1803
+  _globals['_DATAPLANE']._serialized_end=2240
 # @@protoc_insertion_point(module_scope)

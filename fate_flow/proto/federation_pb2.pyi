@@ -74,26 +74,32 @@ class ValueKey(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., tag: _Optional[str] = ..., src: _Optional[_Union[Party, _Mapping]] = ..., dst: _Optional[_Union[Party, _Mapping]] = ...) -> None: ...
 
 class ValueHeader(_message.Message):
-    __slots__ = ("key", "kind", "auth")
+    __slots__ = ("key", "kind", "auth", "session_id", "counter")
     KEY_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     AUTH_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    COUNTER_FIELD_NUMBER: _ClassVar[int]
     key: ValueKey
     kind: ValueKind
     auth: SiteAuth
-    def __init__(self, key: _Optional[_Union[ValueKey, _Mapping]] = ..., kind: _Optional[_Union[ValueKind, str]] = ..., auth: _Optional[_Union[SiteAuth, _Mapping]] = ...) -> None: ...
+    session_id: bytes
+    counter: int
+    def __init__(self, key: _Optional[_Union[ValueKey, _Mapping]] = ..., kind: _Optional[_Union[ValueKind, str]] = ..., auth: _Optional[_Union[SiteAuth, _Mapping]] = ..., session_id: _Optional[bytes] = ..., counter: _Optional[int] = ...) -> None: ...
 
 class ValueTrailer(_message.Message):
-    __slots__ = ("total_bytes", "chunks", "sha256", "signature")
+    __slots__ = ("total_bytes", "chunks", "digest", "signature", "mac")
     TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
     CHUNKS_FIELD_NUMBER: _ClassVar[int]
-    SHA256_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    MAC_FIELD_NUMBER: _ClassVar[int]
     total_bytes: int
     chunks: int
-    sha256: bytes
+    digest: bytes
     signature: bytes
-    def __init__(self, total_bytes: _Optional[int] = ..., chunks: _Optional[int] = ..., sha256: _Optional[bytes] = ..., signature: _Optional[bytes] = ...) -> None: ...
+    mac: bytes
+    def __init__(self, total_bytes: _Optional[int] = ..., chunks: _Optional[int] = ..., digest: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., mac: _Optional[bytes] = ...) -> None: ...
 
 class ValueFrame(_message.Message):
     __slots__ = ("header", "chunk", "trailer")
@@ -110,12 +116,36 @@ class ValueBytes(_message.Message):
     def __init__(self) -> None: ...
 
 class PushAck(_message.Message):
-    __slots__ = ("total_bytes", "signature")
+    __slots__ = ("total_bytes", "mac")
     TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
-    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    MAC_FIELD_NUMBER: _ClassVar[int]
     total_bytes: int
+    mac: bytes
+    def __init__(self, total_bytes: _Optional[int] = ..., mac: _Optional[bytes] = ...) -> None: ...
+
+class HandshakeRequest(_message.Message):
+    __slots__ = ("src", "dst", "public_key", "auth")
+    SRC_FIELD_NUMBER: _ClassVar[int]
+    DST_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    AUTH_FIELD_NUMBER: _ClassVar[int]
+    src: Party
+    dst: Party
+    public_key: bytes
+    auth: SiteAuth
+    def __init__(self, src: _Optional[_Union[Party, _Mapping]] = ..., dst: _Optional[_Union[Party, _Mapping]] = ..., public_key: _Optional[bytes] = ..., auth: _Optional[_Union[SiteAuth, _Mapping]] = ...) -> None: ...
+
+class HandshakeReply(_message.Message):
+    __slots__ = ("session_id", "public_key", "lifetime_ms", "signature")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    LIFETIME_MS_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    session_id: bytes
+    public_key: bytes
+    lifetime_ms: int
     signature: bytes
-    def __init__(self, total_bytes: _Optional[int] = ..., signature: _Optional[bytes] = ...) -> None: ...
+    def __init__(self, session_id: _Optional[bytes] = ..., public_key: _Optional[bytes] = ..., lifetime_ms: _Optional[int] = ..., signature: _Optional[bytes] = ...) -> None: ...
 
 class PullRequest(_message.Message):
     __slots__ = ("key", "wait_ms", "auth")
@@ -128,14 +158,14 @@ class PullRequest(_message.Message):
     def __init__(self, key: _Optional[_Union[ValueKey, _Mapping]] = ..., wait_ms: _Optional[int] = ..., auth: _Optional[_Union[SiteAuth, _Mapping]] = ...) -> None: ...
 
 class AckRequest(_message.Message):
-    __slots__ = ("key", "sha256", "auth")
+    __slots__ = ("key", "digest", "auth")
     KEY_FIELD_NUMBER: _ClassVar[int]
-    SHA256_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
     AUTH_FIELD_NUMBER: _ClassVar[int]
     key: ValueKey
-    sha256: bytes
+    digest: bytes
     auth: SiteAuth
-    def __init__(self, key: _Optional[_Union[ValueKey, _Mapping]] = ..., sha256: _Optional[bytes] = ..., auth: _Optional[_Union[SiteAuth, _Mapping]] = ...) -> None: ...
+    def __init__(self, key: _Optional[_Union[ValueKey, _Mapping]] = ..., digest: _Optional[bytes] = ..., auth: _Optional[_Union[SiteAuth, _Mapping]] = ...) -> None: ...
 
 class AckReply(_message.Message):
     __slots__ = ("deleted",)

@@ -106,6 +106,11 @@ class DataPlaneStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.Handshake = channel.unary_unary(
+                '/fate_flow.federation.v1.DataPlane/Handshake',
+                request_serializer=fate__flow_dot_proto_dot_federation__pb2.HandshakeRequest.SerializeToString,
+                response_deserializer=fate__flow_dot_proto_dot_federation__pb2.HandshakeReply.FromString,
+                _registered_method=True)
         self.Push = channel.stream_unary(
                 '/fate_flow.federation.v1.DataPlane/Push',
                 request_serializer=fate__flow_dot_proto_dot_federation__pb2.ValueFrame.SerializeToString,
@@ -130,6 +135,12 @@ class DataPlaneStub:
 
 class DataPlaneServicer:
     """Missing associated documentation comment in .proto file."""
+
+    def Handshake(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
     def Push(self, request_iterator, context):
         """Missing associated documentation comment in .proto file."""
@@ -158,6 +169,11 @@ class DataPlaneServicer:
 
 def add_DataPlaneServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'Handshake': grpc.unary_unary_rpc_method_handler(
+                    servicer.Handshake,
+                    request_deserializer=fate__flow_dot_proto_dot_federation__pb2.HandshakeRequest.FromString,
+                    response_serializer=fate__flow_dot_proto_dot_federation__pb2.HandshakeReply.SerializeToString,
+            ),
             'Push': grpc.stream_unary_rpc_method_handler(
                     servicer.Push,
                     request_deserializer=fate__flow_dot_proto_dot_federation__pb2.ValueFrame.FromString,
@@ -188,6 +204,33 @@ def add_DataPlaneServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class DataPlane:
     """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Handshake(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_flow.federation.v1.DataPlane/Handshake',
+            fate__flow_dot_proto_dot_federation__pb2.HandshakeRequest.SerializeToString,
+            fate__flow_dot_proto_dot_federation__pb2.HandshakeReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def Push(request_iterator,

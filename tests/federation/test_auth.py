@@ -6,8 +6,10 @@ import time
 
 import grpc
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from fate_flow.federation import FederationClient, PartyRef
+from fate_flow.federation import AuthenticationError, FederationClient, PartyRef
 from fate_flow.federation import signing
 from fate_flow.federation.keys import KeyRing, load_or_create_private_key, load_public_key, public_key_path
 from fate_flow.federation.signing import SiteAuthenticator
@@ -112,3 +114,47 @@ def test_receiver_with_site_auth_refuses_a_sender_without(start_sites):
     sites["a"].client.auth.enabled = False
     reply = sites["a"].client.send_command(HOST, "ping")
     assert reply["retcode"] == 104 and "is not signed" in reply["retmsg"]
+
+
+def handshake_request(auth: SiteAuthenticator, src=GUEST, dst=HOST, signer=None) -> pb.HandshakeRequest:
+    public = X25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    stamp = auth.stamp(signer or src.party_id, signing.HANDSHAKE, src.party_id, dst.party_id, public)
+    return pb.HandshakeRequest(src=src.to_pb(), dst=dst.to_pb(), public_key=public, auth=stamp)
+
+
+def test_a_handshake_claiming_another_party_is_refused_and_logged(start_sites, caplog):
+    # site a hosts 9999 and 9998; 9998 signs a handshake that claims to come from 9999
+    sites = start_sites({"a": ["9999", "9998"], "b": ["10000"]})
+    stub = pb_grpc.DataPlaneStub(grpc.insecure_channel(f"127.0.0.1:{sites['b'].settings.grpc_port}"))
+    with caplog.at_level(logging.WARNING, logger="fate_flow.federation"):
+        with pytest.raises(grpc.RpcError) as e:
+            stub.Handshake(handshake_request(sites["a"].client.auth, signer="9998"), timeout=5)
+    assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert "signature does not match party 9999" in e.value.details()
+    assert any(r.getMessage().startswith("refused handshake claiming to be from party 9999") for r in caplog.records)
+    assert len(sites["b"].handle.server.data_plane.sessions) == 0
+
+
+def test_a_replayed_handshake_is_refused(start_sites):
+    sites = start_sites({"a": ["9999"], "b": ["10000"]})
+    stub = pb_grpc.DataPlaneStub(grpc.insecure_channel(f"127.0.0.1:{sites['b'].settings.grpc_port}"))
+    request = handshake_request(sites["a"].client.auth)
+    reply = stub.Handshake(request, timeout=5)
+    assert len(reply.session_id) == 16 and len(reply.public_key) == 32 and reply.lifetime_ms == 3600_000
+    with pytest.raises(grpc.RpcError) as e:
+        stub.Handshake(request, timeout=5)
+    assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED and "replayed message from party 9999" in e.value.details()
+    assert len(sites["b"].handle.server.data_plane.sessions) == 1
+
+
+def test_a_forged_handshake_answer_is_refused_by_the_sender(start_sites, tmp_path):
+    # the sender only trusts an answer signed by the destination party's key
+    sites = start_sites({"a": ["9999"], "b": ["10000"]})
+    wrong = load_or_create_private_key(tmp_path / "mallory" / "keys", "10000").public_key()
+    a_key = load_or_create_private_key(sites["a"].settings.keys_dir, "9999")
+    client = FederationClient(sites["a"].settings, KeyRing({"9999": a_key}, {"9999": a_key.public_key(), "10000": wrong}))
+    try:
+        with pytest.raises(AuthenticationError, match="signature does not match party 10000"):
+            client.session("j", GUEST).remote("v", "x", "0", [HOST])
+    finally:
+        client.close()

@@ -1,4 +1,5 @@
 """Data plane between real gRPC servers on 127.0.0.1: remote/get of values and tables, and its faults."""
+import logging
 import time
 
 import grpc
@@ -9,7 +10,8 @@ from fate_flow.federation import (AuthenticationError, FederationError, GetTimeo
                                   Pairs, PartyRef)
 from fate_flow.federation import signing
 from fate_flow.federation.framing import SMALL_VALUE_BYTES, ChunkDigest
-from fate_flow.federation.signing import key_fields, sign_trailer
+from fate_flow.federation.sessions import SenderSessions
+from fate_flow.federation.signing import key_fields
 from fate_flow.federation.transport import PUSH_SMALL, SMALL_HEADER_KEY, SMALL_TRAILER_KEY
 from fate_flow.proto import federation_pb2 as pb
 from fate_flow.proto import federation_pb2_grpc as pb_grpc
@@ -135,25 +137,39 @@ def test_oversize_value_is_refused_by_sender_and_receiver(start_sites):
     assert stored_files(sites["h"]) == []
 
 
+def data_stub(site_to):
+    return pb_grpc.DataPlaneStub(grpc.insecure_channel(f"127.0.0.1:{site_to.settings.grpc_port}"))
+
+
+def open_session(site_from, site_to, src=GUEST, dst=HOST):
+    """A genuine session of `src` (a party of `site_from`) with `dst`, opened by a signed handshake."""
+    return SenderSessions(site_from.client.auth).get(data_stub(site_to), src.to_pb(), dst.to_pb(), 5)
+
+
+def mac_trailer(session, header, data: bytes) -> pb.ValueTrailer:
+    digest = ChunkDigest()
+    digest.update(data)
+    sums = (digest.total_bytes, digest.chunks, digest.digest())
+    return pb.ValueTrailer(total_bytes=sums[0], chunks=sums[1], digest=sums[2], mac=session.value_mac(header, *sums))
+
+
 def raw_push(site_from, site_to, frames_after_header, name="raw"):
-    """Push hand-made frames to `site_to`, with a genuine signed header of guest 9999."""
-    auth = site_from.client.auth
+    """Push hand-made frames to `site_to`, in a genuine session of guest 9999."""
+    session = open_session(site_from, site_to)
     key = pb.ValueKey(job_id="j", name=name, tag="0", src=GUEST.to_pb(), dst=HOST.to_pb())
-    header = pb.ValueHeader(key=key, kind=pb.OBJECT, auth=auth.stamp("9999", signing.VALUE_HEADER, *key_fields(key),
-                                                                     pb.OBJECT))
-    stub = pb_grpc.DataPlaneStub(grpc.insecure_channel(f"127.0.0.1:{site_to.settings.grpc_port}"))
+    header = pb.ValueHeader(key=key, kind=pb.OBJECT, session_id=session.session_id, counter=session.next_counter())
 
     def frames():
         yield pb.ValueFrame(header=header)
-        yield from frames_after_header(header)
+        yield from frames_after_header(header, session)
 
-    return stub.Push(frames(), timeout=10)
+    return data_stub(site_to).Push(frames(), timeout=10)
 
 
 def test_truncated_stream_is_refused_and_nothing_is_stored(two):
     _, host, sites = two
     with pytest.raises(grpc.RpcError) as e:
-        raw_push(sites["g"], sites["h"], lambda header: [pb.ValueFrame(chunk=b"a" * 1000)] * 3)
+        raw_push(sites["g"], sites["h"], lambda header, session: [pb.ValueFrame(chunk=b"a" * 1000)] * 3)
     assert e.value.code() == grpc.StatusCode.DATA_LOSS
     assert "ended after 3 chunks (3000 bytes) without its trailer; nothing was stored" in e.value.details()
     assert stored_files(sites["h"]) == []
@@ -164,7 +180,7 @@ def test_truncated_stream_is_refused_and_nothing_is_stored(two):
 def test_sender_dying_mid_stream_leaves_nothing(two):
     _, _, sites = two
 
-    def dies(header):
+    def dies(header, session):
         yield pb.ValueFrame(chunk=b"a" * 1000)
         raise RuntimeError("sender crashed")
 
@@ -178,13 +194,10 @@ def test_sender_dying_mid_stream_leaves_nothing(two):
 
 def test_chunks_altered_in_transit_are_refused(two):
     _, _, sites = two
-    auth = sites["g"].client.auth
 
-    def tampered(header):
-        digest = ChunkDigest()
-        digest.update(b"original")
+    def tampered(header, session):
         yield pb.ValueFrame(chunk=b"tampered")
-        yield pb.ValueFrame(trailer=sign_trailer(auth, "9999", header, digest.total_bytes, 1, digest.digest()))
+        yield pb.ValueFrame(trailer=mac_trailer(session, header, b"original"))
 
     with pytest.raises(grpc.RpcError) as e:
         raw_push(sites["g"], sites["h"], tampered)
@@ -228,29 +241,124 @@ def test_a_small_value_message_is_small(two):
     assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "trailer in the call's metadata" in e.value.details()
 
 
-def test_a_small_value_from_a_forger_or_replayed_is_refused_and_nothing_is_stored(start_sites):
-    # one chunk beyond inline_value_bytes: held in memory, never written before its trailer checked out
+def test_a_small_value_with_a_forged_mac_or_replayed_is_refused_and_nothing_is_stored(start_sites, caplog):
+    # one chunk beyond inline_value_bytes: held in memory, never written before its MAC checked out
     sites = start_sites({"g": ["9999"], "h": ["10000"]}, inline_value_bytes=1000)
-    auth = sites["g"].client.auth
+    session = open_session(sites["g"], sites["h"])
     key = pb.ValueKey(job_id="j", name="s", tag="0", src=GUEST.to_pb(), dst=HOST.to_pb())
     data = b"v" * 5000
-    digest = ChunkDigest()
-    digest.update(data)
-    header = pb.ValueHeader(key=key, kind=pb.BYTES, auth=auth.stamp("9999", signing.VALUE_HEADER, *key_fields(key),
-                                                                     pb.BYTES, signed=False))
-    trailer = sign_trailer(auth, "9999", header, digest.total_bytes, digest.chunks, digest.digest())
+    header = pb.ValueHeader(key=key, kind=pb.BYTES, session_id=session.session_id, counter=session.next_counter())
+    trailer = mac_trailer(session, header, data)
     forged = pb.ValueTrailer()
     forged.CopyFrom(trailer)
-    forged.signature = bytes(64)
-    with pytest.raises(grpc.RpcError) as e:
-        small_push(sites["h"], data, header, forged)
-    assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED and "signature does not match party 9999" in e.value.details()
+    forged.mac = bytes(32)
+    with caplog.at_level(logging.WARNING, logger="fate_flow.federation"):
+        with pytest.raises(grpc.RpcError) as e:
+            small_push(sites["h"], data, header, forged)
+    assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert "MAC does not match the session of party 9999" in e.value.details()
+    assert any("refused value" in r.getMessage() and "from guest party 9999" in r.getMessage() and "MAC does not match"
+               in r.getMessage() for r in caplog.records)
     assert stored_files(sites["h"]) == [] and sites["h"].handle.server.store.count() == 0
-    assert small_push(sites["h"], data, header, trailer).total_bytes == 5000
+    ack = small_push(sites["h"], data, header, trailer)
+    assert ack.total_bytes == 5000
+    session.check_ack(ack, header.counter, trailer.digest, "test")  # the ack is MAC'd by the receiver
+    # the same value again (same counter), e.g. captured and replayed
     with pytest.raises(grpc.RpcError) as e:
         small_push(sites["h"], data, header, trailer)
-    assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED and "replayed" in e.value.details()
+    assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED and "counter 1" in e.value.details()
+    assert "replayed value from party 9999" in e.value.details()
     assert sites["h"].client.session("j", HOST).get("s", "0", [GUEST]) == [data]
+
+
+def test_a_mac_made_with_another_sessions_key_is_refused(two):
+    _, _, sites = two
+    host = sites["h"].client.session("j", HOST)
+    first, second = open_session(sites["g"], sites["h"]), open_session(sites["g"], sites["h"])
+    assert first.session_id != second.session_id and first.key != second.key
+    key = pb.ValueKey(job_id="j", name="s", tag="0", src=GUEST.to_pb(), dst=HOST.to_pb())
+    header = pb.ValueHeader(key=key, kind=pb.BYTES, session_id=first.session_id, counter=first.next_counter())
+    with pytest.raises(grpc.RpcError) as e:
+        small_push(sites["h"], b"v", header, mac_trailer(second, header, b"v"))
+    assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED and "MAC does not match" in e.value.details()
+    # nothing was stored, and the counter was not used up by the forgery: the genuine value still goes through
+    with pytest.raises(GetTimeoutError):
+        host.get("s", "0", [GUEST], timeout=0.2)
+    small_push(sites["h"], b"v", header, mac_trailer(first, header, b"v"))
+    assert host.get("s", "0", [GUEST]) == [b"v"]
+
+
+def test_counters_are_accepted_once_in_any_order_within_the_window(two):
+    _, _, sites = two
+    host = sites["h"].client.session("j", HOST)
+    session = open_session(sites["g"], sites["h"])
+    key = pb.ValueKey(job_id="j", name="n", tag="0", src=GUEST.to_pb(), dst=HOST.to_pb())
+
+    def push(counter: int, tag: str):
+        key.tag = tag
+        header = pb.ValueHeader(key=key, kind=pb.BYTES, session_id=session.session_id, counter=counter)
+        return small_push(sites["h"], b"v", header, mac_trailer(session, header, b"v"))
+
+    def refused(counter: int, why: str):
+        with pytest.raises(grpc.RpcError) as e:
+            push(counter, f"again{counter}")
+        assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED and f"counter {counter} " in e.value.details()
+        assert why in e.value.details()
+
+    push(5, "5")
+    push(3, "3")  # out of order, as values sent from several threads arrive
+    refused(3, "replayed value from party 9999")
+    refused(5, "replayed value from party 9999")
+    push(4000, "4000")
+    refused(2000, "is too old")
+    assert host.get("n", "4000", [GUEST]) == [b"v"]
+
+
+def test_a_session_carries_only_its_own_parties_values(start_sites):
+    # site g hosts two parties; a session opened as 9999 cannot carry a value claiming to be from 9998
+    sites = start_sites({"g": ["9999", "9998"], "h": ["10000"]})
+    session = open_session(sites["g"], sites["h"])
+    key = pb.ValueKey(job_id="j", name="s", tag="0", src=PartyRef("guest", "9998").to_pb(), dst=HOST.to_pb())
+    header = pb.ValueHeader(key=key, kind=pb.BYTES, session_id=session.session_id, counter=session.next_counter())
+    with pytest.raises(grpc.RpcError) as e:
+        small_push(sites["h"], b"v", header, mac_trailer(session, header, b"v"))
+    assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert "claiming to be from party 9998 to party 10000 came in the session of party 9999" in e.value.details()
+
+
+def test_a_value_in_an_unknown_session_is_refused_as_such(two):
+    _, _, sites = two
+    key = pb.ValueKey(job_id="j", name="s", tag="0", src=GUEST.to_pb(), dst=HOST.to_pb())
+    header = pb.ValueHeader(key=key, kind=pb.BYTES, session_id=b"x" * 16, counter=1)
+    with pytest.raises(grpc.RpcError) as e:
+        small_push(sites["h"], b"v", header, pb.ValueTrailer(total_bytes=1, chunks=1))
+    assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED and "unknown or expired session" in e.value.details()
+    assert ("fate-error", "unknown-session") in e.value.trailing_metadata()
+
+
+def test_receiver_restart_between_pushes_loses_nothing_and_the_sender_opens_a_new_session(two, caplog):
+    guest, host, sites = two
+    guest.remote("before", "r", "0", [HOST])
+    guest.remote(b"b" * 300_000, "r", "streamed", [HOST])  # streamed (chunk_bytes 64 KiB)
+    sites["h"].stop()
+    sites["h"].start()
+    host = sites["h"].client.session("job1", HOST)
+    with caplog.at_level(logging.INFO, logger="fate_flow.federation"):
+        guest.remote("after", "r", "1", [HOST])
+        guest.remote(b"a" * 300_000, "r", "streamed1", [HOST])
+    assert sum("no longer knows session" in r.getMessage() for r in caplog.records) == 1
+    assert host.get("r", "0", [GUEST]) == ["before"] and host.get("r", "1", [GUEST]) == ["after"]
+    assert host.get("r", "streamed", [GUEST]) == [b"b" * 300_000]
+    assert host.get("r", "streamed1", [GUEST]) == [b"a" * 300_000]
+
+
+def test_without_site_auth_values_flow_without_sessions(start_sites):
+    sites = start_sites({"g": ["9999"], "h": ["10000"]}, site_auth=False)
+    guest, host = sites["g"].client.session("j", GUEST), sites["h"].client.session("j", HOST)
+    guest.remote({"a": 1}, "x", "0", [HOST])
+    guest.remote(b"z" * 200_000, "x", "1", [HOST])
+    assert host.get("x", "0", [GUEST]) == [{"a": 1}] and host.get("x", "1", [GUEST]) == [b"z" * 200_000]
+    assert len(sites["h"].handle.server.data_plane.sessions) == 0
 
 
 @pytest.mark.parametrize("value", [b"", b"b" * 100, b"b" * (1 << 20), bytes(range(256)) * 20_000])

@@ -26,7 +26,7 @@ def test_a_runt_last_chunk_joins_the_one_before(size, sizes):
 
 HEADER = pb.ValueHeader(key=pb.ValueKey(job_id="j", name="n", tag="0"), kind=pb.PAIRS,
                         auth=pb.SiteAuth(timestamp_ms=1, nonce=b"n" * 16, signature=b"s" * 64))
-TRAILER = pb.ValueTrailer(total_bytes=5, chunks=1, sha256=b"s" * 32, signature=b"t" * 64)
+TRAILER = pb.ValueTrailer(total_bytes=5, chunks=1, digest=b"s" * 32, signature=b"t" * 64, mac=b"m" * 32)
 
 
 @pytest.mark.parametrize("size", [1, 127, 128, 16384, 1 << 20])

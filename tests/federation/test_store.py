@@ -41,7 +41,7 @@ def test_chunks_go_to_lmdb_then_to_a_file_and_are_deleted_once_read(store, sizes
     assert files(store) == ([".val"] if in_file else []) and chunk_records(store) == inline
     assert list(store.chunks(value)) == chunks
     assert not store.delete(KEY, b"another digest")
-    assert store.delete(KEY, value.sha256)
+    assert store.delete(KEY, value.digest)
     assert store.count() == chunk_records(store) == 0 and files(store) == []
 
 
