@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run) and as the README tells a fresh machine to:
-#   1. bin/install.sh '.[test]'   project venv .venv with fate_flow and its test extras
+#   1. bin/install.sh '.[test,spark]'   project venv .venv with fate_flow, its test extras and pyspark
+#   1b. bin/java.sh               a Java runtime for the Spark engine (apt-get installs a headless JRE if missing)
 #   2. bin/mariadb.sh start       a private MariaDB on loopback (apt-get installs it on first use)
 #   3. bin/client_venv.sh         .venv-client with the real fate-client 1.6.1 (flow CLI, flow_sdk, pipeline)
 #   4. pytest tests/              everything, on SQLite
@@ -9,6 +10,8 @@
 # Extra arguments go to both pytest runs (e.g. -x, -k name). Exits non-zero if any step or test failed;
 # the last line is the combined count: "total: N passed, N failed, N skipped".
 # FATE_FLOW_SKIP_MARIADB=1 skips steps 2, 5 and 6 (a machine where MariaDB cannot be installed).
+# FATE_FLOW_SKIP_SPARK=1 skips pyspark and step 1b: the Spark engine's tests then skip instead of failing
+# (otherwise FATE_FLOW_REQUIRE_SPARK=1 makes a missing pyspark/java a test failure).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -72,10 +75,19 @@ print(f": {t['tests'] - failed - t['skipped']} passed, {failed} failed, {t['skip
 PY
 }
 
-if ! step "install (.venv, fate_flow[test])" bash "$ROOT/bin/install.sh" '.[test]'; then
+EXTRAS="test,spark"
+if [[ "${FATE_FLOW_SKIP_SPARK:-}" == 1 ]]; then EXTRAS="test"; fi
+if ! step "install (.venv, fate_flow[$EXTRAS])" bash "$ROOT/bin/install.sh" ".[$EXTRAS]"; then
     echo "test.sh: cannot install the project; nothing to test" >&2
     printf '%s\n' "${SUMMARY[@]}"
     exit 1
+fi
+
+if [[ "${FATE_FLOW_SKIP_SPARK:-}" == 1 ]]; then
+    record "Java for Spark" "skipped (FATE_FLOW_SKIP_SPARK=1)"
+else
+    export FATE_FLOW_REQUIRE_SPARK=1
+    step "Java for Spark (bin/java.sh)" bash "$ROOT/bin/java.sh" || true
 fi
 
 DB_URL=""
