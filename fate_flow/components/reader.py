@@ -1,6 +1,7 @@
-"""Reader (contract §6.5): copies the table named by its `table` parameter into a new table of the job, so
-later components work on data the job owns. Tables registered from a file or MySQL are read row by row and
-stored in the standalone format on the way."""
+"""Reader (contract §6.5): copies the table named by its `table` parameter into a new table of the job, in
+the task's computing engine, so later components work on data the job owns. A STANDALONE table read by a
+SPARK task (or the reverse) is converted on the way; tables registered from a file or MySQL are read row by
+row."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from itertools import islice
 from fate_flow.components.base import Component, ComponentContext, ComponentOutput
 from fate_flow.components.params import ComponentParams
 from fate_flow.computing.storage.raw_sources import file_rows, mysql_rows
+from fate_flow.entity.engines import COMPUTING_ENGINES
 from fate_flow.entity.errors import DataError, ParameterError
 from fate_flow.entity.task_spec import TableRef
 
@@ -33,7 +35,8 @@ class Reader(Component):
     def run(self, ctx: ComponentContext, params: ReaderParams) -> ComponentOutput:
         source = _input_table(ctx)
         partitions = int(ctx.spec.job_parameters.get("computing_partitions") or source.partitions or 4)
-        if source.engine == "STANDALONE":
+        if source.engine in COMPUTING_ENGINES:
+            # the worker opens a table of its own engine in place (copied here) and converts the other's
             table = ctx.load_table(source).map_values(lambda v: v)
         elif source.engine in ("FILE", "PATH"):
             table = ctx.computing.parallelize(file_rows(source.address["path"], source.id_delimiter,

@@ -1,11 +1,13 @@
 """Effective job parameters per party (contract §3.6): defaults < common (v1: the flat `job_parameters`) <
 `job_parameters.role.<role>.<index key>` (v2), keeping only the keys FATE-Flow 1.6 accepts.
 
-Deriving engines, engine addresses and resource adaptation needs the server's engine registrations; that
-is the job service's work, on top of what is computed here.
+The computing engine (`computing_engine`, or `backend`) and the Spark settings of `spark_run` are checked and
+derived here; which engines a party can actually run is the job service's check, on top of this.
 """
 from typing import Any, Mapping
 
+from fate_flow.entity.dsl_errors import RuntimeConfError
+from fate_flow.entity.engines import COMPUTING_ENGINES, SPARK, SPARK_BACKENDS
 from fate_flow.scheduler.frozen import deep_merge, thaw
 from fate_flow.scheduler.runtime_conf import RuntimeConf, parse_index_key
 
@@ -64,3 +66,27 @@ def _party(conf: RuntimeConf, role: str, index: int, common: dict, defaults: Map
         if index in parse_index_key(key, role, len(conf.roles[role]), f"job_parameters.role.{role}.{key}"):
             params = deep_merge(params, overrides)
     return _accepted(params, defaults)
+
+
+def derive_computing_engine(params: Mapping[str, Any], default: str, where: str) -> str:
+    """The party's computing engine: `computing_engine` when given, else SPARK for `backend` 1 or 2, else
+    `default`. Raises RuntimeConfError (retcode 100) naming the field and the party (`where`)."""
+    given = params.get("computing_engine")
+    if given not in (None, ""):
+        engine = str(given).upper()
+        if engine not in COMPUTING_ENGINES:
+            raise RuntimeConfError(f"job_parameters.computing_engine {given!r} for {where} is not supported; use "
+                                   f"one of {', '.join(COMPUTING_ENGINES)}", field="computing_engine")
+        return engine
+    backend = params.get("backend", 0)
+    try:
+        backend = int(backend or 0)
+    except (TypeError, ValueError):
+        raise RuntimeConfError(f"job_parameters.backend for {where} must be 0 (standalone) or 1/2 (Spark), got "
+                               f"{backend!r}", field="backend") from None
+    if backend in SPARK_BACKENDS:
+        return SPARK
+    if backend != 0:
+        raise RuntimeConfError(f"job_parameters.backend for {where} must be 0 (standalone) or 1/2 (Spark), got "
+                               f"{backend}", field="backend")
+    return default

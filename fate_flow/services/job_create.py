@@ -82,7 +82,8 @@ def create_party_job(settings: Settings, body: Mapping[str, Any], role: str, par
             f_roles=plan.conf.to_dict()["role"], f_work_mode=int(params.get("work_mode") or 0),
             f_initiator_role=initiator[0], f_initiator_party_id=initiator[1], f_is_initiator=is_initiator,
             f_status=JobStatus.WAITING.value, f_progress=0, f_cores=needs.get(role, 0), f_remaining_cores=0,
-            f_engine_type="computing", f_engine_name=settings.storage.engine, f_description=body.get("description", ""),
+            f_engine_type="computing", f_engine_name=params["computing_engine"],
+            f_description=body.get("description", ""),
             **Job.audit_values()).on_conflict_ignore().execute()
         if rows:
             Task.insert_many(rows).on_conflict_ignore().execute()

@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from fate_flow.components import registry
+from fate_flow.computing.spark import spark_unavailable_reason
+from fate_flow.entity.dsl_errors import RuntimeConfError
+from fate_flow.entity.engines import SPARK, spark_conf
 from fate_flow.scheduler.component_parameters import component_parties
 from fate_flow.scheduler.dag import Dag
 from fate_flow.scheduler.dsl_parser import parse_dsl
-from fate_flow.scheduler.job_parameters import common_job_parameters, party_job_parameters
+from fate_flow.scheduler.job_parameters import common_job_parameters, derive_computing_engine, party_job_parameters
 from fate_flow.scheduler.predict_job import merge_predict_conf
 from fate_flow.scheduler.runtime_conf import RuntimeConf, parse_runtime_conf
-from fate_flow.settings import Settings
+from fate_flow.settings import Settings, spark_settings
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,9 @@ class JobPlan:
 
 def job_parameter_defaults(settings: Settings) -> dict[str, Any]:
     d = settings.job_default
-    return {"job_type": "train", "work_mode": 0, "computing_engine": settings.storage.engine,
-            "federation_engine": "FATE_FLOW", "storage_engine": settings.storage.engine,
+    # computing_engine and storage_engine are derived per party (party_parameters), never defaulted here:
+    # a default would hide a party's `backend: 1`
+    return {"job_type": "train", "work_mode": 0, "federation_engine": "FATE_FLOW",
             "federated_mode": "MULTIPLE", "federated_status_collect_type": "PUSH",
             "task_cores": d.task_cores, "task_parallelism": d.task_parallelism, "timeout": d.timeout,
             "auto_retries": d.auto_retries, "auto_retry_delay": d.auto_retry_delay}
@@ -60,14 +64,31 @@ def plan_job(dsl: Mapping[str, Any], runtime_conf: Mapping[str, Any], *, require
 
 
 def common_parameters(plan: JobPlan, settings: Settings) -> dict[str, Any]:
+    """The initiator's common parameters; the engine is checked here but derived per party (a role section
+    may pick another engine than the common one)."""
     params = common_job_parameters(plan.conf, job_parameter_defaults(settings))
     params.setdefault("computing_partitions", params["task_cores"])
+    derive_computing_engine(params, settings.storage.engine, "the job")
+    spark_conf(params.get("spark_run"), "the job")
     return params
 
 
 def party_parameters(plan: JobPlan, settings: Settings, role: str, party_id: Any) -> dict[str, Any]:
+    """One party's effective job parameters, with its computing engine derived (`computing_engine`, else
+    `backend` 1/2 -> SPARK, else the server's storage engine) and checked against what this server can run."""
     params = party_job_parameters(plan.conf, role, party_id, job_parameter_defaults(settings))
     params.setdefault("computing_partitions", params["task_cores"])
+    where = f"{role} {party_id}"
+    engine = derive_computing_engine(params, settings.storage.engine, where)
+    if engine == SPARK:
+        spark_conf(params.get("spark_run"), where)
+        missing = spark_unavailable_reason(spark_settings(settings).java_home)
+        if missing:
+            raise RuntimeConfError(f"job_parameters.computing_engine SPARK for {where}: this party cannot run "
+                                   f"Spark tasks ({missing})", field="computing_engine")
+    # tables a task writes live in its computing engine's storage (Spark: Parquet under fate_on_spark.storage_root)
+    params.update(computing_engine=engine, storage_engine=engine)
+    params.setdefault("spark_run", {})
     return params
 
 

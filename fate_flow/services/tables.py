@@ -1,14 +1,17 @@
 """Table meta: (namespace, name) -> engine, address, schema, count, sample rows (contract §6.1)."""
 from __future__ import annotations
 
+import logging
 import shutil
 from dataclasses import dataclass, field
 from typing import Any
 
 from fate_flow.computing.storage.standalone import ENGINE as STANDALONE
-
 from fate_flow.db.models import StorageTableMeta
+from fate_flow.entity.engines import SPARK
 from fate_flow.entity.errors import NotFoundError
+
+LOG = logging.getLogger(__name__)
 
 # options flag of tables registered from outside (table/add): their data belongs to its owner
 EXTERNAL = "external"
@@ -69,8 +72,16 @@ def destroy_owned_data(meta: TableMeta) -> None:
     """Remove the data of a table this server wrote; data registered from outside is left alone."""
     if meta.options.get(EXTERNAL):
         return
-    if meta.engine == STANDALONE and meta.address.get("path"):
-        shutil.rmtree(meta.address["path"], ignore_errors=True)
+    path = str(meta.address.get("path") or "")
+    if meta.engine == STANDALONE and path:
+        shutil.rmtree(path, ignore_errors=True)
+    elif meta.engine == SPARK and path:
+        local = path[len("file://"):] if path.startswith("file://") else path
+        if "://" in local:  # HDFS, S3...: only a Spark session reaches it, and the server runs none
+            LOG.warning("table %s.%s: its Parquet data at %s is left in place (remove it with your storage's "
+                        "tools)", meta.namespace, meta.name, path)
+        else:
+            shutil.rmtree(local, ignore_errors=True)
 
 
 def insert_meta(meta: TableMeta) -> None:

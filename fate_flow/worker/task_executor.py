@@ -1,8 +1,9 @@
 """Run one component of one party: `python -m fate_flow.worker.task_executor --spec <task_spec.json>`.
 
 The spec (written by the server) holds everything resolved from the database; the worker never touches
-the database. It logs to logs/<job>/<role>/<party>/<component>/{DEBUG,INFO,ERROR}.log, runs the module,
-keeps its output tables and reports them, its model, summary and final status to its own server.
+the database. It logs to logs/<job>/<role>/<party>/<component>/{DEBUG,INFO,ERROR}.log, runs the module on
+the engine its party's `computing_engine` names (fate_flow.worker.task_computing), keeps its output tables
+and reports them, its model, summary and final status to its own server.
 """
 from __future__ import annotations
 
@@ -20,15 +21,13 @@ from pathlib import Path
 from fate_flow.client.http_client import FlowHttpClient
 from fate_flow.components import registry
 from fate_flow.components.base import ComponentContext, ComponentOutput
-from fate_flow.computing.standalone import StandaloneSession
-from fate_flow.computing.storage.standalone import ENGINE, STORAGE_TYPE, StandaloneStore
 from fate_flow.entity.errors import FateFlowError
 from fate_flow.entity.status import JobStatus
-from fate_flow.entity.task_spec import TableRef, TaskSpec
+from fate_flow.entity.task_spec import TaskSpec
 from fate_flow.federation import FederationClient, PartyRef, federation_settings
 from fate_flow.settings import PROJECT_ROOT, Settings, load_settings
-from fate_flow.worker.launcher import SESSIONS_DIR, session_id
 from fate_flow.worker.reporter import HttpTracker, ReportError, WorkerReporter, jsonable
+from fate_flow.worker.task_computing import TaskComputing, open_task_computing
 
 LOG_FORMAT = "[%(levelname)s] [%(asctime)s] [{job_id}] [%(process)d:%(thread)d] - %(filename)s[line:%(lineno)d]: %(message)s"
 SAMPLE_ROWS = 100
@@ -56,48 +55,45 @@ def worker_settings(spec: TaskSpec) -> Settings:
 
 def run_task(spec: TaskSpec, reporter: WorkerReporter, settings: Settings, log: logging.Logger) -> None:
     """Run the component and report its outputs; raises on any failure (the caller reports it)."""
-    store = StandaloneStore(settings.storage.root / SESSIONS_DIR / session_id(spec.task_id, spec.task_version,
-                                                                            spec.role, spec.party_id))
-    computing = StandaloneSession(store)
     fed_client = FederationClient.from_settings(federation_settings(settings, PROJECT_ROOT))
+    computing = None
     try:
         for plugin in settings.worker.component_plugins:
             importlib.import_module(plugin)
         module = registry.load(spec.module)
         params = module.params_class.from_dict(spec.parameters, spec.component_name)
         tracker = HttpTracker(reporter)
-
-        def load_table(ref: TableRef):
-            if ref.engine != ENGINE:
-                raise FateFlowError(f"table {ref.namespace}.{ref.name} is stored in {ref.engine}; this worker "
-                                    f"reads {ENGINE} tables only")
-            return computing.load(ref.address, ref.partitions)
-
-        ctx = ComponentContext(spec=spec, computing=computing,
+        # a Spark task starts its driver here, in the task's own process (and process group)
+        computing = open_task_computing(spec, settings, log)
+        ctx = ComponentContext(spec=spec, computing=computing.session,
                                federation=fed_client.session(spec.job_id, PartyRef(spec.role, spec.party_id)),
-                               tracker=tracker, log=log, load_table=load_table, load_model=reporter.upstream_model)
-        log.info("running %s (%s) as %s %s, task version %s", spec.component_name, spec.module, spec.role,
-                 spec.party_id, spec.task_version)
+                               tracker=tracker, log=log, load_table=computing.load,
+                               load_model=reporter.upstream_model)
+        log.info("running %s (%s) as %s %s, task version %s, on %s", spec.component_name, spec.module, spec.role,
+                 spec.party_id, spec.task_version, computing.engine)
         output = module().run(ctx, params) or ComponentOutput()
         _report_outputs(spec, computing, output, tracker, reporter, log)
     finally:
-        computing.stop()
-        fed_client.close()
+        try:
+            if computing is not None:
+                computing.stop()
+        finally:
+            fed_client.close()
 
 
-def _report_outputs(spec: TaskSpec, computing: StandaloneSession, output: ComponentOutput, tracker: HttpTracker,
+def _report_outputs(spec: TaskSpec, computing: TaskComputing, output: ComponentOutput, tracker: HttpTracker,
                     reporter: WorkerReporter, log: logging.Logger) -> None:
     for data_name, table in output.data.items():
         name = uuid.uuid4().hex
-        address = {**computing.keep(table), "namespace": spec.output_namespace, "name": name,
-                   "storage_type": STORAGE_TYPE}
+        address = computing.keep(table, spec.output_namespace, name)
         sample = [[jsonable(k), jsonable(v)] for k, v in table.take(SAMPLE_ROWS)]
         count = table.count()
         reporter.output_table(data_name, {
-            "namespace": spec.output_namespace, "name": name, "engine": ENGINE, "address": address,
+            "namespace": spec.output_namespace, "name": name, "engine": computing.engine, "address": address,
             "partitions": table.partitions, "schema": jsonable(output.schemas.get(data_name, {})),
             "count": count, "part_of_data": sample})
-        log.info("output data %s: table %s.%s, %s rows", data_name, spec.output_namespace, name, count)
+        log.info("output data %s: table %s.%s, %s rows (%s)", data_name, spec.output_namespace, name, count,
+                 computing.engine)
     predict_job = spec.job_parameters.get("job_type") == "predict"
     for alias, buffers in output.model.items():
         if predict_job:  # a predict job applies a deployed model and never writes into it
