@@ -11,12 +11,12 @@ from fate_flow.apps.file_response import attachment, file_endpoint
 from fate_flow.apps.request_body import get_int, get_party_id, get_plain_filename, get_str, json_body, require
 from fate_flow.entity import api_paths
 from fate_flow.entity.errors import FateFlowError, MissingParametersError, ParameterError
-from fate_flow.services import (model_archive, model_deploy, model_homo, model_migrate, model_queries, model_store,
-                                model_tags)
-from fate_flow.services.model_package import PartyModelRef
-from fate_flow.services import model_serving, model_transfer
-from fate_flow.services.serving_client import requested_servings
+from fate_flow.entity.flags import parse_flag
+from fate_flow.services import (model_archive, model_deploy, model_homo, model_migrate, model_queries, model_serving,
+                                model_store, model_tags, model_transfer)
 from fate_flow.services.job_runtime import EXTENSION, JobRuntime
+from fate_flow.services.model_package import PartyModelRef
+from fate_flow.services.serving_client import requested_servings
 
 bp = Blueprint("model", __name__)
 
@@ -86,7 +86,7 @@ def _json_or_file(data: dict, filename: str | None) -> Response:
 def store():
     """Store one party's model version in the configured model store (§1.5.6); synchronous, not a job."""
     body = json_body()
-    data = model_store.store_model(ctx().settings, _party_model_ref(body), force_update=_force_update(body),
+    data = model_store.store_model(ctx().settings, _party_model_ref(body), force_update=parse_flag(body.get("force_update", False), "force_update"),
                                    request_ip=request.remote_addr or "")
     return json_result(data=data)
 
@@ -103,18 +103,6 @@ def _party_model_ref(body: dict) -> PartyModelRef:
     require(body, "model_id", "model_version", "role", "party_id")
     return PartyModelRef(model_id=get_str(body, "model_id"), model_version=get_str(body, "model_version"),
                                      role=get_str(body, "role"), party_id=get_party_id(body))
-
-
-def _force_update(body: dict) -> bool:
-    value = body.get("force_update", False)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true"):
-        return True
-    if text in ("", "0", "false", "none"):
-        return False
-    raise ParameterError(f"parameter force_update must be true or false, got {value!r}")
 
 
 @_route(api_paths.MODEL_MIGRATE)
@@ -187,18 +175,6 @@ def _tag_answer(result: model_tags.TagResult) -> Response:
     return json_result(retmsg=result.retmsg, data=result.data)
 
 
-def _flag(body: dict, name: str) -> bool:
-    value = body.get(name, False)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true"):
-        return True
-    if text in ("", "0", "false", "none"):
-        return False
-    raise ParameterError(f"parameter {name} must be true or false, got {value!r}")
-
-
 @_route(api_paths.MODEL_TAG_CREATE)
 def tag_create():
     body = json_body()
@@ -209,7 +185,7 @@ def tag_create():
 @_route(api_paths.MODEL_TAG_RETRIEVE)
 def tag_retrieve():
     body = json_body()
-    return _tag_answer(model_tags.retrieve_tags(get_str(body, "tag_name"), with_model=_flag(body, "with_model")))
+    return _tag_answer(model_tags.retrieve_tags(get_str(body, "tag_name"), with_model=parse_flag(body.get("with_model", False), "with_model")))
 
 
 @_route(api_paths.MODEL_TAG_UPDATE)

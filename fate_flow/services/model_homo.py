@@ -31,6 +31,7 @@ import yaml
 
 from fate_flow.components.linear_model.lr_model import read_model
 from fate_flow.entity.errors import FateFlowError, ParameterError
+from fate_flow.entity.flags import parse_flag
 from fate_flow.entity.retcode import RetCode
 from fate_flow.model.pipelined_model import PipelinedModel
 from fate_flow.services.file_access import resolve_allowed
@@ -234,7 +235,7 @@ def _deploy_artifact(request: HomoDeployRequest, alias: str, artifact_dir: Path,
             f"the service conf section {CONF_SECTION}), so the InferenceService {request.service_id} was not created. "
             f"Its manifest is {manifest_path} and the model artifact directory {artifact_dir}: make the artifact "
             f"reachable at storageUri {storage_uri} and run kubectl apply -f {manifest_path}", data)
-    created = api.apply(manifest, replace=_flag(params.get("replace", conf.get("replace", False)), "replace"))
+    created = api.apply(manifest, replace=parse_flag(params.get("replace", conf.get("replace", False)), "deployment_parameters.replace"))
     data["kubernetes_api"] = api.server
     data["created"] = {k: created.get("metadata", {}).get(k) for k in ("name", "namespace", "uid", "resourceVersion")}
     return HomoDeployResult(RetCode.SUCCESS,
@@ -261,17 +262,6 @@ def _conf_section(settings: Settings) -> Mapping[str, Any]:
     if not isinstance(section, Mapping):
         raise FateFlowError(f"service conf section {CONF_SECTION} must be a mapping")
     return section
-
-
-def _flag(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true"):
-        return True
-    if text in ("", "0", "false", "none"):
-        return False
-    raise ParameterError(f"parameter deployment_parameters.{name} must be true or false, got {value!r}")
 
 
 def _copy_atomically(source: Path, target: Path) -> None:
@@ -377,7 +367,7 @@ def _from_url(values: Mapping[str, Any], where: str) -> KubernetesApi:
     url = str(values["api_url"])
     if not re.match(r"^https?://", url):
         raise ParameterError(f"parameter {where}.api_url must be an http(s) URL, got {url!r}")
-    verify: bool | str = not _flag(values.get("insecure_skip_tls_verify", False), "insecure_skip_tls_verify")
+    verify: bool | str = not parse_flag(values.get("insecure_skip_tls_verify", False), "deployment_parameters.insecure_skip_tls_verify")
     if verify and values.get("ca_file"):
         verify = str(values["ca_file"])
     return KubernetesApi(server=url, token=values.get("token") or None, verify=verify)
