@@ -51,7 +51,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         path = self.path.split("?", 1)[0].rstrip("/") or "/"
         route = self.server.routes.get(path)
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            return self._answer(400, _error(f"bad Content-Length {self.headers.get('Content-Length')!r}"))
         if length > MAX_BODY_BYTES:
             self.close_connection = True
             return self._answer(413, _error(f"request body of {length} bytes exceeds {MAX_BODY_BYTES}"))

@@ -1,7 +1,7 @@
 """Jobs on Spark (issue #8), as a user runs them with the legacy CLI against a real server hosting guest
 9999 and host/arbiter 10000, Spark in local mode: the flagship hetero LR job with every party on Spark
-(`backend: 1`, examples/test_hetero_lr_job_conf_spark.json) and the breast hetero LR job with the guest on
-Spark and the host standalone, each giving the standalone run's model to 1e-6; Spark output tables in
+(`backend: 1`, examples/test_hetero_lr_job_conf_spark.json) and again with the guest on Spark and the host
+standalone, each giving the standalone run's model to 1e-6; Spark output tables in
 /v1/table/table_info; a bad engine refused at submit; a stopped Spark task leaving no JVM behind."""
 import json
 import os
@@ -94,12 +94,12 @@ def test_flagship_job_on_spark_gives_the_standalone_model(server, tmp_path):
     assert preview["retcode"] == 0 and len(preview["data"][0]) == 100, preview
 
 
-def test_guest_on_spark_host_standalone_gives_the_standalone_model(server, tmp_path):
-    conf = json.loads((EXAMPLES / "hetero_lr_breast_conf.json").read_text())
-    standalone = submit(server, conf, BREAST_DSL, tmp_path)
+def test_flagship_job_with_the_guest_on_spark_and_the_host_standalone_gives_the_standalone_model(server, tmp_path):
+    conf = json.loads((EXAMPLES / "test_hetero_lr_job_conf.json").read_text())
+    standalone = submit(server, conf, FLAGSHIP_DSL, tmp_path)
     conf["job_parameters"]["role"] = {"guest": {"0": {"computing_engine": "SPARK",
                                                       "spark_run": {"master": "local[1]"}}}}
-    mixed = submit(server, conf, BREAST_DSL, tmp_path)
+    mixed = submit(server, conf, FLAGSHIP_DSL, tmp_path)
     assert wait_for(server, standalone, timeout=300) == PARTIES
     assert wait_for(server, mixed, timeout=600) == PARTIES
     assert_same_models(server, mixed, standalone)

@@ -185,6 +185,16 @@ def test_inference_errors(env):
     import requests
     bad = requests.post(serving.base_url + "/federation/v1/inference", data=b"{not json", timeout=10).json()
     assert bad["retcode"] == 100 and "not JSON" in bad["retmsg"]
+    import http.client
+    connection = http.client.HTTPConnection("127.0.0.1", serving.http_port, timeout=10)
+    try:
+        connection.putrequest("POST", "/federation/v1/inference")
+        connection.putheader("Content-Length", "-5")
+        connection.endheaders()
+        response = connection.getresponse()
+        assert response.status == 400 and "bad Content-Length '-5'" in response.read().decode()
+    finally:
+        connection.close()
 
     # a guest model whose host (10001) is routed to a port nobody listens on
     stub = env["stub"]
