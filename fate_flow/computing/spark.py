@@ -91,6 +91,11 @@ def start_spark(master: str = "local[2]", app_name: str = "fate_flow", conf: Map
         settings.update({"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1",
                          "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false"})
     settings.update(conf or {})
+    # pyspark hands each Python function to the executors with PYSPARK_PYTHON as the interpreter to run it
+    # (the spark.pyspark.python conf alone only reaches spark-submit); without it they run `python3` from
+    # PATH, which need not have fate_flow's dependencies
+    os.environ["PYSPARK_PYTHON"] = str(settings["spark.pyspark.python"])
+    os.environ["PYSPARK_DRIVER_PYTHON"] = str(settings["spark.pyspark.driver.python"])
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, str(value))

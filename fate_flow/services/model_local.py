@@ -3,6 +3,7 @@ finding them, opening one party's model, and loading the model a predict job nam
 from __future__ import annotations
 
 import glob
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +29,10 @@ def party_model(settings: Settings, role: str, party_id: str, model_id: str, mod
 
 
 def proto_sources() -> list[Path]:
-    """Our .proto files, copied into every model's define/proto/ when its Pipeline is written."""
-    return sorted((PROJECT_ROOT / "proto").glob("*.proto"))
+    """The .proto files of model buffers, copied into every model's define/proto/ when its Pipeline is written
+    (the files that define gRPC services, federation's and FATE-Serving's, describe no model)."""
+    return sorted(path for path in (PROJECT_ROOT / "proto").glob("*.proto")
+                  if not re.search(r"^\s*service\s", path.read_text(encoding="utf-8"), re.M))
 
 
 def find_local_models(settings: Settings, model_version: str | None = None, model_id: str | None = None,
