@@ -12,7 +12,6 @@ a refused archive leaves nothing behind. An existing target version is refused (
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -27,7 +26,7 @@ from fate_flow.model.pipelined_model import PipelinedModel
 from fate_flow.proto.pipeline_pb2 import Pipeline
 from fate_flow.services.model_local import party_model
 from fate_flow.services.model_record import pipeline_model_info
-from fate_flow.services.model_package import PartyModelRef, log_party_model_operation, unpack_model_zip, zip_model
+from fate_flow.services.model_package import PartyModelRef, install_model_zip, log_party_model_operation, zip_model
 from fate_flow.settings import Settings
 
 # the largest import request body (the zip plus its form fields)
@@ -97,19 +96,8 @@ def _import(settings: Settings, ref: PartyModelRef, upload: BinaryIO) -> Pipelin
     if target.exists():
         raise AlreadyExistsError(f"Model {ref} local cache already existed at {target}; import refused")
     staging = archive_dir(settings) / f".import-{uuid.uuid4().hex}"
-    try:
-        unpack_model_zip(upload, staging, str(ref))
-        check_pipeline(PipelinedModel(staging), ref)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.rename(staging, target)
-        except OSError:
-            if target.exists():  # another import of the same version won the race
-                raise AlreadyExistsError(f"Model {ref} local cache already existed at {target}; "
-                                         f"import refused") from None
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    install_model_zip(upload, staging, target, str(ref), "import",
+                      check=lambda staged: check_pipeline(PipelinedModel(staged), ref))
     return PipelinedModel(target)
 
 

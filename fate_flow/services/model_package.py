@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import ModelOperationLog
-from fate_flow.entity.errors import DataError, ParameterError
+from fate_flow.entity.errors import AlreadyExistsError, DataError, ParameterError
 from fate_flow.model.pipelined_model import PIPELINE_FILE
 from fate_flow.scheduler.model_id import gen_party_model_id
 
@@ -93,6 +94,25 @@ def unpack_model_zip(source: BinaryIO, staging: Path, what: str, refused: str = 
     except (FileExistsError, NotADirectoryError, IsADirectoryError) as e:
         raise DataError(f"model archive of {what} holds conflicting entries at "
                         f"{os.path.relpath(str(e.filename), staging)}; {refused}") from None
+
+
+def install_model_zip(source: BinaryIO, staging: Path, target: Path, what: str, operation: str,
+                      check: Callable[[Path], None] = lambda staged: None) -> None:
+    """All or nothing: unpack the zip into `staging`, `check` it there, then rename it to `target` (the model
+    version directory). Every refusal ends "<operation> refused"; a refused zip leaves nothing behind."""
+    try:
+        unpack_model_zip(source, staging, what, refused=f"{operation} refused")
+        check(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if target.exists():  # another import or restore of the same version won the race
+                raise AlreadyExistsError(f"Model {what} local cache already existed at {target}; "
+                                         f"{operation} refused") from None
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _check_members(members: list[zipfile.ZipInfo], what: str, refused: str) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import io
 import os
-import shutil
 import time
 import uuid
 from pathlib import Path
@@ -27,7 +26,7 @@ from peewee import (BigIntegerField, CharField, CompositeKey, IntegerField, Mode
 from fate_flow.db.base import LongTextField
 from fate_flow.entity.errors import AlreadyExistsError, DataError, FateFlowError, NotFoundError
 from fate_flow.services.model_local import party_model
-from fate_flow.services.model_package import PartyModelRef, log_party_model_operation, unpack_model_zip, zip_model
+from fate_flow.services.model_package import PartyModelRef, install_model_zip, log_party_model_operation, zip_model
 from fate_flow.settings import ModelStoreSettings, Settings, SettingsError, model_store_settings
 
 SLICE_BYTES = 8 << 20
@@ -229,27 +228,11 @@ def restore_model(settings: Settings, ref: PartyModelRef, request_ip: str = "") 
         if target.exists():
             raise AlreadyExistsError(f"Model {ref} local cache already existed at {target}; restore refused")
         data = store.get(ref)
-        _unpack(data, target, ref)
+        staging = target.with_name(f".{target.name}.restore-{uuid.uuid4().hex}")
+        install_model_zip(io.BytesIO(data), staging, target, str(ref), "restore")
     except FateFlowError:
         log_party_model_operation("restore", ref, request_ip, ok=False)
         raise
     log_party_model_operation("restore", ref, request_ip, ok=True)
     return {"model_id": ref.model_id, "model_version": ref.model_version, "role": ref.role, "party_id": ref.party_id,
             "store": store.describe(), "size": len(data), "path": str(target)}
-
-
-def _unpack(data: bytes, target: Path, ref: PartyModelRef) -> None:
-    """All or nothing: unpacked into a hidden staging directory beside `target`, renamed once complete."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}.restore-{uuid.uuid4().hex}")
-    try:
-        unpack_model_zip(io.BytesIO(data), staging, str(ref), refused="restore refused")
-        try:
-            os.rename(staging, target)
-        except OSError:
-            if target.exists():  # another restore of the same version won the race
-                raise AlreadyExistsError(f"Model {ref} local cache already existed at {target}; "
-                                         f"restore refused") from None
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
