@@ -2,7 +2,9 @@
 MariaDB named by FATE_FLOW_TEST_DB), its test client, and free loopback ports."""
 from __future__ import annotations
 
+import itertools
 import os
+import random
 import socket
 import uuid
 
@@ -13,10 +15,31 @@ from fate_flow.settings import Settings, load_settings
 TEST_DB_ENV = "FATE_FLOW_TEST_DB"
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+# below the kernel's ephemeral range, from a random start, never the same port twice in one test process
+_PORTS = itertools.count(random.randrange(10_000, 20_000))
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on. Not one the kernel picks (bind to port 0): those come from the
+    ephemeral range, where any outgoing connection (a gRPC channel of an earlier test) may take the port
+    before the test's server binds it ("Address already in use")."""
+    low = _ephemeral_low()
+    for _ in range(1000):
+        port = 10_000 + (next(_PORTS) - 10_000) % (low - 10_000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port between 10000 and {low}")
 
 
 def make_settings(home, conf_path=None, database_url: str | None = None) -> Settings:
