@@ -11,7 +11,7 @@ partner's server would. "raw grpcio" is a bare gRPC service that accepts bytes a
 call for values up to one chunk, a client stream of chunk-sized messages above; its channel and server have
 the federation's message limits and HTTP/2 window. "remote" is FederationSession.remote (a data-plane session
 opened once by an Ed25519-signed handshake, then per value: BLAKE3 digest on both ends, keyed-BLAKE3 MAC of
-value and ack, counter checked against replay, stored by the receiving server (LMDB up to 2 MiB, a file
+value and ack, counter checked against replay, stored by the receiving server (LMDB up to 256 KiB, a file
 beyond) before it acknowledges): a value of one chunk in one call, bigger ones streamed in chunks.
 "get" reads it back from the receiver's server and deletes it. Targets: remote >= 0.5x raw; command p50 < 2 ms.
 The machine is shared and has 2 cores: compare ratios of several runs, not one.

@@ -64,7 +64,7 @@ class FederationSettings:
     chunk_bytes: int = MiB            # data plane chunk size
     max_command_bytes: int = 64 * MiB
     max_value_bytes: int = 64 * 1024 * MiB
-    inline_value_bytes: int = 2 * MiB  # the first bytes of a value the receiver keeps in LMDB, not a file
+    inline_value_bytes: int = 256 << 10  # the first bytes of a value the receiver keeps in LMDB, not a file (store.py)
     max_clock_skew: float = 300.0     # seconds a signed timestamp may differ from this server's clock
     server_threads: int = 64
     fsync: bool = False               # fsync each stored value before acknowledging it

@@ -1,5 +1,6 @@
 """The receiver's store: a value's first chunks kept in LMDB up to inline_bytes and the rest in a file,
-visible only once committed, and nothing left behind by an aborted or crashed stream."""
+visible only once committed, nothing left behind by an aborted or crashed stream, and the files of read
+values reused (bounded, never while being read)."""
 import pytest
 
 from fate_flow.federation.store import MessageStore
@@ -42,7 +43,47 @@ def test_chunks_go_to_lmdb_then_to_a_file_and_are_deleted_once_read(store, sizes
     assert list(store.chunks(value)) == chunks
     assert not store.delete(KEY, b"another digest")
     assert store.delete(KEY, value.digest)
-    assert store.count() == chunk_records(store) == 0 and files(store) == []
+    assert store.count() == chunk_records(store) == 0 and files(store) == ([".spare"] if in_file else [])
+
+
+def test_a_read_values_file_is_overwritten_by_the_next_value_and_cut_to_its_size(store):
+    first = write(store, [b"a" * 100_000] * 5)
+    first.commit(KEY, 0, b"header", b"trailer")
+    assert store.delete(KEY, store.get(KEY).digest)
+    [spare] = store.values_dir.iterdir()
+    assert spare.suffix == ".spare" and spare.stat().st_size == 3 * (4 + 100_000)
+    chunks = [b"b" * 100_000] * 3 + [b"c" * 10]
+    write(store, chunks).commit(b"next", 0, b"header", b"trailer")
+    value = store.get(b"next")
+    [stored] = store.values_dir.iterdir()
+    assert stored.name == value.file and stored.stat().st_size == (4 + 100_000) + (4 + 10)  # no stale tail
+    assert list(store.chunks(value)) == chunks
+
+
+def test_a_file_being_read_is_deleted_not_kept_for_reuse(store):
+    write(store, [b"a" * 100_000] * 4).commit(KEY, 0, b"header", b"trailer")
+    value = store.get(KEY)
+    reader = store.chunks(value)
+    assert [len(next(reader)) for _ in range(3)] == [100_000] * 3  # the file is open now
+    assert store.delete(KEY, value.digest)
+    assert files(store) == []  # deleted: the open reader still reads the old bytes
+    assert list(reader) == [b"a" * 100_000]
+
+
+def test_spare_files_are_bounded_and_removed_at_start(tmp_path):
+    store = MessageStore(tmp_path, inline_bytes=0)
+    keys = [str(i).encode() for i in range(store.spares.MAX_FILES + 2)]
+    for key in keys:
+        write(store, [b"a" * 1000]).commit(key, 0, b"header", b"trailer")
+    for key in keys:
+        assert store.delete(key, store.get(key).digest)
+    assert files(store) == [".spare"] * store.spares.MAX_FILES
+    store.close()
+    store = MessageStore(tmp_path, inline_bytes=0)
+    try:
+        assert files(store) == []
+    finally:
+        store.close()
 
 
 def test_an_aborted_stream_leaves_nothing(store):
