@@ -211,54 +211,54 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
         home=home,
         fateflow=FlowSettings(
             host=str(flow.get("host", "127.0.0.1")),
-            http_port=_int(flow, "fateflow.http_port", 9380),
-            grpc_port=_int(flow, "fateflow.grpc_port", 9360),
+            http_port=conf_int(flow, "fateflow.http_port", 9380),
+            grpc_port=conf_int(flow, "fateflow.grpc_port", 9360),
             party_ids=_party_ids(flow.get("party_ids")),
         ),
         database=DatabaseSettings(
             url=str(db.get("url") or f"sqlite:///{home / 'fate_flow.db'}"),
-            max_connections=_int(db, "database.max_connections", 32),
-            stale_timeout=_int(db, "database.stale_timeout", 300),
-            busy_timeout_ms=_int(db, "database.busy_timeout_ms", 30000),
+            max_connections=conf_int(db, "database.max_connections", 32),
+            stale_timeout=conf_int(db, "database.stale_timeout", 300),
+            busy_timeout_ms=conf_int(db, "database.busy_timeout_ms", 30000),
         ),
         storage=StorageSettings(
             engine=str(storage.get("engine", "STANDALONE")).upper(),
             root=_path(storage.get("root"), home / "data"),
-            default_partitions=_int(storage, "storage.default_partitions", 4),
-            sample_rows=_int(storage, "storage.sample_rows", 100),
-            batch_bytes=_int(storage, "storage.batch_bytes", 8 << 20),
+            default_partitions=conf_int(storage, "storage.default_partitions", 4),
+            sample_rows=conf_int(storage, "storage.sample_rows", 100),
+            batch_bytes=conf_int(storage, "storage.batch_bytes", 8 << 20),
         ),
         file_access=FileAccessSettings(allowed_dirs=tuple(_path(d, home) for d in allowed)),
         http=HttpSettings(
-            threads=_int(http, "http.threads", 16),
-            max_json_bytes=_int(http, "http.max_json_bytes", 64 << 20),
-            max_upload_bytes=_int(http, "http.max_upload_bytes", 64 << 30),
-            graceful_timeout=_int(http, "http.graceful_timeout", 10),
+            threads=conf_int(http, "http.threads", 16),
+            max_json_bytes=conf_int(http, "http.max_json_bytes", 64 << 20),
+            max_upload_bytes=conf_int(http, "http.max_upload_bytes", 64 << 30),
+            graceful_timeout=conf_int(http, "http.graceful_timeout", 10),
         ),
         log=LogSettings(level=str(log.get("level", "INFO")).upper(), dir=_path(log.get("dir"), home / "logs")),
-        fateboard=FateBoardSettings(host=str(board.get("host", "127.0.0.1")), port=_int(board, "fateboard.port", 8080)),
+        fateboard=FateBoardSettings(host=str(board.get("host", "127.0.0.1")), port=conf_int(board, "fateboard.port", 8080)),
         job_default=JobDefaultSettings(
-            task_cores=_int(job, "job_default.task_cores", 4),
-            task_parallelism=_int(job, "job_default.task_parallelism", 1),
-            timeout=_int(job, "job_default.timeout", 259200),
-            auto_retries=_int(job, "job_default.auto_retries", 3),
-            auto_retry_delay=_int(job, "job_default.auto_retry_delay", 1),
+            task_cores=conf_int(job, "job_default.task_cores", 4),
+            task_parallelism=conf_int(job, "job_default.task_parallelism", 1),
+            timeout=conf_int(job, "job_default.timeout", 259200),
+            auto_retries=conf_int(job, "job_default.auto_retries", 3),
+            auto_retry_delay=conf_int(job, "job_default.auto_retry_delay", 1),
         ),
         scheduler=SchedulerSettings(
-            interval=_float(sched, "scheduler.interval", 1.0),
-            resource_timeout=_float(sched, "scheduler.resource_timeout", 10.0),
-            detect_interval=_float(sched, "scheduler.detect_interval", 2.0),
-            reconcile_interval=_float(sched, "scheduler.reconcile_interval", 30.0),
+            interval=conf_float(sched, "scheduler.interval", 1.0),
+            resource_timeout=conf_float(sched, "scheduler.resource_timeout", 10.0),
+            detect_interval=conf_float(sched, "scheduler.detect_interval", 2.0),
+            reconcile_interval=conf_float(sched, "scheduler.reconcile_interval", 30.0),
             enabled=_bool(sched, "scheduler.enabled", True),
         ),
         resources=ResourceSettings(
-            cores_per_party=_int(res, "resources.cores_per_party", 20),
+            cores_per_party=conf_int(res, "resources.cores_per_party", 20),
             party_cores=MappingProxyType(_party_cores(res.get("party_cores"))),
         ),
         worker=WorkerSettings(
             start_method=_choice(worker, "worker.start_method", "fork_server", ("fork_server", "spawn")),
-            report_retry_seconds=_float(worker, "worker.report_retry_seconds", 120.0),
-            kill_grace=_float(worker, "worker.kill_grace", 3.0),
+            report_retry_seconds=conf_float(worker, "worker.report_retry_seconds", 120.0),
+            kill_grace=conf_float(worker, "worker.kill_grace", 3.0),
             component_plugins=tuple(str(m) for m in (worker.get("component_plugins") or ())),
         ),
         raw=MappingProxyType(dict(raw)),
@@ -288,16 +288,20 @@ def _section(raw: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return value
 
 
-def _int(section: Mapping[str, Any], key: str, default: int) -> int:
+def conf_int(section: Mapping[str, Any], key: str, default: int, minimum: int | None = None) -> int:
     """Read `section[last part of key]` as an int; `key` is the dotted name used in the error message."""
     value = section.get(key.rsplit(".", 1)[-1], default)
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise SettingsError(f"service conf key {key} must be an integer, got {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise SettingsError(f"service conf key {key} must be at least {minimum}, got {number}")
+    return number
 
 
-def _float(section: Mapping[str, Any], key: str, default: float) -> float:
+def conf_float(section: Mapping[str, Any], key: str, default: float) -> float:
+    """Like conf_int, for a positive number."""
     value = section.get(key.rsplit(".", 1)[-1], default)
     try:
         number = float(value)
@@ -399,9 +403,9 @@ def model_store_settings(settings: Settings) -> ModelStoreSettings | None:
         raise SettingsError("service conf keys " + ", ".join(f"model_store_address.{k}" for k in missing)
                             + " are required when storage is mysql")
     return ModelStoreSettings(
-        storage=storage, host=str(section["host"]), port=_int(section, "model_store_address.port", 3306),
+        storage=storage, host=str(section["host"]), port=conf_int(section, "model_store_address.port", 3306),
         user=str(section.get("user") or ""), password=str(section.get("password") or ""), name=str(section["name"]),
-        connect_timeout=_int(section, "model_store_address.connect_timeout", 5))
+        connect_timeout=conf_int(section, "model_store_address.connect_timeout", 5))
 
 
 # ---- Spark (fate_on_spark: section; issue #8) ---------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import shutil
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import MachineLearningModelInfo
@@ -214,9 +214,7 @@ def bind(settings: Settings, request: PublishRequest, service_id: str | None, se
         return ServingResult(RetCode.EXCEPTION_ERROR, NO_SERVINGS)
     publish = serving_client.bind_request(service_id, request.initiator.role, request.initiator.party_id,
                                           request.roles, request.model_id, request.model_version)
-    timeout = serving_client.serving_timeout(settings)
-    result = _result(_first_failure(serving_client.publish_bind(s, publish, timeout) for s in servings),
-                     f"service id is {service_id}")
+    result = _call_each(settings, servings, serving_client.publish_bind, publish, f"service id is {service_id}")
     log_model_operation("bind", request.initiator.role, request.initiator.party_id, request.model_id,
                         request.model_version, request_ip, result.retcode == 0)
     return result
@@ -227,7 +225,11 @@ def _first_failure(answers: Iterable[serving_client.ServingAnswer]) -> serving_c
     return next((a for a in answers if a.status != 0), None)
 
 
-def _result(failed: serving_client.ServingAnswer | None, success: str) -> ServingResult:
+def _call_each(settings: Settings, servings: list[str], call: Callable[..., serving_client.ServingAnswer],
+               message: Any, success: str) -> ServingResult:
+    """`call(serving, message, timeout)` on each serving until one fails; its answer, else `success`."""
+    timeout = serving_client.serving_timeout(settings)
+    failed = _first_failure(call(s, message, timeout) for s in servings)
     return ServingResult(RetCode.SUCCESS, success) if failed is None else ServingResult(failed.status, failed.message)
 
 
@@ -251,9 +253,8 @@ def unload(settings: Settings, model: ServedModel, servings: list[str], request_
     if not servings:
         return ServingResult(RetCode.EXCEPTION_ERROR, NO_SERVINGS)
     request = pb.UnloadRequest(tableName=model.model_version, namespace=model.namespace)
-    timeout = serving_client.serving_timeout(settings)
-    result = _result(_first_failure(serving_client.unload(s, request, timeout) for s in servings),
-                     f"model {model.namespace} {model.model_version} unloaded")
+    result = _call_each(settings, servings, serving_client.unload, request,
+                        f"model {model.namespace} {model.model_version} unloaded")
     log_model_operation("unload", model.role, model.party_id, model.model_id, model.model_version, request_ip,
                         result.retcode == 0)
     return result
@@ -268,9 +269,7 @@ def unbind(settings: Settings, model: ServedModel, service_id: str | None, servi
     if not servings:
         return ServingResult(RetCode.EXCEPTION_ERROR, NO_SERVINGS)
     request = pb.UnbindRequest(serviceId=service_id, tableName=model.model_version, namespace=model.namespace)
-    timeout = serving_client.serving_timeout(settings)
-    result = _result(_first_failure(serving_client.unbind(s, request, timeout) for s in servings),
-                     f"service id {service_id} unbound")
+    result = _call_each(settings, servings, serving_client.unbind, request, f"service id {service_id} unbound")
     log_model_operation("unbind", model.role, model.party_id, model.model_id, model.model_version, request_ip,
                         result.retcode == 0)
     return result

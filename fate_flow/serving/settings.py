@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from fate_flow.federation.config import Route, federation_settings
-from fate_flow.settings import PROJECT_ROOT, Settings, SettingsError
+from fate_flow.settings import PROJECT_ROOT, Settings, SettingsError, conf_float, conf_int
 
 SECTION = "serving"
 DEFAULT_GRPC_PORT = 8000   # FATE-Serving's serving-server port
@@ -65,8 +65,8 @@ def serving_settings(settings: Settings) -> ServingSettings:
         raise SettingsError("service conf section 'serving' must be a mapping")
     defaults = ServingSettings()
     host = str(section.get("host", defaults.host))
-    grpc_port = _int(section, "grpc_port", defaults.grpc_port)
-    http_port = _int(section, "http_port", defaults.http_port)
+    grpc_port = conf_int(section, "serving.grpc_port", defaults.grpc_port, minimum=0)
+    http_port = conf_int(section, "serving.http_port", defaults.http_port, minimum=0)
     own_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
     routes = {str(p): Route(str(p), own_host, grpc_port) for p in settings.fateflow.party_ids}
     federation_keys = _federation_public_keys(settings)
@@ -83,7 +83,7 @@ def serving_settings(settings: Settings) -> ServingSettings:
     if not isinstance(tables, Mapping):
         raise SettingsError("service conf key serving.feature_tables must map party ids to {namespace, name}")
     feature_tables = {str(p): _feature_table(str(p), entry) for p, entry in tables.items()}
-    timeout = _float(section, "remote_timeout", defaults.remote_timeout)
+    timeout = conf_float(section, "serving.remote_timeout", defaults.remote_timeout)
     return ServingSettings(host=host, grpc_port=grpc_port, http_port=http_port, routes=MappingProxyType(routes),
                            feature_tables=MappingProxyType(feature_tables),
                            id_field=str(section.get("id_field", defaults.id_field)), remote_timeout=timeout)
@@ -116,25 +116,3 @@ def _feature_table(party_id: str, entry: Any) -> FeatureTable:
         raise SettingsError(f"service conf key serving.feature_tables, party {party_id}: namespace and name are "
                             f"required, got {entry!r}")
     return FeatureTable(str(entry["namespace"]), str(entry.get("name") or entry.get("table_name")))
-
-
-def _int(section: Mapping[str, Any], key: str, default: int) -> int:
-    value = section.get(key, default)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise SettingsError(f"service conf key serving.{key} must be an integer, got {value!r}") from None
-    if number < 0:
-        raise SettingsError(f"service conf key serving.{key} must not be negative, got {number}")
-    return number
-
-
-def _float(section: Mapping[str, Any], key: str, default: float) -> float:
-    value = section.get(key, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SettingsError(f"service conf key serving.{key} must be a number, got {value!r}") from None
-    if number <= 0:
-        raise SettingsError(f"service conf key serving.{key} must be positive, got {number}")
-    return number

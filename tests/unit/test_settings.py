@@ -1,5 +1,6 @@
 import pytest
 
+from fate_flow.serving.settings import serving_settings
 from fate_flow.settings import PROJECT_ROOT, SettingsError, load_settings
 
 
@@ -44,6 +45,18 @@ def test_settings_are_frozen(tmp_path):
 def test_bad_conf_names_the_key(tmp_path, text, message):
     with pytest.raises(SettingsError) as e:
         load_settings(write(tmp_path, text), env={"FATE_FLOW_HOME": str(tmp_path)})
+    assert message in str(e.value)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("serving: {grpc_port: -1}", "service conf key serving.grpc_port must be at least 0, got -1"),
+    ("serving: {http_port: x}", "service conf key serving.http_port must be an integer, got 'x'"),
+    ("serving: {remote_timeout: 0}", "service conf key serving.remote_timeout must be positive, got 0"),
+])
+def test_bad_serving_conf_names_the_key(tmp_path, text, message):
+    settings = load_settings(write(tmp_path, text), env={"FATE_FLOW_HOME": str(tmp_path)})
+    with pytest.raises(SettingsError) as e:
+        serving_settings(settings)
     assert message in str(e.value)
 
 
