@@ -9,6 +9,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import requests
 import yaml
@@ -35,40 +36,63 @@ class ServerProcess:
         return requests.post(self.base_url + path, timeout=kwargs.pop("timeout", 60), **kwargs)
 
     def start(self, timeout: float = START_TIMEOUT) -> "ServerProcess":
-        log = open(self.home / "server.console.log", "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "fate_flow.server", "--conf", str(self.conf_path)],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                if requests.post(self.base_url + "/v1/version/get", timeout=1).status_code == 200:
-                    return self
-            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"server on port {self.http_port} did not answer within {timeout}s:\n{self.log_tail()}")
+        self.process = spawn([sys.executable, "-m", "fate_flow.server", "--conf", str(self.conf_path)], self.env,
+                             self.home / "server.console.log")
+        wait_ready(self.process, self._answers, timeout, f"server on port {self.http_port}", self.log_tail, self.stop)
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            return requests.post(self.base_url + "/v1/version/get", timeout=1).status_code == 200
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
+            return False
 
     def log_tail(self, lines: int = 30) -> str:
         """The end of the server's console and gunicorn logs (a worker's boot failure is in the latter)."""
-        tails = []
-        for path in (self.home / "server.console.log", self.home / "logs" / "fate_flow" / "gunicorn.log"):
-            if path.exists():
-                tails.append(f"--- {path}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
-        return "\n".join(tails)
+        return log_tails((self.home / "server.console.log", self.home / "logs" / "fate_flow" / "gunicorn.log"), lines)
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self.process is None or self.process.poll() is not None:
+        stop_process_group(self.process, timeout)
+
+
+def spawn(argv: list[str], env: dict, console_log: Path) -> subprocess.Popen:
+    """Start `argv` in its own process group (stop_process_group ends it and its children), output to console_log."""
+    with open(console_log, "ab") as log:
+        return subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_ready(process: subprocess.Popen, ready: Callable[[], bool], timeout: float, what: str,
+               log_tail: Callable[[], str], stop: Callable[[], None]) -> None:
+    """Poll `ready` until it holds; raise with the log's tail when the process exits or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{log_tail()}")
+        if ready():
             return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout)
+        time.sleep(0.1)
+    stop()
+    raise RuntimeError(f"{what} did not answer within {timeout}s:\n{log_tail()}")
+
+
+def stop_process_group(process: subprocess.Popen | None, timeout: float) -> None:
+    """SIGTERM to the process group, SIGKILL if it is still there after `timeout` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout)
+
+
+def log_tails(paths, lines: int) -> str:
+    tails = []
+    for path in paths:
+        if path.exists():
+            tails.append(f"--- {path}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
+    return "\n".join(tails)
 
 
 def make_server(base: Path, party_ids=(9999,), extra_conf: dict | None = None, database_url: str | None = None,

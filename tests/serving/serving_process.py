@@ -2,11 +2,8 @@
 same FATE_FLOW_HOME), talk to it over gRPC and HTTP, and stop it. Every wait is bounded."""
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +13,7 @@ import requests
 from fate_flow.proto import model_service_pb2_grpc as pb_grpc
 from fate_flow.serving.http_api import INFERENCE_PATH, STATUS_PATH
 from tests.conftest import free_port
-from tests.server_process import ServerProcess, make_server
+from tests.server_process import ServerProcess, log_tails, make_server, spawn, stop_process_group, wait_ready
 
 START_TIMEOUT = 30.0
 
@@ -56,38 +53,23 @@ class ServingProcess:
         return f"127.0.0.1:{self.grpc_port}"
 
     def start(self, timeout: float = START_TIMEOUT) -> "ServingProcess":
-        log = open(self.home / "serving.console.log", "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "fate_flow.serving", "--conf", str(self.conf_path)],
-                                        env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"serving exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                if self.status().get("retcode") == 0:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"serving on port {self.http_port} did not answer within {timeout}s:\n{self.log_tail()}")
+        self.process = spawn([sys.executable, "-m", "fate_flow.serving", "--conf", str(self.conf_path)], self.env,
+                             self.home / "serving.console.log")
+        wait_ready(self.process, self._answers, timeout, f"serving on port {self.http_port}", self.log_tail, self.stop)
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            return self.status().get("retcode") == 0
+        except requests.RequestException:
+            return False
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout)
+        stop_process_group(self.process, timeout)
 
     def log_tail(self, lines: int = 30) -> str:
-        tails = []
-        for path in (self.home / "serving.console.log", self.home / "logs" / "fate_flow_serving" / "serving.log"):
-            if path.exists():
-                tails.append(f"--- {path}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
-        return "\n".join(tails)
+        return log_tails((self.home / "serving.console.log",
+                          self.home / "logs" / "fate_flow_serving" / "serving.log"), lines)
 
     # ------------------------------------------------------------------ HTTP
     def status(self) -> dict:
