@@ -236,7 +236,8 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
             graceful_timeout=conf_int(http, "http.graceful_timeout", 10),
         ),
         log=LogSettings(level=str(log.get("level", "INFO")).upper(), dir=_path(log.get("dir"), home / "logs")),
-        fateboard=FateBoardSettings(host=str(board.get("host", "127.0.0.1")), port=conf_int(board, "fateboard.port", 8080)),
+        fateboard=FateBoardSettings(host=str(board.get("host", "127.0.0.1")),
+                                    port=conf_int(board, "fateboard.port", 8080)),
         job_default=JobDefaultSettings(
             task_cores=conf_int(job, "job_default.task_cores", 4),
             task_parallelism=conf_int(job, "job_default.task_parallelism", 1),
