@@ -6,6 +6,7 @@ import itertools
 import os
 import random
 import socket
+import threading
 import uuid
 
 import pytest
@@ -75,6 +76,19 @@ def app(settings):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def served(app):
+    """The app behind a real loopback HTTP port (for the CLI and the HTTP client); yields the port."""
+    from werkzeug.serving import make_server
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield port
+    server.shutdown()
+    thread.join(timeout=10)
 
 
 def _test_database_url() -> str | None:

@@ -7,13 +7,11 @@ import io
 import json
 import shutil
 import stat
-import threading
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from fate_flow import fate_flow_client
 from fate_flow.app import create_app
@@ -22,7 +20,7 @@ from fate_flow.db.models import MachineLearningModelInfo, ModelOperationLog
 from fate_flow.services import model_package
 from fate_flow.services.model_paths import model_dir
 from tests.api.test_model_store import MODEL_ID, VERSION, make_model, snapshot
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings
 
 REF = {"model_id": MODEL_ID, "model_version": VERSION, "role": "host", "party_id": "10001"}
 PARTY_MODEL_ID = f"host#10001#{MODEL_ID}"
@@ -180,17 +178,6 @@ def test_import_needs_the_ids_and_the_file(client, settings):
     assert answer.get_json() == {"retcode": 100, "retmsg": "required parameters are missing: file;"}
     answer = client.post("/v1/model/import", json=REF)
     assert answer.get_json()["retcode"] == 100 and "multipart/form-data part 'file'" in answer.get_json()["retmsg"]
-
-
-@pytest.fixture
-def served(app):
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield port
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 def test_legacy_cli_export_then_import(served, settings, tmp_path, monkeypatch, capsys):

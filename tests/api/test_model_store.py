@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +12,6 @@ from types import MappingProxyType
 import pytest
 from google.protobuf.struct_pb2 import Struct
 from google.protobuf.wrappers_pb2 import BytesValue
-from werkzeug.serving import make_server
 
 from fate_flow import fate_flow_client
 from fate_flow.db.models import ModelOperationLog
@@ -187,18 +185,6 @@ def test_without_a_configured_store_the_answer_says_how_to_configure_one(client,
     answer = post(client, "/v1/model/store", REF)
     assert answer["retcode"] == 100 and answer["retmsg"].startswith(
         "no model store is configured: add a model_store_address section to the service conf"), answer
-
-
-@pytest.fixture
-def served(app):
-    """The app behind a real HTTP port, for the CLI."""
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield port
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 def test_legacy_cli_store_and_restore_with_a_conf_file(served, settings, tmp_path, monkeypatch, capsys):

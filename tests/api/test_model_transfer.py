@@ -4,17 +4,14 @@ FlowHttpClient.model_transfer (what the bundled serving calls) against a served 
 from __future__ import annotations
 
 import base64
-import threading
 
 import pytest
 from google.protobuf.struct_pb2 import Struct
 from google.protobuf.wrappers_pb2 import BytesValue
-from werkzeug.serving import make_server
 
 from fate_flow.client.http_client import FlowHttpClient
 from fate_flow.proto.pipeline_pb2 import Pipeline
 from tests.api.test_model_store import MODEL_ID, VERSION, make_model, post
-from tests.conftest import free_port
 
 NAMESPACE = f"host#10001#{MODEL_ID}"
 
@@ -61,18 +58,10 @@ def test_a_buffer_listed_but_missing_is_named(client, settings):
     assert answer["retcode"] == 101 and "trainer_0.model:TestModelParam" in answer["retmsg"], answer
 
 
-def test_the_http_client_method_fetches_the_buffers(app, settings):
+def test_the_http_client_method_fetches_the_buffers(served, settings):
     make_model(settings, "host", "10001")
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        client = FlowHttpClient("127.0.0.1", port, timeout=10)
-        answer = client.model_transfer(NAMESPACE, VERSION)
-        assert answer["retcode"] == 0 and "trainer_0.model:TestModelParam" in answer["data"], answer
-        missing = client.model_transfer(NAMESPACE, "20200101000000000000")
-        assert missing["retcode"] == 101 and "does not exist" in missing["retmsg"], missing
-    finally:
-        server.shutdown()
-        thread.join(10)
+    client = FlowHttpClient("127.0.0.1", served, timeout=10)
+    answer = client.model_transfer(NAMESPACE, VERSION)
+    assert answer["retcode"] == 0 and "trainer_0.model:TestModelParam" in answer["data"], answer
+    missing = client.model_transfer(NAMESPACE, "20200101000000000000")
+    assert missing["retcode"] == 101 and "does not exist" in missing["retmsg"], missing

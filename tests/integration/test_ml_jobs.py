@@ -66,7 +66,9 @@ def test_homo_lr_job(server):
     assert evaluation(server, job_id, "homo_lr_0", role="host", party=10000)["auc"] > 0.98
 
 
-def test_deploy_then_predict_scores_the_training_rows_identically(server, tmp_path):
+def train_and_deploy(server) -> tuple[str, str, str]:
+    """Run the flagship job and deploy the components it serves with: (training job id, model id, deployed
+    model version)."""
     train_job, answer = submit(server, EXAMPLES / "test_hetero_lr_job_conf.json",
                                EXAMPLES / "test_hetero_lr_job_dsl.json", answer_too=True)
     assert wait_for(server, train_job, timeout=300) == PARTIES
@@ -76,19 +78,25 @@ def test_deploy_then_predict_scores_the_training_rows_identically(server, tmp_pa
         "cpn_list": ["reader_0", "dataio_0", "intersection_0", "hetero_feature_binning_0",
                      "hetero_feature_selection_0", "hetero_lr_0"]}).json()
     assert deployed["retcode"] == 0, deployed
+    return train_job, model_id, deployed["data"]["model_version"]
+
+
+def predict_job_files(server, model_id: str, version: str, directory) -> tuple:
+    """The example predict conf for `version` and the model's own predict DSL, written to `directory` (FATE's
+    CLI wants a DSL file for a v2 predict job; the server runs the model's own predict DSL)."""
     conf = json.loads((EXAMPLES / "test_predict_conf.json").read_text())
-    conf["job_parameters"]["common"]["model_version"] = deployed["data"]["model_version"]
-    path = tmp_path / "predict_conf.json"
-    path.write_text(json.dumps(conf))
-    # FATE's CLI wants a DSL file for a v2 predict job; the server runs the model's own predict DSL
-    dsl = server.post("/v1/model/get/predict/dsl", json={"model_id": model_id,
-                                                         "model_version": deployed["data"]["model_version"]}).json()
+    conf["job_parameters"]["common"]["model_version"] = version
+    dsl = server.post("/v1/model/get/predict/dsl", json={"model_id": model_id, "model_version": version}).json()
     assert dsl["retcode"] == 0 and "hetero_lr_0" in dsl["data"]["components"], dsl
-    dsl_path = tmp_path / "predict_dsl.json"
+    conf_path, dsl_path = directory / "predict_conf.json", directory / "predict_dsl.json"
+    conf_path.write_text(json.dumps(conf))
     dsl_path.write_text(json.dumps(dsl["data"]))
-    rc, answer = cli(server, "-f", "submit_job", "-c", str(path), "-d", str(dsl_path))
-    assert rc == 0 and answer["retcode"] == 0, answer
-    predict_job = answer["jobId"]
+    return conf_path, dsl_path
+
+
+def test_deploy_then_predict_scores_the_training_rows_identically(server, tmp_path):
+    train_job, model_id, version = train_and_deploy(server)
+    predict_job = submit(server, *predict_job_files(server, model_id, version, tmp_path))
     assert wait_for(server, predict_job, timeout=300) == PARTIES
     trained, predicted = guest_scores(server, train_job, "hetero_lr_0"), guest_scores(server, predict_job,
                                                                                      "hetero_lr_0")

@@ -4,14 +4,13 @@ probabilities equal the predict job's for the same rows (to 1e-6). One flow serv
 10000; the serving runs beside it as its own process (`python -m fate_flow.serving`) and the guest's serving asks
 the host's for its partial score over signed gRPC (the same process here, as both parties share the conf)."""
 import csv
-import json
 
 import pytest
 import requests
 
 from fate_flow.settings import PROJECT_ROOT
 from tests.integration.test_example_jobs import cli, wait_for
-from tests.integration.test_ml_jobs import guest_scores, submit
+from tests.integration.test_ml_jobs import guest_scores, predict_job_files, submit, train_and_deploy
 from tests.serving.serving_process import ServingProcess, make_server_with_serving, serving_conf
 
 pytestmark = pytest.mark.slow
@@ -35,23 +34,8 @@ def deployment(tmp_path_factory):
         for conf in ("upload_guest.json", "upload_host.json"):
             rc, answer = cli(server, "-f", "upload", "-c", f"examples/{conf}", "-drop", "1")
             assert rc == 0 and answer["retcode"] == 0, answer
-        train_job, answer = submit(server, EXAMPLES / "test_hetero_lr_job_conf.json",
-                                   EXAMPLES / "test_hetero_lr_job_dsl.json", answer_too=True)
-        assert wait_for(server, train_job, timeout=300) == PARTIES
-        model_id = answer["data"]["model_info"]["model_id"]
-        deployed = server.post("/v1/model/deploy", json={
-            "model_id": model_id, "model_version": train_job,
-            "cpn_list": ["reader_0", "dataio_0", "intersection_0", "hetero_feature_binning_0",
-                         "hetero_feature_selection_0", "hetero_lr_0"]}).json()
-        assert deployed["retcode"] == 0, deployed
-        version = deployed["data"]["model_version"]
-        conf = json.loads((EXAMPLES / "test_predict_conf.json").read_text())
-        conf["job_parameters"]["common"]["model_version"] = version
-        dsl = server.post("/v1/model/get/predict/dsl", json={"model_id": model_id, "model_version": version}).json()
-        assert dsl["retcode"] == 0, dsl
-        (base / "predict_conf.json").write_text(json.dumps(conf))
-        (base / "predict_dsl.json").write_text(json.dumps(dsl["data"]))
-        predict_job = submit(server, base / "predict_conf.json", base / "predict_dsl.json")
+        _, model_id, version = train_and_deploy(server)
+        predict_job = submit(server, *predict_job_files(server, model_id, version, base))
         assert wait_for(server, predict_job, timeout=300) == PARTIES
         yield {"server": server, "serving": proc, "model_id": model_id, "version": version,
                "predicted": guest_scores(server, predict_job, "hetero_lr_0")}
