@@ -23,6 +23,7 @@ import yaml
 from google.protobuf.message import Message
 
 from fate_flow.entity.errors import FateFlowError, NotFoundError
+from fate_flow.model.atomic_files import write_atomically
 from fate_flow.proto.pipeline_pb2 import Pipeline
 from fate_flow.serde.protobuf_types import parse_buffer
 
@@ -114,15 +115,15 @@ class PipelinedModel:
         proto_dir = self.root / "define" / "proto"
         proto_dir.mkdir(parents=True, exist_ok=True)
         for source in proto_sources:
-            _write_atomically(proto_dir / source.name, source.read_bytes())
-        _write_atomically(self.define_meta_file, yaml.safe_dump(self._define_meta(modules), sort_keys=False).encode())
+            _durable_write(proto_dir / source.name, source.read_bytes())
+        _durable_write(self.define_meta_file, yaml.safe_dump(self._define_meta(modules), sort_keys=False).encode())
         data = pipeline.SerializeToString()
         record_dir = self.data_dir / PIPELINE_COMPONENT / PIPELINE_ALIAS
         record_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomically(record_dir / PIPELINE_BUFFER, data)
-        _write_atomically(record_dir / BUFFER_TYPES_FILE,
+        _durable_write(record_dir / PIPELINE_BUFFER, data)
+        _durable_write(record_dir / BUFFER_TYPES_FILE,
                           json.dumps({PIPELINE_BUFFER: Pipeline.DESCRIPTOR.full_name}, sort_keys=True).encode())
-        _write_atomically(self.pipeline_file, data)
+        _durable_write(self.pipeline_file, data)
 
     def deploy_to(self, target: Path, pipeline: Pipeline, modules: Mapping[str, str],
                   proto_sources: Iterable[Path] = ()) -> "PipelinedModel":
@@ -166,11 +167,5 @@ def _read_types(directory: Path) -> dict[str, str]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+def _durable_write(path: Path, data: bytes) -> None:
+    write_atomically(path, data, fsync=True)

@@ -11,7 +11,6 @@ a refused archive leaves nothing behind. An existing target version is refused (
 """
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -21,6 +20,7 @@ from google.protobuf.message import DecodeError
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import MachineLearningModelInfo
 from fate_flow.entity.errors import AlreadyExistsError, DataError, FateFlowError, NotFoundError
+from fate_flow.model.atomic_files import write_atomically
 from fate_flow.model.pipeline import json_field
 from fate_flow.model.pipelined_model import PipelinedModel
 from fate_flow.proto.pipeline_pb2 import Pipeline
@@ -51,16 +51,7 @@ def export_model(settings: Settings, ref: PartyModelRef, request_ip: str = "") -
         log_party_model_operation("export", ref, request_ip, ok=False)
         raise NotFoundError(f"Model {ref} is not exist.")
     target = archive_dir(settings) / export_filename(ref)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(zip_model(model.root))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomically(target, zip_model(model.root), fsync=True)
     log_party_model_operation("export", ref, request_ip, ok=True)
     return target
 

@@ -16,7 +16,6 @@ passwords never appear in messages.
 from __future__ import annotations
 
 import base64
-import os
 import re
 import shutil
 import tempfile
@@ -33,6 +32,7 @@ from fate_flow.components.linear_model.lr_model import read_model
 from fate_flow.entity.errors import FateFlowError, ParameterError
 from fate_flow.entity.flags import parse_flag
 from fate_flow.entity.retcode import RetCode
+from fate_flow.model.atomic_files import replacing, write_atomically
 from fate_flow.model.pipelined_model import PipelinedModel
 from fate_flow.services.file_access import resolve_allowed
 from fate_flow.services.model_local import party_model
@@ -110,13 +110,8 @@ def _sklearn_logistic_regression():
 
 def _dump_atomically(estimator: Any, path: Path) -> None:
     import joblib  # comes with scikit-learn
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
+    with replacing(path) as tmp:
         joblib.dump(estimator, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _check_framework(framework_name: str | None) -> None:
@@ -205,7 +200,8 @@ def deploy(settings: Settings, request: HomoDeployRequest) -> HomoDeployResult:
     conf = _conf_section(settings)
     artifact_dir = model.data_dir / cpn / alias / DEPLOY_DIR / request.service_id
     artifact_dir.mkdir(parents=True, exist_ok=True)
-    _copy_atomically(converted, artifact_dir / KSERVE_MODEL_FILE)
+    with replacing(artifact_dir / KSERVE_MODEL_FILE) as tmp:
+        shutil.copyfile(converted, tmp)
     with tempfile.TemporaryDirectory(prefix="fate_flow_kube_") as files_dir:
         api = kubernetes_api(settings, params, conf, Path(files_dir))
         return _deploy_artifact(request, alias, artifact_dir, api, conf)
@@ -223,7 +219,7 @@ def _deploy_artifact(request: HomoDeployRequest, alias: str, artifact_dir: Path,
     storage_uri = str(params.get("storage_uri") or conf.get("storage_uri") or f"file://{artifact_dir}")
     manifest = inference_service(request, namespace, storage_uri, str(params.get("protocol_version", "v1")))
     manifest_path = artifact_dir / MANIFEST_FILE
-    _write_text_atomically(manifest_path, yaml.safe_dump(manifest, sort_keys=False))
+    write_atomically(manifest_path, yaml.safe_dump(manifest, sort_keys=False).encode("utf-8"))
     data = {"service_id": request.service_id, "namespace": namespace, "deployment_type": DEPLOY_TYPE,
             "framework_name": FRAMEWORK, "component_name": cpn, "model_alias": alias,
             "artifact_dir": str(artifact_dir), "model_file": str(artifact_dir / KSERVE_MODEL_FILE),
@@ -262,24 +258,6 @@ def _conf_section(settings: Settings) -> Mapping[str, Any]:
     if not isinstance(section, Mapping):
         raise FateFlowError(f"service conf section {CONF_SECTION} must be a mapping")
     return section
-
-
-def _copy_atomically(source: Path, target: Path) -> None:
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _write_text_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------------------- Kubernetes API

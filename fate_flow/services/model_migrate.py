@@ -13,7 +13,6 @@ some components embed in their buffers; ours embed none of the party ids a migra
 """
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any, Mapping
 from fate_flow.db.models import MachineLearningModelInfo
 from fate_flow.entity.errors import FateFlowError, MissingParametersError, ParameterError
 from fate_flow.entity.retcode import RetCode
+from fate_flow.model.atomic_files import write_atomically
 from fate_flow.model.pipeline import dsl_version, json_bytes, json_field
 from fate_flow.proto.pipeline_pb2 import Pipeline
 from fate_flow.scheduler.model_id import gen_model_id, gen_party_model_id
@@ -186,17 +186,14 @@ def migrate_party(settings: Settings, request: MigrateRequest, role: str, party_
         raise FateFlowError(f"Unify model version {version} has been occupied in database or by {zip_path}. "
                             f"Please choose another unify model version and try again.")
     staging_root = out_dir / f".migrate-{uuid.uuid4().hex}"
-    tmp = zip_path.with_name(f".{zip_path.name}.{uuid.uuid4().hex}.tmp")
     try:
         staging_root.mkdir(parents=True)
         record = migrated_pipeline(pipeline, request, role, party_id, version)
         migrated = model.deploy_to(staging_root / version, record, modules_of(json_field(pipeline, "train_dsl")),
                                    proto_sources())
-        tmp.write_bytes(zip_model(migrated.root))
-        os.replace(tmp, zip_path)
+        write_atomically(zip_path, zip_model(migrated.root))
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
-        tmp.unlink(missing_ok=True)
     return zip_path
 
 

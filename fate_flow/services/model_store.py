@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import time
 import uuid
 from pathlib import Path
@@ -25,6 +24,7 @@ from peewee import (BigIntegerField, CharField, CompositeKey, IntegerField, Mode
 
 from fate_flow.db.base import LongTextField
 from fate_flow.entity.errors import AlreadyExistsError, DataError, FateFlowError, NotFoundError
+from fate_flow.model.atomic_files import write_atomically
 from fate_flow.services.model_local import party_model
 from fate_flow.services.model_package import PartyModelRef, install_model_zip, log_party_model_operation, zip_model
 from fate_flow.settings import ModelStoreSettings, Settings, SettingsError, model_store_settings
@@ -59,18 +59,10 @@ class FileSystemModelStore:
         if file.exists() and not force_update:
             raise AlreadyExistsError(f"Model {ref} has already been stored in {self.describe()}; "
                                      f"set force_update to replace it")
-        tmp = file.with_name(f".{file.name}.{uuid.uuid4().hex}.tmp")
         try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, file)
+            write_atomically(file, data, fsync=True)
         except OSError as e:
             raise FateFlowError(f"Store model {ref} to {self.describe()} failed: {e.strerror or e}") from None
-        finally:
-            tmp.unlink(missing_ok=True)
         return 1
 
     def get(self, ref: PartyModelRef) -> bytes:

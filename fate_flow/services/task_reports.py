@@ -8,8 +8,6 @@ import base64
 import json
 import logging
 import os
-import uuid
-from pathlib import Path
 from typing import Any, Mapping
 
 from fate_flow.db.base import write_transaction
@@ -17,6 +15,7 @@ from fate_flow.db.models import Job, Task
 from fate_flow.entity.errors import NotFoundError, ParameterError
 from fate_flow.entity.status import JobStatus
 from fate_flow.federation import PartyRef
+from fate_flow.model.atomic_files import write_atomically
 from fate_flow.model.pipelined_model import BUFFER_TYPES_FILE
 from fate_flow.services import jobs, tables, tracking
 from fate_flow.services.model_paths import component_model_dir
@@ -187,9 +186,9 @@ def report_model(runtime: JobRuntime, body: Mapping[str, Any]) -> dict:
             data = base64.b64decode(buffer["b64"], validate=True)
         except (KeyError, TypeError, ValueError) as e:
             raise ParameterError(f"buffer {name}: b64 is missing or not base64 ({e})") from None
-        _write_atomically(directory / name, data)
+        write_atomically(directory / name, data)
         types[name] = str(buffer.get("type", ""))
-    _write_atomically(directory / BUFFER_TYPES_FILE, _json_bytes(types))
+    write_atomically(directory / BUFFER_TYPES_FILE, _json_bytes(types))
     return {"path": str(directory)}
 
 
@@ -213,9 +212,3 @@ def get_model(runtime: JobRuntime, body: Mapping[str, Any]) -> dict:
 
 def _json_bytes(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True).encode()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
