@@ -339,16 +339,13 @@ class SparkTable(Table):
         return self._keyed(self.rdd.filter(lambda kv: func(loads(kv[0]), loads(kv[1]))))
 
     def join(self, other: Table, func: Callable[[Any, Any], Any]) -> Table:
-        loads, dumps = self.session.codec.loads, self.session.codec.dumps
-
-        def produce(rows: Iterator[tuple[bytes, tuple[int, bytes]]]) -> Iterator[Encoded]:
-            for k, values in _runs(rows):
-                if len(values) == 2:
-                    (_, mine), (_, theirs) = sorted(values)
-                    yield k, dumps(func(loads(mine), loads(theirs)))
-        return self._keyed(self._beside(other).mapPartitions(produce, preservesPartitioning=True))
+        return self._combined(other, func, keep_unmatched=False)
 
     def union(self, other: Table, func: Callable[[Any, Any], Any] = lambda v1, v2: v1) -> Table:
+        return self._combined(other, func, keep_unmatched=True)
+
+    def _combined(self, other: Table, func: Callable[[Any, Any], Any], keep_unmatched: bool) -> Table:
+        """func(mine, theirs) for the keys in both tables; with keep_unmatched, the other keys as they are."""
         loads, dumps = self.session.codec.loads, self.session.codec.dumps
 
         def produce(rows: Iterator[tuple[bytes, tuple[int, bytes]]]) -> Iterator[Encoded]:
@@ -356,7 +353,7 @@ class SparkTable(Table):
                 if len(values) == 2:
                     (_, mine), (_, theirs) = sorted(values)
                     yield k, dumps(func(loads(mine), loads(theirs)))
-                else:
+                elif keep_unmatched:
                     yield k, values[0][1]
         return self._keyed(self._beside(other).mapPartitions(produce, preservesPartitioning=True))
 
