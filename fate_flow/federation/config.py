@@ -101,7 +101,7 @@ def federation_settings(settings: Any, project_root: Path) -> FederationSettings
     routes = {p: Route(p, self_host, int(flow.grpc_port)) for p in local}
     table, source, base = _route_table(raw, conf_dir, project_root)
     for party_id, entry in table.items():
-        route = _route(str(party_id), entry, base, source)
+        route = route_from_entry(str(party_id), entry, base, source)
         if route.party_id in routes:  # a party this server hosts is served here, whatever a table says
             if (route.host, route.grpc_port) != (self_host, int(flow.grpc_port)):
                 LOG.warning("the %s routes party %s to %s:%s, but this server hosts it (fateflow.party_ids): "
@@ -162,7 +162,9 @@ def _route_table(raw: Mapping[str, Any], conf_dir: Path, project_root: Path) -> 
     return data, f"route table {path}", path.parent
 
 
-def _route(party_id: str, entry: Any, base: Path, source: str) -> Route:
+def route_from_entry(party_id: str, entry: Any, base: Path, source: str) -> Route:
+    """One route table entry ({host, grpc_port, [public_key], [server_name]}); a relative public_key path is
+    relative to `base`. `source` names the table in errors."""
     where = f"{source}, party {party_id}"
     if not isinstance(entry, Mapping):
         raise FederationConfigError(f"{where}: entry must be a mapping with host and grpc_port")
@@ -171,7 +173,8 @@ def _route(party_id: str, entry: Any, base: Path, source: str) -> Route:
     try:
         port = int(entry.get("grpc_port", entry.get("port")))
     except (TypeError, ValueError):
-        raise FederationConfigError(f"{where}: grpc_port must be an integer") from None
+        raise FederationConfigError(f"{where}: grpc_port must be an integer, got "
+                                    f"{entry.get('grpc_port', entry.get('port'))!r}") from None
     key = entry.get("public_key")
     if key and "-----BEGIN" not in str(key):
         key_path = Path(str(key)).expanduser()

@@ -16,12 +16,12 @@ with the same party keys (FATE_FLOW_HOME/keys) as the flow servers.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from fate_flow.federation.config import Route, federation_settings
+from fate_flow.federation.config import FederationConfigError, Route, federation_settings, route_from_entry
 from fate_flow.settings import PROJECT_ROOT, Settings, SettingsError, conf_float, conf_int
 
 SECTION = "serving"
@@ -78,7 +78,11 @@ def serving_settings(settings: Settings) -> ServingSettings:
         party_id = str(party_id)
         if party_id in routes:
             continue  # a party this conf hosts is served by this serving, whatever the table says
-        routes[party_id] = _route(party_id, entry, conf_dir, federation_keys.get(party_id))
+        try:
+            route = route_from_entry(party_id, entry, conf_dir, "service conf key serving.route_table")
+        except FederationConfigError as e:
+            raise SettingsError(str(e)) from None
+        routes[party_id] = route if route.public_key else replace(route, public_key=federation_keys.get(party_id))
     tables = section.get("feature_tables") or {}
     if not isinstance(tables, Mapping):
         raise SettingsError("service conf key serving.feature_tables must map party ids to {namespace, name}")
@@ -93,21 +97,6 @@ def _federation_public_keys(settings: Settings) -> dict[str, str]:
     """party id -> public_key of the federation route table (the same party keys sign serving calls)."""
     fed = federation_settings(settings, PROJECT_ROOT)
     return {p: r.public_key for p, r in fed.routes.items() if r.public_key}
-
-
-def _route(party_id: str, entry: Any, conf_dir: Path, default_key: str | None) -> Route:
-    where = f"service conf key serving.route_table, party {party_id}"
-    if not isinstance(entry, Mapping) or "host" not in entry or "grpc_port" not in entry:
-        raise SettingsError(f"{where}: host and grpc_port are required")
-    try:
-        port = int(entry["grpc_port"])
-    except (TypeError, ValueError):
-        raise SettingsError(f"{where}: grpc_port must be an integer, got {entry['grpc_port']!r}") from None
-    key = entry.get("public_key")
-    if key and "-----BEGIN" not in str(key):
-        path = Path(str(key)).expanduser()
-        key = str(path if path.is_absolute() else (conf_dir / path).resolve())
-    return Route(party_id, str(entry["host"]), port, str(key) if key else default_key)
 
 
 def _feature_table(party_id: str, entry: Any) -> FeatureTable:

@@ -52,12 +52,28 @@ def test_bad_conf_names_the_key(tmp_path, text, message):
     ("serving: {grpc_port: -1}", "service conf key serving.grpc_port must be at least 0, got -1"),
     ("serving: {http_port: x}", "service conf key serving.http_port must be an integer, got 'x'"),
     ("serving: {remote_timeout: 0}", "service conf key serving.remote_timeout must be positive, got 0"),
+    ("serving: {route_table: {'10000': {host: h}}}",
+     "service conf key serving.route_table, party 10000: host and grpc_port are required"),
+    ("serving: {route_table: {'10000': {host: h, grpc_port: x}}}",
+     "service conf key serving.route_table, party 10000: grpc_port must be an integer, got 'x'"),
 ])
 def test_bad_serving_conf_names_the_key(tmp_path, text, message):
     settings = load_settings(write(tmp_path, text), env={"FATE_FLOW_HOME": str(tmp_path)})
     with pytest.raises(SettingsError) as e:
         serving_settings(settings)
     assert message in str(e.value)
+
+
+def test_a_serving_route_takes_the_federation_key_of_its_party_unless_it_names_one(tmp_path):
+    (tmp_path / "fed.pub.pem").write_text("x")
+    conf = write(tmp_path, "fateflow: {party_ids: [9999]}\n"
+                           "route_table: {'10000': {host: h, grpc_port: 9360, public_key: fed.pub.pem}}\n"
+                           "serving: {route_table: {'10000': {host: s, grpc_port: 8000},"
+                           " '10001': {host: t, grpc_port: 8001, public_key: own.pub.pem}}}\n")
+    routes = serving_settings(load_settings(conf, env={"FATE_FLOW_HOME": str(tmp_path)})).routes
+    assert (routes["10000"].host, routes["10000"].grpc_port) == ("s", 8000)
+    assert routes["10000"].public_key == str(tmp_path / "fed.pub.pem")
+    assert routes["10001"].public_key == str(tmp_path / "own.pub.pem")
 
 
 def test_missing_conf_file(tmp_path):
