@@ -13,6 +13,7 @@ import sys
 
 from gunicorn.app.base import BaseApplication
 
+from fate_flow.entity import audit
 from fate_flow.settings import Settings, SettingsError, load_settings
 
 LOG_FORMAT = "[%(levelname)s] [%(asctime)s] [%(process)d:%(thread)d] - %(filename)s[line:%(lineno)d]: %(message)s"
@@ -30,6 +31,11 @@ def setup_logging(settings: Settings) -> None:
         handler.setLevel(level)
         handler.setFormatter(formatter)
         root.addHandler(handler)
+    audit_log = logging.getLogger(audit.LOGGER_NAME)
+    audit_log.propagate = False  # refusals go to the audit file only, not the stat log
+    audit_handler = logging.handlers.WatchedFileHandler(log_dir / audit.FILE_NAME, encoding="utf-8")
+    audit_handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    audit_log.addHandler(audit_handler)
 
 
 class FlowServer(BaseApplication):

@@ -51,3 +51,16 @@ class AlreadyExistsError(FateFlowError):
 
 class PathNotAllowedError(ParameterError):
     """A server-side path lies outside the directories the server is configured to read or write."""
+
+
+class AuthenticationError(FateFlowError):
+    """The caller is not who it must be: an unsigned or badly signed HTTP request, a stale or replayed one,
+    an unknown app key, a worker report without its task's secret."""
+
+    retcode = RetCode.AUTHENTICATION_ERROR
+
+
+class PermissionDeniedError(FateFlowError):
+    """An authenticated partner asked for something this party has not granted it."""
+
+    retcode = RetCode.PERMISSION_ERROR
