@@ -1,8 +1,9 @@
 """The server entry point: settings -> logging -> database -> app -> federation (gRPC), served by gunicorn.
 
 `fate_flow_server` runs it in the foreground; `bin/service.sh` runs it in the background. One gunicorn
-worker process with threads serves HTTP: background services that share its state live in that process,
-including the federation gRPC server, started after the fork and stopped when the worker exits.
+worker process with threads serves HTTP (fate_flow.http_worker: a request gets a thread only once its head has
+arrived, so slow clients cannot hold the threads): background services that share its state live in that
+process, including the federation gRPC server, started after the fork and stopped when the worker exits.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import sys
 from gunicorn.app.base import BaseApplication
 
 from fate_flow.entity import audit
+from fate_flow.http_worker import BoundedThreadWorker, HttpLimits
 from fate_flow.settings import Settings, SettingsError, load_settings
 
 LOG_FORMAT = "[%(levelname)s] [%(asctime)s] [%(process)d:%(thread)d] - %(filename)s[line:%(lineno)d]: %(message)s"
@@ -42,6 +44,9 @@ class FlowServer(BaseApplication):
     def __init__(self, settings: Settings, daemon: bool = False):
         self.settings = settings
         self.daemon = daemon
+        http = settings.http
+        self.http_limits = HttpLimits(http.header_timeout, http.body_idle_timeout, http.buffer_body_bytes,
+                                      http.stream_threads or max(1, http.threads // 2))
         self.federation = None
         self.scheduler = None
         super().__init__()
@@ -54,8 +59,10 @@ class FlowServer(BaseApplication):
         for key, value in {
             "bind": f"{s.fateflow.host}:{s.fateflow.http_port}",
             "workers": 1,
-            "worker_class": "gthread",
+            "worker_class": BoundedThreadWorker,
             "threads": s.http.threads,
+            "worker_connections": s.http.max_connections,
+            "keepalive": s.http.keepalive,
             "timeout": 120,
             "graceful_timeout": s.http.graceful_timeout,
             "pidfile": str(s.pid_file),
