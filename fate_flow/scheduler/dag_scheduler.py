@@ -159,8 +159,7 @@ class DagScheduler:
                 self._stop_leftovers(row, rows, fed)
                 if fed == JobStatus.FAILED and not row.f_cancel_signal and min(r.f_auto_retries for r in rows) > 0:
                     pending_retry.add(component)
-                    if self._retry_due(row, rows, now, params):
-                        self._retry(row, component, rows, plan)
+                    if self._retry_due(row, rows, now, params) and self._retry(row, component, rows, plan):
                         fed = JobStatus.WAITING
             statuses[component] = fed
         self._start_ready_tasks(row, plan, view, statuses, params)
@@ -204,8 +203,11 @@ class DagScheduler:
 
     def _stop_leftovers(self, row: Job, rows: list[Task], status: JobStatus) -> None:
         """Parties still running a task that ended badly elsewhere (e.g. waiting for data that will never
-        come) are stopped."""
-        running = [r for r in rows if r.f_party_status == JobStatus.RUNNING.value]
+        come) are stopped. A remote party's row here may still say waiting while its worker already runs
+        (its first report has not come yet): it is stopped too."""
+        unfinished = (JobStatus.RUNNING.value, JobStatus.WAITING.value)
+        running = [r for r in rows if r.f_party_status == JobStatus.RUNNING.value
+                   or (not r.f_run_on_this_party and r.f_party_status in unfinished)]
         if not running:
             return
         bad = [r for r in rows if r.f_party_status == status.value]
@@ -229,9 +231,25 @@ class DagScheduler:
         ended = max((r.f_end_time or r.f_update_time or 0) for r in rows)
         return now * 1000 >= ended + delay * 1000
 
-    def _retry(self, row: Job, component: str, rows: list[Task], plan: JobPlan) -> None:
+    def _retry(self, row: Job, component: str, rows: list[Task], plan: JobPlan) -> bool:
+        """A new version of a failed task, once every party confirmed that nothing of the failed one still
+        runs there (False, and nothing created, while a party has not)."""
         first = rows[0]
         version = first.f_task_version + 1
+        parties = [(r.f_role, r.f_party_id) for r in rows]
+        stopped = fan_out(self.runtime, row, pc.TASK_STOP, parties, {
+            "task_id": first.f_task_id, "task_version": first.f_task_version, "status": JobStatus.CANCELED.value,
+            "reason": f"stopped before retrying as version {version}"})
+        unconfirmed = failures(stopped)
+        if unconfirmed:
+            job_log(self.settings, row.f_job_id, f"retry of task {first.f_task_id} waits: cannot stop version "
+                    f"{first.f_task_version} on {describe_failures(unconfirmed)}", logging.WARNING)
+            return False
+        for r in rows:  # the initiator's rows of remote parties follow what those parties just did
+            if not r.f_run_on_this_party and r.f_party_status in (JobStatus.RUNNING.value, JobStatus.WAITING.value):
+                jobs.update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id,
+                                        JobStatus.CANCELED, column=jobs.PARTY,
+                                        fail_reason=f"stopped before retrying as version {version}")
         retries = min(r.f_auto_retries for r in rows) - 1
         reasons = "; ".join(f"{r.f_role} {r.f_party_id}: {r.f_fail_reason}" for r in rows if r.f_fail_reason)
         job_log(self.settings, row.f_job_id, f"task {first.f_task_id} failed ({reasons or 'no reason given'}); "
@@ -247,6 +265,7 @@ class DagScheduler:
         if failed:
             job_log(self.settings, row.f_job_id, f"retry of {first.f_task_id} not created on "
                     f"{describe_failures(failed)}", logging.ERROR)
+        return True
 
     def _start_ready_tasks(self, row: Job, plan: JobPlan, view: dict[str, list[Task]],
                            statuses: dict[str, JobStatus], params: dict) -> None:
