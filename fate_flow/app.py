@@ -18,6 +18,7 @@ from fate_flow.entity.errors import FateFlowError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.services import job_runtime
 from fate_flow.services.context import EXTENSION, ServiceContext, build_context
+from fate_flow.services.disk_space import as_disk_full
 from fate_flow.services.recovery import recover_local_jobs
 from fate_flow.settings import Settings
 
@@ -84,7 +85,11 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
         request.environ["fate_flow.context"] = ctx
         is_upload = request.path == api_paths.DATA_UPLOAD.path
         request.max_content_length = settings.http.max_upload_bytes if is_upload else settings.http.max_json_bytes
-        db.connect(reuse_if_open=True)
+        try:
+            db.connect(reuse_if_open=True)
+        except Exception as e:  # a full disk: requests that need no database (/v1/version) still answer
+            if as_disk_full(e, settings) is None:
+                raise
 
     @app.teardown_request
     def _teardown(exc):
@@ -117,6 +122,10 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
+        full = as_disk_full(e, settings, request.content_length)
+        if full is not None:
+            LOG.warning("%s %s failed: %s", request.method, request.path, full.message)
+            return json_result(full.retcode, full.message)
         LOG.exception("%s %s failed", request.method, request.path)
         return json_result(RetCode.EXCEPTION_ERROR, f"{type(e).__name__}: {e}")
 

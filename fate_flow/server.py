@@ -49,6 +49,7 @@ class FlowServer(BaseApplication):
                                       http.stream_threads or max(1, http.threads // 2))
         self.federation = None
         self.scheduler = None
+        self._wal_keeper = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -77,8 +78,10 @@ class FlowServer(BaseApplication):
     def load(self):
         """Runs in the worker after the fork: the app, then the federation gRPC server beside it."""
         from fate_flow.app import create_app
+        from fate_flow.db.base import DB, hold_wal_files
         setup_logging(self.settings)
         app = create_app(self.settings)
+        self._wal_keeper = hold_wal_files(DB.obj)  # reads go on when the disk is full
         self.federation = start_federation_for(app, self.settings)
         if self.settings.scheduler.enabled:
             self.scheduler = start_scheduler_for(app)
@@ -91,6 +94,9 @@ class FlowServer(BaseApplication):
         if self.federation is not None:
             self.federation.stop(grace=self.settings.http.graceful_timeout / 2)
             self.federation = None
+        if self._wal_keeper is not None:
+            self._wal_keeper.close()
+            self._wal_keeper = None
 
 
 def start_federation_for(app, settings: Settings):

@@ -50,6 +50,8 @@ class StorageSettings:
     sample_rows: int = 100
     # bytes of input handled per write batch during upload
     batch_bytes: int = 8 << 20
+    # a disk of the server with less free space counts as full (/v1/version/get says so)
+    min_free_bytes: int = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,7 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
             default_partitions=conf_int(storage, "storage.default_partitions", 4),
             sample_rows=conf_int(storage, "storage.sample_rows", 100),
             batch_bytes=conf_int(storage, "storage.batch_bytes", 8 << 20),
+            min_free_bytes=conf_int(storage, "storage.min_free_bytes", 64 << 20, minimum=0),
         ),
         file_access=FileAccessSettings(allowed_dirs=tuple(_path(d, home) for d in allowed)),
         http=HttpSettings(

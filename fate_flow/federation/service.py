@@ -16,6 +16,7 @@ import grpc
 import msgpack
 from google.protobuf.message import DecodeError
 
+from fate_flow.entity.disk import DEFAULT_MIN_FREE_BYTES, disk_full_error
 from fate_flow.federation import signing
 from fate_flow.federation.admission import BusyError, RpcGuard, Ticket, guarded_stream, guarded_unary
 from fate_flow.federation.config import FederationSettings
@@ -208,6 +209,12 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
         except grpc.RpcError as e:  # the sender went away mid-stream
             LOG.warning("%s: the sender's stream broke off (%s); nothing was stored", what, e)
             context.abort(grpc.StatusCode.CANCELLED, f"{what}: stream broke off")
+        except Exception as e:
+            full = disk_full_error(e, [self.fed.store_dir], DEFAULT_MIN_FREE_BYTES)
+            if full is None:
+                raise
+            LOG.warning("refused %s from %s: %s", what, context.peer(), full.message)
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"{what}: nothing was stored: {full.message}")
         finally:
             if writer is not None:
                 writer.abort()

@@ -26,6 +26,7 @@ from fate_flow.db.models import Job, Task
 from fate_flow.entity.status import END_STATUSES, JobStatus
 from fate_flow.scheduler.status_rules import federated_task_status, job_status_of, progress_of
 from fate_flow.services import jobs, party_commands as pc, resources
+from fate_flow.services.disk_space import as_disk_full
 from fate_flow.services.job_control import describe_failures, end_job, failures, fan_out, job_parties
 from fate_flow.services.job_create import plan_of
 from fate_flow.services.job_log import job_log
@@ -395,9 +396,12 @@ class SchedulerLoop:
                 self._guarded(self.detector.run, now)
             self._guarded(self.scheduler.tick, now)
 
-    @staticmethod
-    def _guarded(step: Callable[[float], None], now: float) -> None:
+    def _guarded(self, step: Callable[[float], None], now: float) -> None:
         try:
             step(now)
-        except Exception:
-            LOG.exception("scheduler round failed; carrying on")
+        except Exception as e:
+            full = as_disk_full(e, self.runtime.settings)
+            if full is not None:  # said once per round, without a traceback; the next round tries again
+                LOG.warning("scheduler round failed: %s", full.message)
+            else:
+                LOG.exception("scheduler round failed; carrying on")

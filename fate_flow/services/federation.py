@@ -11,6 +11,7 @@ from fate_flow.federation import CommandRegistry, FederationClient, IncomingComm
 from fate_flow.federation.client import PING
 from fate_flow.services import model_deploy, model_serving, party_commands
 from fate_flow.services.context import ServiceContext
+from fate_flow.services.disk_space import as_disk_full
 from fate_flow.services.job_runtime import JobRuntime
 from fate_flow.settings import PROJECT_ROOT, Settings
 
@@ -19,6 +20,7 @@ EXTENSION = "fate_flow.federation"
 
 
 def register_commands(registry: CommandRegistry, ctx: ServiceContext, runtime: JobRuntime | None = None) -> None:
+    registry.explain = lambda e: as_disk_full(e, ctx.settings)
     registry.register(PING, ping)
     if runtime is None:
         return

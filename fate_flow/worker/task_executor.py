@@ -21,6 +21,7 @@ from pathlib import Path
 from fate_flow.client.http_client import FlowHttpClient
 from fate_flow.components import registry
 from fate_flow.components.base import ComponentContext, ComponentOutput
+from fate_flow.entity.disk import disk_full_error
 from fate_flow.entity.errors import FateFlowError
 from fate_flow.entity.status import JobStatus
 from fate_flow.entity.task_spec import TaskSpec
@@ -106,6 +107,15 @@ def _report_outputs(spec: TaskSpec, computing: TaskComputing, output: ComponentO
         reporter.summary(jsonable(summary))
 
 
+def _failure_message(error: BaseException, settings: Settings | None) -> str:
+    """What the task's fail reason says: a full disk named as such, else the exception."""
+    if settings is not None:
+        full = disk_full_error(error, [settings.home, settings.storage.root], settings.storage.min_free_bytes)
+        if full is not None:
+            return full.message
+    return f"{type(error).__name__}: {error}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fate_flow.worker.task_executor")
     parser.add_argument("--spec", required=True, help="task_spec.json written by the server")
@@ -130,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%s", e)
         return 2
     except BaseException as e:
-        message = e.message if isinstance(e, FateFlowError) else f"{type(e).__name__}: {e}"
+        message = e.message if isinstance(e, FateFlowError) else _failure_message(e, settings)
         log.error("task %s failed: %s\n%s", spec.task_id, message, traceback.format_exc())
         try:
             reporter.status(JobStatus.FAILED.value, fail_reason=message,
