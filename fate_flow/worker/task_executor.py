@@ -18,6 +18,8 @@ import traceback
 import uuid
 from pathlib import Path
 
+import psutil
+
 from fate_flow.client.http_client import FlowHttpClient
 from fate_flow.components import registry
 from fate_flow.components.base import ComponentContext, ComponentOutput
@@ -32,6 +34,8 @@ from fate_flow.worker.task_computing import TaskComputing, open_task_computing
 
 LOG_FORMAT = "[%(levelname)s] [%(asctime)s] [{job_id}] [%(process)d:%(thread)d] - %(filename)s[line:%(lineno)d]: %(message)s"
 SAMPLE_ROWS = 100
+# seconds a finished task waits for the processes it started to exit before it kills them
+CHILDREN_EXIT_SECONDS = 15.0
 
 
 def setup_logging(spec: TaskSpec) -> logging.Logger:
@@ -107,6 +111,31 @@ def _report_outputs(spec: TaskSpec, computing: TaskComputing, output: ComponentO
         reporter.summary(jsonable(summary))
 
 
+def end_children(log: logging.Logger, timeout: float = CHILDREN_EXIT_SECONDS) -> list[int]:
+    """Before a task reports success, what it started must be gone: Spark's JVM (stopped with its session),
+    crypto pool workers (ended with their pool). Waits up to `timeout` seconds for this process's children,
+    then kills those left; returns their pids. multiprocessing's resource tracker is left alone: it ends with
+    this process, and it must outlive the pools it tracks."""
+    children = [c for c in psutil.Process().children(recursive=True) if not _is_resource_tracker(c)]
+    _, alive = psutil.wait_procs(children, timeout=timeout)
+    for proc in alive:
+        try:
+            log.warning("process %s (%s) the task started is still running after %ss; killing it", proc.pid,
+                        " ".join(proc.cmdline())[:200], timeout)
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=5)
+    return [p.pid for p in alive]
+
+
+def _is_resource_tracker(proc: psutil.Process) -> bool:
+    try:
+        return "multiprocessing.resource_tracker" in " ".join(proc.cmdline())
+    except psutil.Error:
+        return False
+
+
 def _failure_message(error: BaseException, settings: Settings | None) -> str:
     """What the task's fail reason says: a full disk named as such, else the exception."""
     if settings is not None:
@@ -148,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         except ReportError as report_error:
             log.error("%s", report_error)
         return 1
+    end_children(log)
     try:
         reporter.status(JobStatus.SUCCESS.value, elapsed_ms=int((time.monotonic() - started) * 1000))
     except ReportError as e:
