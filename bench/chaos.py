@@ -150,7 +150,7 @@ class Chaos:
         self._thread.join(120)
 
     def _run(self):
-        while not self._stop.wait(self.rnd.uniform(5, 20)):
+        while not self._stop.wait(self.rnd.uniform(2, 8)):
             if self.servers_killed == 0 and time.monotonic() - self.started >= self.server_kill_at:
                 self._kill_server("host")
             elif self.worker_kills_left > 0:
@@ -230,6 +230,14 @@ def job_state(guest, job_id: str) -> str | None:
     return mine[0]["f_status"] if mine else None
 
 
+def fail_reason(guest, job_id: str) -> str:
+    try:
+        rows = guest.post("/v1/job/query", json={"job_id": job_id}, timeout=30).json().get("data") or []
+    except (requests.RequestException, ValueError):
+        return "?"
+    return next((r.get("f_fail_reason") or "" for r in rows if r["f_is_initiator"]), "")
+
+
 def retried(guest, job_id: str) -> bool:
     try:
         tasks = guest.post("/v1/job/task/query", json={"job_id": job_id}, timeout=30).json().get("data") or []
@@ -243,7 +251,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--slow-clients", type=int, default=30, help="slow connections held open per server")
-    parser.add_argument("--worker-kills", type=int, default=10)
+    parser.add_argument("--worker-kills", type=int, default=20)
     parser.add_argument("--pace", type=float, default=2.0, help="seconds between submits")
     parser.add_argument("--timeout", type=float, default=2400, help="seconds to wait for every job to end")
     args = parser.parse_args()
@@ -288,6 +296,8 @@ def main() -> int:
             time.sleep(10)  # what a job ended leaves gets a moment to exit
             leaked_running = leaked(servers)
             retries = sum(retried(guest, job_id) for _, job_id in jobs)
+            failures = {job_id: fail_reason(guest, job_id) for job_id, state in states.items()
+                        if state in END and state != "success"}
         finally:
             for server in servers.values():
                 server.stop(timeout=60)
@@ -295,6 +305,7 @@ def main() -> int:
         leaked_stopped = [f"{name}: {p.pid}" for name, s in servers.items() for p in home_processes(s.home)]
     elapsed = time.monotonic() - started
     ended = [s for s in states.values() if s in END]
+    jobs_by_id = [(job_id, kind) for kind, job_id in jobs]
     print()
     for line in chaos.log:
         print(line)
@@ -314,6 +325,8 @@ def main() -> int:
           f"{probe.failed} failed")
     print(f"{'run':>28}: {elapsed / 60:.1f} min; load average before {load_before[0]:.1f}, "
           f"after {os.getloadavg()[0]:.1f} (2-core machine shared with other work)")
+    for job_id, reason in failures.items():
+        print(f"not successful: {job_id} ({dict(jobs_by_id).get(job_id)}): {reason[:300]}")
     for line in leaked_running + leaked_stopped:
         print("leaked:", line)
     unfinished = {job_id: s for job_id, s in states.items() if s not in END}
