@@ -240,7 +240,8 @@ COMMANDS: dict[str, Command] = {
                                      "(-j -r -p -cpn -o [-limit n])"),
     "component_output_data_table": _json_command("tracking_output_data_table", "a component's output tables "
                                                  "(-j -r -p -cpn)", required=TRACKING_FLAGS),
-    "upload": Command(_upload, "upload a CSV file into a table (-c conf [-drop 1])"),
+    "upload": Command(_upload, "upload a CSV file into a table (-c conf [-drop 1: replace the table, 0: write the "
+                      "rows into it])"),
     "download": _json_command("download", "write a table to a file on the server (-c conf)"),
     "upload_history": _json_command("upload_history", "list uploads ([-j job_id] [-limit n])"),
     "table_info": _json_command("table_info", "show a table (-n namespace -t table_name)"),
