@@ -144,6 +144,40 @@ def test_a_model_without_homo_lr_is_refused_naming_what_it_holds(client, setting
     assert answer["retcode"] == 100 and "trainer_0" in answer["retmsg"] and "is not a HomoLR model" in answer["retmsg"]
 
 
+def test_convert_runs_on_a_default_install(trained, tmp_path):
+    """A real server whose Python sees only what `pip install -e .` (bin/install.sh) installs converts the model."""
+    import subprocess
+    import sys
+
+    import requests
+
+    from fate_flow.settings import PROJECT_ROOT
+    from tests.conftest import make_settings
+    from tests.default_install import default_install_site
+    from tests.server_process import spawn, stop_process_group, wait_ready, make_server
+
+    outputs, scores = trained
+    server = make_server(tmp_path / "server")
+    env = dict(server.env, PYTHONPATH=f"{default_install_site(tmp_path)}:{PROJECT_ROOT}")
+    python = [sys.executable, "-S"]  # no site-packages: only the linked distributions and the checkout
+    probe = subprocess.run(python + ["-c", "import pytest"], env=env, capture_output=True, text=True, timeout=60)
+    assert probe.returncode != 0 and "No module named 'pytest'" in probe.stderr, "the test extra must not be there"
+    root = write_model(make_settings(server.home, server.conf_path), "guest", "9999",
+                       {CPN: ("HomoLR", outputs[("guest", 9999)].model["model"])})
+    process = spawn(python + ["-m", "fate_flow.server", "--conf", str(server.conf_path)], env,
+                    server.home / "server.console.log")
+    try:
+        wait_ready(process, server._answers, 60, "server on a default install", server.log_tail,
+                   lambda: stop_process_group(process, 15))
+        answer = requests.post(server.base_url + "/v1/model/homo/convert", json=REF, timeout=60).json()
+    finally:
+        stop_process_group(process, 15)
+    assert answer["retcode"] == 0, answer
+    estimator = joblib.load(root / "variables/data" / CPN / "model/converted_model/sklearn.joblib")
+    ids, x = rows_of(CSVS[("guest", 9999)], answer["data"][0]["header"])
+    assert np.allclose(estimator.predict_proba(x)[:, 1], [scores[("guest", 9999)][i] for i in ids], atol=1e-9)
+
+
 def test_missing_model_and_unknown_framework_are_refused(client, settings):
     answer = post(client, "/v1/model/homo/convert", REF)
     assert answer["retcode"] == 100 and answer["retmsg"].startswith(
