@@ -89,17 +89,20 @@ def check_submitted_predict_dsl(dag: Dag, deployed: Dag) -> None:
 
 
 def _check_data_inputs(dag: Dag, train_dsl: Mapping[str, Any], submitted: bool) -> None:
-    trained = (train_dsl.get("components") or {}) if isinstance(train_dsl, Mapping) else {}
+    trained = train_dsl.get("components") if isinstance(train_dsl, Mapping) else None
+    if not isinstance(trained, Mapping):
+        return
     for component in dag.topological_components():
         if component.module == READER_MODULE or component.data_inputs:
             continue
-        trained_input = (trained.get(component.name) or {}).get("input")
+        trained_body = trained.get(component.name)
+        trained_input = trained_body.get("input") if isinstance(trained_body, Mapping) else None
         if isinstance(trained_input, Mapping) and trained_input.get("data"):
             where = "the submitted predict DSL" if submitted else "the deployed model's predict DSL"
-            raise DSLError(f"Component {component.name} has no data input in {where} (its Reader was not "
-                           f"deployed): submit the predict DSL of /v1/model/get/predict/dsl with a Reader "
-                           f"component feeding {component.name}'s input.data.data", component=component.name,
-                           field="input.data")
+            raise DSLError(f"Component {component.name} has no data input in {where}, though it read data in "
+                           f"training (e.g. its Reader was not deployed): submit the predict DSL of "
+                           f"/v1/model/get/predict/dsl with a Reader component feeding {component.name}'s "
+                           f"input.data.data", component=component.name, field="input.data")
 
 
 def predict_conf_template(inference_dsl: Mapping[str, Any], train_conf: Mapping[str, Any], model_id: str,
