@@ -10,8 +10,10 @@ from fate_flow.apps.envelope import json_result
 from fate_flow.apps.file_response import attachment, file_endpoint
 from fate_flow.apps.request_body import get_int, get_party_id, get_plain_filename, get_str, json_body, require
 from fate_flow.entity import api_paths
+from fate_flow.entity.deploy_keys import CLIENT_FILE_KEYS, DEPLOY_REQUEST_KEYS
 from fate_flow.entity.errors import FateFlowError, MissingParametersError, ParameterError
 from fate_flow.entity.flags import parse_flag
+from fate_flow.entity.retcode import RetCode
 from fate_flow.services import (model_archive, model_deploy, model_homo, model_migrate, model_queries, model_serving,
                                 model_store, model_tags, model_transfer)
 from fate_flow.services.job_runtime import EXTENSION, JobRuntime
@@ -29,12 +31,27 @@ def _route(endpoint: api_paths.Endpoint):
 def deploy():
     body = json_body()
     require(body, "model_id", "model_version")
+    _refuse_unknown_deploy_keys(body)
     deploy_request = model_deploy.DeployRequest(
         model_id=get_str(body, "model_id"), model_version=get_str(body, "model_version"),
         predict_dsl=body.get("predict_dsl") or body.get("dsl"), cpn_list=body.get("cpn_list"))
     runtime: JobRuntime = current_app.extensions[EXTENSION]
     result = model_deploy.deploy(runtime, deploy_request, request.remote_addr or "")
     return json_result(result.retcode, result.retmsg, data=result.data)
+
+
+def _refuse_unknown_deploy_keys(body: dict) -> None:
+    """A deploy key we do not know would be silently ignored and deploy something else than asked: refused."""
+    unknown = sorted(set(body) - set(DEPLOY_REQUEST_KEYS))
+    client_files = [k for k in unknown if k in CLIENT_FILE_KEYS]
+    if client_files:
+        raise ParameterError(f"parameters {', '.join(client_files)} name files on the client: send their content "
+                             f"as {', '.join(CLIENT_FILE_KEYS[k] for k in client_files)} (the legacy "
+                             f"CLI's -f deploy and `flow model deploy` read them for you)",
+                             retcode=RetCode.PARAMETER_ERROR)
+    if unknown:
+        raise ParameterError(f"unknown deploy parameters: {', '.join(unknown)}; /v1/model/deploy takes "
+                             f"{', '.join(DEPLOY_REQUEST_KEYS)}", retcode=RetCode.PARAMETER_ERROR)
 
 
 @_route(api_paths.MODEL_QUERY)
