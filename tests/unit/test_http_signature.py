@@ -172,3 +172,10 @@ def test_bad_http_auth_conf_names_the_key(tmp_path, text, words):
     with pytest.raises(SettingsError) as e:
         conf(tmp_path, text + "\n")
     assert words in str(e.value)
+
+
+def test_an_empty_json_body_may_be_signed_as_an_empty_line_as_fate_clients_do():
+    v = verifier()
+    for body in (b"{}", b" [] ", b"null"):
+        assert verify(v, headers_for(body=b""), body=body) == "key"
+    assert "does not match" in refusal(v, headers_for(body=b""), body=b'{"a": 1}')
