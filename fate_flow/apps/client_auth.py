@@ -13,37 +13,31 @@ from flask import Flask, request
 from fate_flow.apps import worker_app
 from fate_flow.entity import audit
 from fate_flow.entity.errors import AuthenticationError
-from fate_flow.entity.http_signature import APP_KEY, HEADERS, SignatureVerifier, address_in, path_with_query
+from fate_flow.entity.http_signature import APP_KEY, ClientGate, path_with_query
 from fate_flow.settings import HttpAuthSettings
 
 
-def install(app: Flask, auth: HttpAuthSettings) -> SignatureVerifier:
+def install(app: Flask, auth: HttpAuthSettings) -> ClientGate:
     """Register the check as a before_request hook (after the hooks registered so far, which set the body
-    limits); returns the verifier, whose nonce memory lives as long as the app."""
-    verifier = SignatureVerifier(auth.clients)
+    limits); returns the gate, whose nonce memory lives as long as the app."""
+    gate = ClientGate(auth.clients, auth.unsigned_from)
 
     @app.before_request
     def _authenticate():
         if request.blueprint == worker_app.bp.name:
             return None  # the worker channel checks its own callers
         peer = request.remote_addr or ""
-        signed = any(request.headers.get(name) for name in HEADERS)
+        target = path_with_query(request.path, request.query_string.decode("utf-8", "replace"))
         try:
-            if not signed:
-                if address_in(peer, auth.unsigned_from):
-                    return None
-                raise AuthenticationError(
-                    f"unsigned request from {peer}: sign it with an app key (headers TIMESTAMP, NONCE, APP_KEY, "
-                    f"SIGNATURE){'' if verifier.has_clients else '; this server has no http_auth.clients yet'}")
-            verifier.verify(request.headers, path_with_query(request.path, request.query_string.decode("utf-8", "replace")),
-                            request.content_type, lambda: request.get_data(cache=True), _form_fields)
+            gate.admit(peer, request.headers, target, request.content_type, lambda: request.get_data(cache=True),
+                       _form_fields)
         except AuthenticationError as e:
             audit.refused(client=peer, route=request.path, reason=e.message,
                           app_key=(request.headers.get(APP_KEY) or "")[:64] or None)
             raise
         return None
 
-    return verifier
+    return gate
 
 
 def _form_fields() -> list[tuple[str, str]]:

@@ -145,10 +145,6 @@ class SignatureVerifier:
         self._nonces: set[tuple[str, str]] = set()
         self._expiry: list[tuple[int, str, str]] = []  # heap of (forget after ms, app key, nonce)
 
-    @property
-    def has_clients(self) -> bool:
-        return bool(self._clients)
-
     def verify(self, headers: Mapping[str, str], path_with_query: str, content_type: str | None,
                json_body: Callable[[], bytes], form_fields: Callable[[], Iterable[tuple[str, str]]]) -> str:
         """The app key of a correctly signed, fresh, first-seen request; else AuthenticationError."""
@@ -197,3 +193,22 @@ class SignatureVerifier:
                                           f"{self.max_skew_ms / 1000:g} s; try again later")
             self._nonces.add(key)
             heapq.heappush(self._expiry, (timestamp_ms + self.max_skew_ms, app_key, nonce))
+
+
+class ClientGate:
+    """Who may call: a request without signature headers only from the `unsigned_from` networks, a signed one
+    from anywhere as long as the signature checks out. `admit` answers the app key (None for an unsigned call)
+    or raises AuthenticationError with the reason."""
+
+    def __init__(self, clients: Mapping[str, str], unsigned_from: Iterable[Network]):
+        self.verifier = SignatureVerifier(clients)
+        self.unsigned_from = tuple(unsigned_from)
+
+    def admit(self, peer: str, headers: Mapping[str, str], path_with_query: str, content_type: str | None,
+              json_body: Callable[[], bytes], form_fields: Callable[[], Iterable[tuple[str, str]]]) -> str | None:
+        if not any(headers.get(name) for name in HEADERS):
+            if address_in(peer, self.unsigned_from):
+                return None
+            raise AuthenticationError(f"unsigned request from {peer}: sign it with an app key (headers "
+                                      f"TIMESTAMP, NONCE, APP_KEY, SIGNATURE)")
+        return self.verifier.verify(headers, path_with_query, content_type, json_body, form_fields)

@@ -200,11 +200,10 @@ def load_command(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
     initiator."""
     try:
         request = parse_publish_request(runtime.settings, cmd.body)
-        # servings named by the initiator's client are its server's: only that server's own parties use them
-        servings = serving_client.requested_servings(cmd.body.get("servings")) if runtime.hosts(cmd.src.party_id) \
-            else []
-        result = load_party(runtime.settings, request, cmd.dst,
-                            serving_client.checked_servings(runtime.settings, servings) if servings else None)
+        # servings a client named are its server's: only the parties that server hosts use them
+        named = serving_client.requested_servings(cmd.body.get("servings")) if runtime.hosts(cmd.src.party_id) else []
+        servings = serving_client.checked_servings(runtime.settings, named)
+        result = load_party(runtime.settings, request, cmd.dst, servings)
     except FateFlowError as e:
         LOG.info("load on %s failed: %s", cmd.dst, e.message)
         return {"retcode": int(e.retcode), "retmsg": e.message}

@@ -31,29 +31,24 @@ Route = Callable[[Any], dict]
 
 
 class RequestAuthenticator:
-    """The flow server's client check (apps/client_auth.py) for this small server: same settings, same scheme."""
+    """The flow server's client check (apps/client_auth.py) for this small server: same settings, same gate."""
 
     def __init__(self, auth: HttpAuthSettings):
-        self.unsigned_from = auth.unsigned_from
-        self.verifier = http_signature.SignatureVerifier(auth.clients)
+        self.gate = http_signature.ClientGate(auth.clients, auth.unsigned_from)
 
     def check(self, peer: str, headers: Any, target: str, body: Callable[[], bytes]) -> None:
         """AuthenticationError (audited) unless the request may be served; `body` is read only for a signed
         request whose headers, app key and timestamp are good."""
         # http.server keeps header names as sent; FATE's clients send APP_KEY, proxies may turn it into APP-KEY
         values = {name: headers.get(name) or headers.get(name.replace("_", "-")) for name in http_signature.HEADERS}
+        values = {name: value for name, value in values.items() if value}
+        parts = urlsplit(target)
         try:
-            if not any(values.values()):
-                if http_signature.address_in(peer, self.unsigned_from):
-                    return
-                raise AuthenticationError(f"unsigned request from {peer}: sign it with an app key (headers "
-                                          f"TIMESTAMP, NONCE, APP_KEY, SIGNATURE)")
-            parts = urlsplit(target)
-            self.verifier.verify(values, http_signature.path_with_query(parts.path, parts.query),
-                                 headers.get("Content-Type"), body,
-                                 lambda: parse_qsl(body().decode("utf-8", "replace"), keep_blank_values=True))
+            self.gate.admit(peer, values, http_signature.path_with_query(parts.path, parts.query),
+                            headers.get("Content-Type"), body,
+                            lambda: parse_qsl(body().decode("utf-8", "replace"), keep_blank_values=True))
         except AuthenticationError as e:
-            audit.refused(client=peer, route=urlsplit(target).path, reason=e.message,
+            audit.refused(client=peer, route=parts.path, reason=e.message,
                           app_key=(values.get(http_signature.APP_KEY) or "")[:64] or None)
             raise
 

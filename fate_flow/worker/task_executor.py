@@ -110,8 +110,8 @@ def _report_outputs(spec: TaskSpec, computing: TaskComputing, output: ComponentO
 def main(argv: list[str] | None = None, worker_secret: str | None = None) -> int:
     """Run the task of `--spec`. `worker_secret` (else $FATE_FLOW_WORKER_SECRET, removed from the environment
     so no process the task starts inherits it) proves to the server that this is the worker it launched."""
-    worker_secret = worker_secret or os.environ.pop(WORKER_SECRET_ENV, None)
-    os.environ.pop(WORKER_SECRET_ENV, None)
+    inherited = os.environ.pop(WORKER_SECRET_ENV, None)
+    worker_secret = worker_secret or inherited
     parser = argparse.ArgumentParser(prog="fate_flow.worker.task_executor")
     parser.add_argument("--spec", required=True, help="task_spec.json written by the server")
     args = parser.parse_args(argv)

@@ -54,6 +54,13 @@ def test_unsigned_calls_pass_from_loopback_and_are_refused_from_elsewhere(client
                       "reason": answer["retmsg"]}
 
 
+def test_forwarding_headers_do_not_make_a_remote_caller_local(client):
+    for header in ("X-Forwarded-For", "X-Real-IP", "Forwarded"):
+        value = "for=127.0.0.1" if header == "Forwarded" else "127.0.0.1"
+        answer = client.post("/v1/version/get", json={}, headers={header: value}, environ_base=REMOTE).get_json()
+        assert answer["retcode"] == 109 and "from 10.20.30.40" in answer["retmsg"], (header, answer)
+
+
 def test_a_signed_call_passes_from_anywhere_and_a_tampered_one_is_refused(client, refusals):
     raw, headers = signed_json("/v1/job/query", {"job_id": "nothing"})
     answer = client.post("/v1/job/query", data=raw, content_type="application/json", headers=headers,
