@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, Request, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from fate_flow.apps import client_auth
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import CountingInput
 from fate_flow.db.base import DB, init_db
@@ -90,6 +91,8 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
         except Exception as e:  # a full disk: requests that need no database (/v1/version) still answer
             if as_disk_full(e, settings) is None:
                 raise
+
+    client_auth.install(app, settings.http_auth)  # after _before: it sets the body limits the check reads within
 
     @app.teardown_request
     def _teardown(exc):
