@@ -62,7 +62,10 @@ class DagScheduler:
             self.reconcile_ended_jobs(now)
 
     def _initiator_jobs(self, status: JobStatus) -> list[Job]:
-        return list(Job.select().where(Job.f_is_initiator == True, Job.f_status == status.value)  # noqa: E712
+        """The jobs this server initiated with `status`; local jobs (upload, download) are run by the request
+        that made them, never scheduled."""
+        return list(Job.select().where(Job.f_is_initiator == True, Job.f_status == status.value,  # noqa: E712
+                                       Job.f_role != jobs.LOCAL_ROLE)
                     .order_by(Job.f_create_time, Job.f_job_id))
 
     def plan(self, row: Job) -> JobPlan:

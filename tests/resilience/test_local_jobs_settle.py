@@ -1,5 +1,6 @@
-"""Local jobs (upload, download) are complete when they end: the scheduler never re-plans them afterwards.
-Watched on a real server whose reconcile loop runs every second."""
+"""Local jobs (upload, download) are run by the request that made them: the scheduler never plans them, while
+they run or after they ended. Watched on a real server whose scheduler runs every 0.2 s and whose reconcile loop
+runs every second."""
 import time
 
 import pytest
@@ -24,7 +25,8 @@ def _wait_job(server, job_id: str, timeout: float = 30) -> dict:
 
 def test_ended_upload_and_download_jobs_are_not_replanned(tmp_path):
     csv = tmp_path / "t.csv"
-    csv.write_text("id,x\n" + "".join(f"{i},{i * 0.5}\n" for i in range(50)))
+    # big enough that the upload job waits and runs across several scheduling rounds
+    csv.write_text("id,x\n" + "".join(f"{i},{i * 0.5}\n" for i in range(300_000)))
     server = make_server(tmp_path / "s", extra_conf={"scheduler": {"reconcile_interval": RECONCILE_S,
                                                                    "interval": 0.2}}).start()
     try:
