@@ -121,8 +121,6 @@ def _error_answer(status: int, reason: str, message: str) -> bytes:
 class BoundedThreadWorker(ThreadWorker):
     """gthread with request heads and small bodies read by the event loop; see the module docstring."""
 
-    limits: HttpLimits | None = None
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._conns: dict[int, _Conn] = {}     # fd -> connection, every open one
@@ -131,11 +129,10 @@ class BoundedThreadWorker(ThreadWorker):
         self._streams = 0
         self._wake_r = self._wake_w = -1
         self._listening = False
+        self.limits: HttpLimits | None = None
 
     def init_process(self):
-        if self.limits is None:
-            self.limits = getattr(self.app, "http_limits", None) or HttpLimits(5.0, 30.0, 256 << 10,
-                                                                               max(1, self.cfg.threads // 2))
+        self.limits = self.app.http_limits  # fate_flow.server.FlowServer's, from the http: settings
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -357,10 +354,3 @@ class BoundedThreadWorker(ThreadWorker):
             conn = self._queue.popleft()
             if self._conns.get(conn.fd) is conn:
                 self._dispatch(conn, streaming=True)
-
-    # gthread's own loop pieces that this worker replaces
-    def enqueue_req(self, conn):  # pragma: no cover - not used by this worker
-        raise NotImplementedError
-
-    def murder_keepalived(self):  # pragma: no cover - keep-alive deadlines are in _expire
-        pass

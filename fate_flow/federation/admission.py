@@ -92,12 +92,15 @@ class Ticket:
         self.guard.received(self)
         return message
 
-    def stream(self, requests: Iterator[bytes], idle: bool = True) -> Iterator[bytes]:
-        """The call's messages; after the first, each may take up to stream_idle_timeout (when `idle`)."""
+    def stream(self, requests: Iterator[bytes]) -> Iterator[bytes]:
+        """The call's messages; after the first, each may take up to stream_idle_timeout."""
         yield self.first(requests)
-        self.guard.set_deadline(self, self.guard.limits.stream_idle_timeout if idle else None)
-        for message in requests:
-            self.guard.set_deadline(self, self.guard.limits.stream_idle_timeout if idle else None)
+        while True:
+            self.guard.set_deadline(self, self.guard.limits.stream_idle_timeout)  # while waiting for the sender
+            message = next(requests, None)
+            self.guard.set_deadline(self, None)
+            if message is None:
+                return
             yield message
 
     def data_stream_of(self, party_id: str) -> None:
