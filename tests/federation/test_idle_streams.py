@@ -68,7 +68,7 @@ def test_a_flood_of_idle_push_streams_leaves_signed_commands_working(start_sites
     for _ in range(5):
         reply, took = _ping(sites["g"])
         assert reply["retcode"] == 0 and reply["data"]["party_id"] == "10000", reply
-        assert took < 3
+        assert took < 5  # without the guard: the 10 s command timeout, then 104
     assert idle.ended(), "the idle streams beyond the cap are refused or cut at once"
 
 
@@ -77,7 +77,7 @@ def test_idle_calls_do_not_hold_the_command_threads(start_sites, flood):
     flood(sites["h"].settings.grpc_port, 80, method=CALL, channels=8)
     time.sleep(1.0)
     reply, took = _ping(sites["g"])
-    assert reply["retcode"] == 0 and took < 3, reply
+    assert reply["retcode"] == 0 and took < 5, reply
 
 
 def test_a_stream_that_sends_nothing_is_closed_after_the_deadline(start_sites, flood):
