@@ -5,7 +5,9 @@ does. Prints the JSON answer; exits 1 when retcode != 0 and 2 when the server ca
 Each command is one entry of COMMANDS.
 
 Server address: FLOW_IP/FLOW_PORT, else $FATE_DEPLOY_BASE/conf/service_conf.yaml, else $FATE_FLOW_CONF,
-else this checkout's conf/service_conf.yaml (`fateflow.host`, `fateflow.http_port`).
+else this checkout's conf/service_conf.yaml (`fateflow.host`, `fateflow.http_port`). Requests are signed (FATE-Flow
+1.7's scheme) when an app key and its secret are given: $FATE_FLOW_APP_KEY/$FATE_FLOW_SECRET_KEY or
+--app_key/--secret_key.
 """
 from __future__ import annotations
 
@@ -316,6 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="; ".join(f"{name}: {c.help}" for name, c in sorted(COMMANDS.items())))
     for short, long, kind, key in FLAGS:
         parser.add_argument(*option_strings(short, long), type=kind, dest=key)
+    # sent as the request's signature, never in its body (prefer the environment: argv is visible to `ps`)
+    parser.add_argument("--app_key", "--app-key", dest="app_key",
+                        help="sign requests with this app key (else $FATE_FLOW_APP_KEY)")
+    parser.add_argument("--secret_key", "--secret-key", dest="secret_key",
+                        help="the app key's secret (else $FATE_FLOW_SECRET_KEY)")
     return parser
 
 
@@ -373,9 +380,14 @@ def _fail(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     from fate_flow.client.http_client import (DownloadFailedError, FlowHttpClient, NotJSONResponseError,
                                               ServerUnreachableError)
+    from fate_flow.client.signing import credentials_from
     args = build_parser().parse_args(argv)
     host, port = server_address()
-    client = FlowHttpClient(host, port)
+    try:
+        credentials = credentials_from(args.app_key, args.secret_key)
+    except ValueError as e:
+        return _fail(str(e))
+    client = FlowHttpClient(host, port, credentials=credentials)
     try:
         response = COMMANDS[args.function].run(client, build_config(args))
     except ServerUnreachableError as e:
