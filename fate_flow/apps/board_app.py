@@ -1,19 +1,21 @@
 """The board: FATE-Board's pages served by this server (`/index.html#/dashboard?job_id=..&role=..&party_id=..`,
-the files under fate_flow/board/static/) and the /v1 read endpoints it needs beyond FATE's API: a page of the
-job list, the server's overview and log lines from an offset. The pages read everything else through the
-public /v1 API, as any client does."""
+the files under fate_flow/board/static/), its login (/board/session, /board/login, /board/logout: see
+apps/board_access.py) and the /v1 read endpoints it needs beyond FATE's API: a page of the job list, the server's
+overview and log lines from an offset. The pages read everything else through the public /v1 API, as any client
+does."""
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from flask import Blueprint, Response, redirect, send_from_directory
+from flask import Blueprint, Response, current_app, redirect, request, send_from_directory
 
+from fate_flow.apps import board_access
 from fate_flow.apps.context import ctx
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import get_int, get_party_id, get_str, json_body
-from fate_flow.entity import api_paths
-from fate_flow.entity.errors import ParameterError
+from fate_flow.entity import api_paths, audit
+from fate_flow.entity.errors import AuthenticationError, ParameterError
 from fate_flow.entity.status import JobStatus
 from fate_flow.services import job_browse, log_lines
 
@@ -22,6 +24,11 @@ bp = Blueprint("board", __name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "board" / "static"
 INDEX = "/index.html"
 ASSETS = "/board/"
+SESSION, LOGIN, LOGOUT = "/board/session", "/board/login", "/board/logout"
+# endpoints anyone may fetch: the files (no data in them), and the login routes (they check for themselves)
+PAGES = frozenset({"board.root", "board.index", "board.asset"})
+SESSION_ROUTES = frozenset({"board.session_of", "board.login", "board.logout"})
+ACCESS = "fate_flow.board_access"  # app.extensions key of the BoardAccess
 PAGE_SIZE_MAX = 100
 TEXT_MAX = 200
 # the pages run only their own scripts and talk only to this server
@@ -59,6 +66,55 @@ def index():
 @bp.route(ASSETS + "<path:name>", methods=("GET",))
 def asset(name: str):
     return _static(name)
+
+
+def _access() -> board_access.BoardAccess:
+    return current_app.extensions[ACCESS]
+
+
+def _session_answer(cookie: str | None) -> dict:
+    access = _access()
+    session = access.session(cookie)
+    answer = {"local": access.local(request.remote_addr or ""), "authenticated": session is not None}
+    if session is not None:
+        answer.update(app_key=session["app_key"], expires=session["expires"], csrf_token=access.csrf_token(cookie))
+    return answer
+
+
+@bp.route(SESSION, methods=("GET",))
+def session_of():
+    """Whether this browser may use the board: on this machine, or logged in (with the CSRF token to send)."""
+    response = json_result(data=_session_answer(request.cookies.get(board_access.COOKIE)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route(LOGIN, methods=("POST",))
+def login():
+    body = json_body()
+    app_key = get_str(body, "app_key", max_length=256)
+    secret = get_str(body, "secret", max_length=1024)
+    peer = request.remote_addr or ""
+    try:
+        cookie = _access().login(peer, app_key, secret)
+    except AuthenticationError as e:
+        audit.refused(client=peer, route=request.path, reason=e.message, app_key=app_key[:64])
+        raise
+    response = json_result(data=_session_answer(cookie))
+    response.set_cookie(board_access.COOKIE, cookie, max_age=board_access.SESSION_SECONDS, path="/",
+                        httponly=True, samesite="Strict", secure=request.is_secure)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route(LOGOUT, methods=("POST",))
+def logout():
+    cookie = request.cookies.get(board_access.COOKIE)
+    if _access().admits(cookie, request.headers.get(board_access.CSRF_HEADER)):
+        _access().logout(cookie)
+    response = json_result()
+    response.delete_cookie(board_access.COOKIE, path="/", httponly=True, samesite="Strict")
+    return response
 
 
 @_route(api_paths.JOB_LIST_PAGE)

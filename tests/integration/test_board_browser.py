@@ -175,3 +175,31 @@ def test_stop_from_the_page_stops_the_job(server, long_job, driver):
 def test_the_board_files_come_from_this_server_only(server):
     index = requests.get(f"{server.base_url}/index.html", timeout=10).text
     assert "http://" not in index and "https://" not in index
+
+
+def test_from_elsewhere_the_board_asks_for_an_app_key_and_holds_a_session(tmp_path):
+    """A server that answers nobody unsigned (unsigned_from: []) treats this browser as one from elsewhere."""
+    secret = "a3f1c2e4b5d6978812345678deadbeef"
+    server = make_server(tmp_path, extra_conf={"http_auth": {"clients": {"analyst": secret},
+                                                             "unsigned_from": []}}).start()
+    try:
+        with browser.chromium() as driver:
+            driver.get(url(server, "jobs"))
+            browser.wait_until(lambda: "#/login" in driver.current_url, what="the login page")
+            driver.find_element("id", "app-key").send_keys("analyst")
+            driver.find_element("id", "secret").send_keys("wrong")
+            driver.find_element("id", "login").click()
+            browser.wait_until(lambda: "wrong secret" in driver.find_element("css selector", ".flash").text)
+            driver.find_element("id", "secret").send_keys(secret)
+            driver.find_element("id", "login").click()
+            browser.wait_until(lambda: driver.execute_script(
+                "return document.querySelector('#job-table')?.dataset.total === '0'"), what="the job list")
+            [cookie] = driver.get_cookies()
+            assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict" and secret not in cookie["value"]
+            assert driver.execute_script("return document.cookie") == ""  # out of the page scripts' reach
+            assert "analyst" in driver.find_element("id", "who").text
+            driver.find_element("id", "logout").click()
+            browser.wait_until(lambda: "#/login" in driver.current_url, what="the login page after logout")
+            assert driver.get_cookies() == []
+    finally:
+        server.stop()
