@@ -46,6 +46,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "t_task.f_worker_secret_digest: the worker channel's per-task secret (its SHA-256)", lambda m: [
         m.add_column("t_task", "f_worker_secret_digest", CharField(max_length=64, null=True)),
     ]),
+    Migration(5, "index t_job for the board's job list (status by creation, sorts by start, end, duration)", lambda m: [
+        m.add_index("t_job", ("f_status", "f_create_time"), False),
+        m.add_index("t_job", ("f_start_time",), False),
+        m.add_index("t_job", ("f_end_time",), False),
+        m.add_index("t_job", ("f_elapsed",), False),
+    ]),
 )
 
 

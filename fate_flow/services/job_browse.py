@@ -70,25 +70,32 @@ def _conditions(query: JobPageQuery) -> list:
     return conditions
 
 
-def page_jobs(query: JobPageQuery) -> dict[str, Any]:
-    """{"jobs": rows of the page, "total": rows matching, "page", "page_size"}; ties broken by job id, role
-    and party so that pages never overlap."""
+def _queries(query: JobPageQuery):
+    """(the count of matching rows, the rows of the page) as peewee queries."""
     conditions = _conditions(query)
     counted = Job.select(fn.COUNT(SQL("*")))
+    rows = Job.select(*LIST_COLUMNS)
     if conditions:
-        counted = counted.where(*conditions)
-    total = counted.scalar() or 0
+        counted, rows = counted.where(*conditions), rows.where(*conditions)
     column = SORT_COLUMNS[query.sort]
     order = [column.desc() if query.descending else column.asc()]
     if column is not Job.f_job_id:
         order.append(Job.f_job_id.desc() if query.descending else Job.f_job_id.asc())
     order += [Job.f_role.asc(), Job.f_party_id.asc()]
-    rows = Job.select(*LIST_COLUMNS)
-    if conditions:
-        rows = rows.where(*conditions)
-    rows = rows.order_by(*order).limit(query.page_size).offset((query.page - 1) * query.page_size)
+    return counted, rows.order_by(*order).limit(query.page_size).offset((query.page - 1) * query.page_size)
+
+
+def page_sql(query: JobPageQuery) -> list[tuple[str, list]]:
+    """The SQL and parameters of the count and of the page (for looking at their query plans)."""
+    return [q.sql() for q in _queries(query)]
+
+
+def page_jobs(query: JobPageQuery) -> dict[str, Any]:
+    """{"jobs": rows of the page, "total": rows matching, "page", "page_size"}; ties broken by job id, role
+    and party so that pages never overlap."""
+    counted, rows = _queries(query)
     names = [c.name for c in LIST_COLUMNS]
-    return {"jobs": [{name: getattr(row, name) for name in names} for row in rows], "total": total,
+    return {"jobs": [{name: getattr(row, name) for name in names} for row in rows], "total": counted.scalar() or 0,
             "page": query.page, "page_size": query.page_size}
 
 

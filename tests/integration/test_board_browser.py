@@ -108,11 +108,16 @@ def test_the_dag_shows_seven_nodes_coloured_success(server, flagship, driver):
 
 def test_clicking_evaluation_draws_the_roc_curve_from_the_jobs_points(server, flagship, driver):
     driver.get(url(server, dashboard(flagship)))
-    node = browser.wait_until(lambda: driver.find_element("css selector", '.dag-node[data-component="evaluation_0"]'))
-    node.click()
+    roc = '[data-metric-type="ROC_EVALUATION"]'
+    node = lambda name: driver.find_element("css selector", f'.dag-node[data-component="{name}"]')  # noqa: E731
+    browser.wait_until(lambda: browser.chart_series(driver, roc), what="the ROC of the job's evaluation, shown first")
+    browser.wait_until(lambda: node("hetero_feature_binning_0")).click()
+    browser.wait_until(lambda: driver.execute_script(
+        "return document.querySelector('#component-name')?.textContent === 'hetero_feature_binning_0' &&"
+        " !document.querySelector(arguments[0])", roc), what="the binning component instead")
+    node("evaluation_0").click()
     browser.wait_until(lambda: "#/details?" in driver.current_url and "component_name=evaluation_0" in driver.current_url)
-    series = browser.wait_until(lambda: browser.chart_series(driver, '[data-metric-type="ROC_EVALUATION"]'),
-                                what="the ROC chart")
+    series = browser.wait_until(lambda: browser.chart_series(driver, roc), what="the ROC chart")
     recorded = api(server, "/v1/tracking/component/metric_data", job_id=flagship, component_name="evaluation_0",
                    metric_namespace="train", metric_name="hetero_lr_0_roc", **GUEST)
     assert series[0]["name"] == "hetero_lr_0" and len(recorded) > 10

@@ -187,6 +187,15 @@ function confusionView(e) {
   return h("div", { class: "card confusion" }, h("h4", {}, `Confusion matrix (${e.name}) at threshold `, select), cells);
 }
 
+// a meta value: a flat object as its own key/value list, anything else nested as JSON text
+function metaValue(value) {
+  if (value === null || typeof value !== "object") return fmtNumber(value);
+  if (!Array.isArray(value) && Object.values(value).every((v) => v === null || typeof v !== "object")) {
+    return kv(Object.entries(value).map(([k, v]) => [k, h("span", { class: "mono" }, fmtNumber(v))]));
+  }
+  return h("span", { class: "mono" }, JSON.stringify(value));
+}
+
 function genericView(e, chart, draws, ns) {
   const numeric = e.data.length > 1 && e.data.every((p) => typeof p[0] === "number" && typeof p[1] === "number");
   const meta = Object.entries(e.meta).filter(([k]) => !HIDDEN_META.has(k));
@@ -198,8 +207,6 @@ function genericView(e, chart, draws, ns) {
   } else if (e.data.length) {
     parts.push(kv(e.data.map((p) => [String(p[0]), typeof p[1] === "object" ? JSON.stringify(p[1]) : fmtNumber(p[1])])));
   }
-  if (meta.length) {
-    parts.push(kv(meta.map(([k, v]) => [k, v !== null && typeof v === "object" ? h("span", { class: "mono" }, JSON.stringify(v)) : fmtNumber(v)])));
-  }
+  if (meta.length) parts.push(kv(meta.map(([k, v]) => [k, metaValue(v)])));
   return h("div", { class: "metric", "data-metric": e.name }, parts);
 }

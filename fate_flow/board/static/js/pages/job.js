@@ -127,6 +127,13 @@ export function jobPage(root, params) {
     }
   };
 
+  // without a component in the URL, the job's last Evaluation is shown (its ROC curve is what people look for)
+  const defaultComponent = () => {
+    if (!dependency) return "";
+    const evaluations = dependency.component_list.filter((c) => dependency.component_module[c] === "Evaluation");
+    return evaluations.length ? evaluations[evaluations.length - 1] : "";
+  };
+
   const select = (component) => {
     if (component === selected && panel) return;
     location.hash = `#/details?${here}&component_name=${encodeURIComponent(component)}`;
@@ -160,6 +167,7 @@ export function jobPage(root, params) {
     if (dag) for (const [component, status] of Object.entries(taskStatus)) dag.setStatus(component, status);
     renderInfo();
     renderActions();
+    performance.mark("board:statuses"); // for bench/board.py: statuses shown
     if (panel) await panel.refresh();
     await jobLog.refresh();
     const job = mine();
@@ -187,18 +195,20 @@ export function jobPage(root, params) {
       dependency = await call(PATHS.dag, { job_id: jobId, role, party_id: partyId });
       dag = drawDag(dagBox, dependency, select);
       dag.el.dataset.nodes = String(dependency.component_list.length);
+      performance.mark("board:dag");
     } catch (e) {
       say(`cannot read job ${jobId}: ${e.message}`);
       return;
     }
     live();
+    selected = selected || defaultComponent();
     if (selected) showComponent(selected);
   };
   start();
 
   return {
     update(newParams) {
-      const component = newParams.get("component_name") || "";
+      const component = newParams.get("component_name") || defaultComponent();
       if (component !== selected || !panel) showComponent(component);
     },
     dispose() {

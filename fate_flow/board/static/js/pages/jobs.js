@@ -46,7 +46,7 @@ function requestOf(state) {
   return body;
 }
 
-const partners = (roles) => Object.entries(roles || {}).map(([role, ids]) => `${role}: ${(ids || []).join(", ")}`).join("; ");
+const partners = (roles) => Object.entries(roles || {}).map(([role, ids]) => `${role} ${(ids || []).join(",")}`).join(" \u00b7 ");
 
 export function jobsPage(root, params) {
   const state = stateFrom(params);
@@ -143,14 +143,14 @@ export function jobsPage(root, params) {
         h("td", { class: "time" }, fmtTime(job.f_create_time)), h("td", { class: "time" }, fmtTime(job.f_start_time)),
         h("td", { class: "time" }, fmtTime(job.f_end_time)), h("td", { class: "num" }, fmtDuration(elapsed)),
         notesCell(job),
-        h("td", { class: "muted" }, partners(job.f_roles)));
+        h("td", { class: "muted parties" }, partners(job.f_roles)));
     });
-    replace(body, h("table", { class: "jobs" },
+    replace(body, h("div", { class: "table-wrap" }, h("table", { class: "jobs" },
       h("thead", {}, h("tr", {}, h("th", {}, ""), sortHeader("Job ID", "job_id"), sortHeader("Role", "role"),
         sortHeader("Party", "party_id"), sortHeader("Status", "status"), sortHeader("Progress", "progress"),
         sortHeader("Created", "create_time"), sortHeader("Start", "start_time"), sortHeader("End", "end_time"),
         sortHeader("Duration", "elapsed", "num"), h("th", {}, "Notes"), h("th", {}, "Parties"))),
-      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 12, class: "muted" }, "no job matches")))),
+      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 12, class: "muted" }, "no job matches"))))),
     h("div", { class: "pager" },
       h("button", { disabled: state.page <= 1, onclick: () => { location.hash = hashOf({ ...state, page: state.page - 1 }); } }, "\u2039 Prev"),
       h("span", { id: "page-info" }, `page ${page.page} of ${pages} \u00b7 ${page.total} rows`),
