@@ -71,18 +71,23 @@ def _conditions(query: JobPageQuery) -> list:
 
 
 def _queries(query: JobPageQuery):
-    """(the count of matching rows, the rows of the page) as peewee queries."""
+    """(the count of matching rows, the rows of the page) as peewee queries.
+
+    The page's keys are chosen first, from the indexes alone where the filters allow (an index holds the primary
+    key beside its column, and the ties are broken by the key in the sort's own direction, so the database walks
+    the index instead of sorting the table); then only those rows are read, with the list's columns."""
     conditions = _conditions(query)
-    counted = Job.select(fn.COUNT(SQL("*")))
-    rows = Job.select(*LIST_COLUMNS)
-    if conditions:
-        counted, rows = counted.where(*conditions), rows.where(*conditions)
     column = SORT_COLUMNS[query.sort]
-    order = [column.desc() if query.descending else column.asc()]
-    if column is not Job.f_job_id:
-        order.append(Job.f_job_id.desc() if query.descending else Job.f_job_id.asc())
-    order += [Job.f_role.asc(), Job.f_party_id.asc()]
-    return counted, rows.order_by(*order).limit(query.page_size).offset((query.page - 1) * query.page_size)
+    key = (Job.f_job_id, Job.f_role, Job.f_party_id)
+    order = [column, *(c for c in key if c is not column)]
+    ordering = [c.desc() if query.descending else c.asc() for c in order]
+    counted = Job.select(fn.COUNT(SQL("*")))
+    keys = Job.select(*key)
+    if conditions:
+        counted, keys = counted.where(*conditions), keys.where(*conditions)
+    page = keys.order_by(*ordering).limit(query.page_size).offset((query.page - 1) * query.page_size).alias("page")
+    on = (Job.f_job_id == page.c.f_job_id) & (Job.f_role == page.c.f_role) & (Job.f_party_id == page.c.f_party_id)
+    return counted, Job.select(*LIST_COLUMNS).join(page, on=on).order_by(*ordering)
 
 
 def page_sql(query: JobPageQuery) -> list[tuple[str, list]]:
@@ -92,7 +97,7 @@ def page_sql(query: JobPageQuery) -> list[tuple[str, list]]:
 
 def page_jobs(query: JobPageQuery) -> dict[str, Any]:
     """{"jobs": rows of the page, "total": rows matching, "page", "page_size"}; ties broken by job id, role
-    and party so that pages never overlap."""
+    and party (in the sort's direction) so that pages never overlap."""
     counted, rows = _queries(query)
     names = [c.name for c in LIST_COLUMNS]
     return {"jobs": [{name: getattr(row, name) for name in names} for row in rows], "total": counted.scalar() or 0,

@@ -68,8 +68,9 @@ function scaleView(data, meta) {
       { title: "column", get: (c) => c[0] },
       { title: "lower", class: "num", get: (c) => fmtNumber(c[1].column_lower) },
       { title: "upper", class: "num", get: (c) => fmtNumber(c[1].column_upper) },
-      { title: "mean", class: "num", get: (c) => fmtNumber(c[1].mean) },
-      { title: "std", class: "num", get: (c) => fmtNumber(c[1].std) },
+      ...(meta.method === "standard_scale" ? [ // min-max scaling has no mean and std
+        { title: "mean", class: "num", get: (c) => fmtNumber(c[1].mean) },
+        { title: "std", class: "num", get: (c) => fmtNumber(c[1].std) }] : []),
     ], columns));
 }
 
