@@ -19,7 +19,7 @@ from tests.integration.test_example_jobs import cli, wait_for  # noqa: E402
 from tests.server_process import make_server  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
-WIDTH = 1360
+WIDTH = 1440
 
 
 def submit(server, directory: Path, name: str, **lr) -> str:

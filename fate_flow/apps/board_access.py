@@ -134,12 +134,16 @@ class BoardAccess:
 
     @staticmethod
     def refuse_cross_site(headers: Mapping[str, str], host: str) -> None:
-        """AuthenticationError for a request a browser makes on behalf of another site."""
+        """AuthenticationError for a request a browser makes on behalf of another site. Browsers that send
+        Sec-Fetch-Site say so themselves (and a proxy that rewrites Host changes nothing); for older ones the
+        Origin must name this server's Host."""
         site = headers.get("Sec-Fetch-Site")
-        if site and site not in _BROWSER_SITES:
-            raise AuthenticationError(f"a browser request from another site ({site}) is refused")
+        if site:
+            if site not in _BROWSER_SITES:
+                raise AuthenticationError(f"a browser request from another site ({site}) is refused")
+            return
         origin = headers.get("Origin")
-        if origin and origin != "null" and urlsplit(origin).netloc.lower() != (host or "").lower():
-            raise AuthenticationError("a browser request from another origin is refused")
         if origin == "null":
             raise AuthenticationError("a browser request from an opaque origin is refused")
+        if origin and urlsplit(origin).netloc.lower() != (host or "").lower():
+            raise AuthenticationError("a browser request from another origin is refused")

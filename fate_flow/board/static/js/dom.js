@@ -51,6 +51,18 @@ export function fmtTime(ms) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+// "MM-DD HH:MM:SS" (the year only when it is not this one), for tables; the full time in its title
+export function shortTime(ms) {
+  if (!ms) return "";
+  const d = new Date(Number(ms));
+  const text = fmtTime(ms);
+  const short = d.getFullYear() === new Date().getFullYear() ? text.slice(5) : text;
+  const el = document.createElement("span");
+  el.title = text;
+  el.textContent = short;
+  return el;
+}
+
 export function fmtDuration(ms) {
   if (ms === null || ms === undefined || ms === "") return "";
   let seconds = Math.round(Number(ms) / 1000);

@@ -1,7 +1,7 @@
 // The job list: filters, sorting and paging done by the server (/v1/job/list/page), notes edited in place
 // (/v1/job/update), refreshed every few seconds while the page is shown; pick jobs to compare.
 import { call, PATHS } from "../api.js";
-import { h, replace, badge, progressBar, fmtTime, fmtDuration, flash, every, ENDED } from "../dom.js";
+import { h, replace, badge, progressBar, shortTime, fmtDuration, flash, every, ENDED } from "../dom.js";
 
 const STATUSES = ["waiting", "running", "success", "failed", "canceled", "timeout"];
 const ROLES = ["guest", "host", "arbiter", "local"];
@@ -140,8 +140,8 @@ export function jobsPage(root, params) {
         h("td", { class: "mono" }, h("a", { href: jobLink(job) }, job.f_job_id)),
         h("td", {}, job.f_role), h("td", {}, job.f_party_id),
         h("td", {}, badge(job.f_status)), h("td", {}, progressBar(job.f_progress, job.f_status)),
-        h("td", { class: "time" }, fmtTime(job.f_create_time)), h("td", { class: "time" }, fmtTime(job.f_start_time)),
-        h("td", { class: "time" }, fmtTime(job.f_end_time)), h("td", { class: "num" }, fmtDuration(elapsed)),
+        h("td", { class: "time" }, shortTime(job.f_create_time)), h("td", { class: "time" }, shortTime(job.f_start_time)),
+        h("td", { class: "time" }, shortTime(job.f_end_time)), h("td", { class: "num" }, fmtDuration(elapsed)),
         notesCell(job),
         h("td", { class: "muted parties" }, partners(job.f_roles)));
     });
