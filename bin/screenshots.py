@@ -100,7 +100,7 @@ def main() -> int:
                       out / "07-log.png", "document.querySelector('#component-body')?.dataset.tab",
                       height=1000, click="#component .tabs [data-tab=log]")
                 shoot(driver, server, f"compare?jobs={first}:guest:9999,{second}:guest:9999", out / "08-compare.png",
-                      "document.querySelector('#compare-charts [data-points]')", height=1200)
+                      "document.querySelector('#compare-charts [data-points]')", height=720)
                 shoot(driver, server, "login", out / "09-login.png", "document.querySelector('#app-key')", height=600)
             for job in (running, waiting):
                 server.post("/v1/job/stop", json={"job_id": job})

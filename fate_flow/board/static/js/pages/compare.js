@@ -84,7 +84,8 @@ export function comparePage(root, params) {
             h("td", { class: "num", style: v === best && ok.length > 1 ? "font-weight:bold" : null }, v === undefined ? "\u2013" : fmtNumber(v))));
         }) : h("tr", {}, h("td", { colspan: ok.length + 1, class: "muted" }, "these jobs recorded no evaluation metrics")))));
     const overlay = (title, type, key, opts) => {
-      const series = ok.flatMap((r) => r[key].map((s) => ({ name: `${r.jobId.slice(-8)} ${s.name}`, data: s.data })));
+      const series = ok.flatMap((r) => r[key].map((s) => ({  // named by the job (its curve too when it has several)
+        name: `\u2026${r.jobId.slice(-8)}` + (r[key].length > 1 ? ` ${s.name}` : ""), data: s.data })));
       if (!series.length) return;
       const box = chartBox(title);
       box.el.dataset.metricType = type;
