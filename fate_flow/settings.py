@@ -64,6 +64,14 @@ class FileAccessSettings:
 
 
 @dataclass(frozen=True)
+class PermissionSettings:
+    """Partner permissions (permission: section): false turns every check of what partners on other servers
+    may do here off (closed test setups only; the server logs a warning)."""
+
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class HttpSettings:
     threads: int = 16
     max_json_bytes: int = 64 << 20
@@ -146,6 +154,7 @@ class Settings:
     scheduler: SchedulerSettings = SchedulerSettings()
     resources: ResourceSettings = ResourceSettings()
     worker: WorkerSettings = WorkerSettings()
+    permission: PermissionSettings = PermissionSettings()
     # the whole parsed conf, read-only, for sections owned by later parts (federation, spark, serving...)
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -203,6 +212,7 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
     sched = _section(raw, "scheduler")
     res = _section(raw, "resources")
     worker = _section(raw, "worker")
+    permission = _section(raw, "permission")
 
     return Settings(
         conf_path=conf_path,
@@ -260,6 +270,7 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
             kill_grace=conf_float(worker, "worker.kill_grace", 3.0),
             component_plugins=tuple(str(m) for m in (worker.get("component_plugins") or ())),
         ),
+        permission=PermissionSettings(enabled=_bool(permission, "permission.enabled", True)),
         raw=MappingProxyType(dict(raw)),
     )
 

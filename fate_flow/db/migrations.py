@@ -14,7 +14,7 @@ from peewee import DoubleField, IntegerField, TextField
 from playhouse.migrate import Operation, SchemaMigrator
 
 from fate_flow.db.base import DB
-from fate_flow.db.models import ALL_MODELS, SchemaVersion
+from fate_flow.db.models import ALL_MODELS, PartnerGrant, SchemaVersion
 
 LOG = logging.getLogger(__name__)
 
@@ -42,6 +42,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "index f_create_time of t_job and t_task (newest-first listings)", lambda m: [
         m.add_index("t_job", ("f_create_time",), False),
         m.add_index("t_task", ("f_create_time",), False),
+    ]),
+    Migration(4, "t_partner_grant: what partners on other servers may do here", lambda m: [
+        PartnerGrant.create_table(safe=True),
     ]),
 )
 

@@ -13,3 +13,7 @@ def log_access_warnings(settings: Settings) -> None:
     if settings.file_access.legacy_key:
         LOG.warning("service conf key file_access.allowed_dirs is deprecated: it now sets both "
                     "file_access.read_dirs and file_access.write_dirs; name those instead")
+    if not settings.permission.enabled:
+        LOG.warning("permission.enabled is false: partners on other servers may create, run and stop jobs on this "
+                    "server's parties, run any component and read any table without a grant. Use this for closed "
+                    "test setups only.")

@@ -22,14 +22,14 @@ def test_defaults_from_the_shipped_conf(tmp_path):
     assert s.storage.root == tmp_path / "data"
     assert s.file_access.read_dirs == (tmp_path / "data_in", PROJECT_ROOT / "examples")
     assert s.file_access.write_dirs == (tmp_path / "data_out", Path(tempfile.gettempdir()).resolve())
-    assert not s.file_access.legacy_key
+    assert not s.file_access.legacy_key and s.permission.enabled
 
 
 def test_file_access_read_and_write_dirs_and_the_older_allowed_dirs(tmp_path):
-    conf = write(tmp_path, "file_access: {read_dirs: [/srv/in], write_dirs: [out]}")
+    conf = write(tmp_path, "file_access: {read_dirs: [/srv/in], write_dirs: [out]}\npermission: {enabled: false}\n")
     s = load_settings(conf, env={"FATE_FLOW_HOME": str(tmp_path)})
     assert s.file_access.read_dirs == (Path("/srv/in"),)
-    assert s.file_access.write_dirs == (PROJECT_ROOT / "out",)
+    assert s.file_access.write_dirs == (PROJECT_ROOT / "out",) and not s.permission.enabled
     legacy = load_settings(write(tmp_path, "file_access: {allowed_dirs: [/srv/both]}"), env={"FATE_FLOW_HOME": "/h"})
     assert legacy.file_access.read_dirs == legacy.file_access.write_dirs == (Path("/srv/both"),)
     assert legacy.file_access.legacy_key
@@ -58,6 +58,7 @@ def test_settings_are_frozen(tmp_path):
     ("fateflow: {host: [", "is not valid YAML"),
     ("file_access: {read_dirs: /srv}", "service conf key file_access.read_dirs must be a list of directories"),
     ("file_access: {allowed_dirs: [1, '']}", "service conf key file_access.allowed_dirs must be a list of directories"),
+    ("permission: {enabled: 'no'}", "service conf key permission.enabled must be true or false, got 'no'"),
 ])
 def test_bad_conf_names_the_key(tmp_path, text, message):
     with pytest.raises(SettingsError) as e:
