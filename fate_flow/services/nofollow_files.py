@@ -117,10 +117,11 @@ def check_writable(root: str, parts: Sequence[str]) -> None:
 
 
 @contextlib.contextmanager
-def replacing(root: str, parts: Sequence[str], mode: int = 0o644, encoding: str | None = None,
+def replacing(root: str, parts: Sequence[str], mode: int = 0o600, encoding: str | None = None,
               newline: str | None = None) -> Iterator[IO]:
-    """Write root/parts as a new file renamed into place when the block ends without an error (missing
-    directories are made). Yields a binary file, or a text file when `encoding` is given."""
+    """Write root/parts as a new file (readable by its owner only, as the data it holds may be private)
+    renamed into place when the block ends without an error (missing directories are made). Yields a binary
+    file, or a text file when `encoding` is given."""
     *dirs, leaf = parts
     fd = _open_directories(root, dirs, create=True)
     try:

@@ -39,6 +39,7 @@ def test_a_write_inside_a_write_dir_replaces_the_file_and_makes_missing_director
     target = access(home).writable(str(home / "data_out" / "a" / "b.csv"), "output_path")
     written(target, b"new")
     assert (home / "data_out" / "a" / "b.csv").read_bytes() == b"new"
+    assert (home / "data_out" / "a" / "b.csv").stat().st_mode & 0o777 == 0o600
     written(target, b"newer")
     assert (home / "data_out" / "a" / "b.csv").read_bytes() == b"newer"
     assert sorted(p.name for p in (home / "data_out" / "a").iterdir()) == ["b.csv"]  # no temporary file left
