@@ -26,6 +26,8 @@ from fate_flow.services.nofollow_files import UnsafePathError
 from fate_flow.settings import PROJECT_ROOT, Settings, SettingsError, model_store_settings, spark_settings
 
 READ, WRITE = "read", "write"
+PATH_MAX = 4096
+TEXT_FILE_MAX = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,13 @@ class ReadableFile:
     def open_path(self) -> Path:
         return Path(f"/proc/self/fd/{self.fd}") if os.path.isdir("/proc/self/fd") else Path(f"/dev/fd/{self.fd}")
 
-    def read_text(self, encoding: str = "utf-8") -> str:
-        with open(os.dup(self.fd), "r", encoding=encoding, closefd=True) as f:
+    def read_text(self, limit: int, encoding: str = "utf-8") -> str:
+        """The whole file as text; ValueError when it is larger than `limit` bytes."""
+        if os.fstat(self.fd).st_size > limit:
+            raise ValueError(f"larger than {limit} bytes")
+        with open(os.dup(self.fd), "rb", closefd=True) as f:
             f.seek(0)
-            return f.read()
+            return f.read(limit + 1).decode(encoding)
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,8 @@ class WriteTarget:
 
 
 class FileAccess:
-    """The read and write directories and the server's state, resolved once from the settings."""
+    """The read and write directories and the server's state, resolved from the settings (cheap: no file is
+    read), so every request sees the directories as they are on disk now."""
 
     def __init__(self, read_dirs: Sequence[Path], write_dirs: Sequence[Path], state: Sequence[Path],
                  home: Path, base: Path = PROJECT_ROOT):
@@ -118,6 +124,8 @@ class FileAccess:
     def _absolute(self, value: str, field: str) -> str:
         if not isinstance(value, str) or not value:
             raise ParameterError(f"parameter {field} must be a file path")
+        if len(value) > PATH_MAX:
+            raise ParameterError(f"parameter {field} is longer than {PATH_MAX} characters")
         if "\x00" in value:
             raise ParameterError(f"parameter {field} contains a NUL character")
         path = os.path.expanduser(value)
@@ -148,13 +156,15 @@ class FileAccess:
         finally:
             os.close(fd)
 
-    def read_text(self, value: str, field: str) -> tuple[Path, str]:
-        """(real path, text) of a small text file `value` names."""
+    def read_text(self, value: str, field: str, limit: int = TEXT_FILE_MAX) -> tuple[Path, str]:
+        """(real path, text) of a small text file `value` names (a kubeconfig, a token)."""
         with self.reading(value, field) as f:
             try:
-                return f.path, f.read_text()
+                return f.path, f.read_text(limit)
             except UnicodeDecodeError:
                 raise ParameterError(f"parameter {field}: {value} is not UTF-8 text") from None
+            except ValueError as e:
+                raise ParameterError(f"parameter {field}: {value} is {e}") from None
 
     # ---------------------------------------------------------------------------------------- writes
     def writable(self, value: str, field: str) -> WriteTarget:

@@ -157,3 +157,13 @@ def test_relative_paths_are_taken_from_the_project_root(home):
         with fa.reading("examples/../setup.py", "file"):
             pass
     assert Path(PROJECT_ROOT / "setup.py").exists()
+
+
+def test_small_text_files_only_and_paths_no_longer_than_path_max(home):
+    fa = access(home)
+    (home / "data_in" / "big.yaml").write_bytes(b"x" * 101)
+    with pytest.raises(ParameterError, match="big.yaml is larger than 100 bytes"):
+        fa.read_text(str(home / "data_in" / "big.yaml"), "config_file", limit=100)
+    assert fa.read_text(str(home / "data_in" / "ok.csv"), "config_file")[1] == "id,x\n1,2\n"
+    with pytest.raises(ParameterError, match="parameter output_path is longer than 4096 characters"):
+        fa.writable("/" + "a" * 5000, "output_path")
