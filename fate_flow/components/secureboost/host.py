@@ -1,0 +1,138 @@
+"""A host's side of HeteroSecureBoost training.
+
+The host bins its features, receives the encrypted packed gradients of each round and, level by level, builds the
+encrypted histograms of the nodes the guest asks for, as shuffled cumulative split candidates. When one of its
+candidates wins a node it looks up the feature and bin behind it, keeps them (with the split value) in its own
+model and tells the guest which rows of the node go left. It never learns a gradient, a label or a weight.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fate_flow.components.base import ComponentContext
+from fate_flow.components.secureboost import protocol
+from fate_flow.components.secureboost.binning import BinnedFeatures
+from fate_flow.components.secureboost.histogram import CandidateOrder, encrypted_candidates
+from fate_flow.components.secureboost.packing import compress, slots_per_ciphertext
+from fate_flow.components.secureboost.params import HeteroSecureBoostParams
+from fate_flow.components.secureboost.tree import HostSplit
+from fate_flow.entity.errors import DataError
+from fate_flow.secure.multiexp import objects
+from fate_flow.secure.paillier import EncryptedVector
+
+GUEST = "guest"
+# ciphertexts per histogram message
+CHUNK_CIPHERTEXTS = 16
+
+
+@dataclass
+class TrainedHost:
+    trees: list[dict[int, HostSplit]] = field(default_factory=list)
+    tree_dim: int = 1
+    importance: dict[int, float] = field(default_factory=dict)
+    stats: dict = field(default_factory=dict)
+
+
+def train_host(ctx: ComponentContext, params: HeteroSecureBoostParams, binned: BinnedFeatures,
+               ids_digest: str) -> TrainedHost:
+    guest = ctx.parties(GUEST)[:1]
+    [setup] = ctx.federation.get(protocol.SETUP, protocol.tag(ctx, "setup"), guest)
+    public_key, tree_dim, per_group = setup["public_key"], int(setup["tree_dim"]), int(setup["per_group"])
+    n = binned.bins.shape[0]
+    if setup["digest"] != ids_digest or int(setup["rows"]) != n:
+        raise DataError(f"{ctx.spec.component_name}: host {ctx.party_id} holds other rows than the guest "
+                        f"({n} rows here, {setup['rows']} at the guest, or other ids); put an Intersection before "
+                        f"HeteroSecureBoost")
+    result = TrainedHost(tree_dim=tree_dim, stats={"multiplications": 0, "seconds": {}})
+    shuffle_rng = np.random.default_rng(secrets.randbits(128))  # the candidate order is this host's secret
+    for r in range(params.num_trees):
+        started = time.perf_counter()
+        [encrypted] = ctx.federation.get(protocol.GH, protocol.tag(ctx, "gh", r), guest)
+        _add_time(result, "wait_guest", started)
+        groups = [_checked(vector, public_key, n) for vector in encrypted]
+        for c in range(tree_dim):
+            rng = np.random.default_rng(None if params.random_seed is None else params.random_seed + 7919 * r + c)
+            valid = np.zeros(binned.features, dtype=bool)
+            chosen = rng.choice(binned.features, size=max(1, int(params.subsample_feature_rate * binned.features)),
+                                replace=False)
+            valid[chosen] = True
+            order = CandidateOrder.make(binned.bin_counts, valid, shuffle_rng)
+            result.trees.append(_build_tree(ctx, binned, groups[c // per_group], public_key, order, r, c, result))
+        [stop] = ctx.federation.get(protocol.STOP, protocol.tag(ctx, "stop", r), guest)
+        if stop:
+            break
+    return result
+
+
+def _send_compressed(ctx: ComponentContext, flat: list, per_node: int, bound: int, public_key, where: tuple) -> int:
+    """The candidates compressed (several per ciphertext) and sent in chunks, so the guest decrypts one chunk
+    while this host compresses the next. Returns the number of chunks sent."""
+    per = slots_per_ciphertext(bound, public_key.bits)
+    step = per * CHUNK_CIPHERTEXTS
+    chunks = -(-len(flat) // step)
+    for i in range(chunks):
+        packed = compress(flat[i * step:(i + 1) * step], bound, public_key.bits, public_key.nsquare)
+        message = {"per_node": per_node, "chunks": chunks,
+                   "sums": EncryptedVector(public_key, packed, 0, min(per * bound, public_key.capacity_bits))}
+        ctx.federation.remote(message, protocol.HISTOGRAM, protocol.tag(ctx, *where, i), ctx.parties(GUEST)[:1])
+    return chunks
+
+
+def _add_time(result: TrainedHost, what: str, started: float) -> None:
+    seconds = result.stats["seconds"]
+    seconds[what] = seconds.get(what, 0.0) + time.perf_counter() - started
+
+
+def _checked(vector: EncryptedVector, public_key, rows: int) -> tuple[np.ndarray, int]:
+    if not isinstance(vector, EncryptedVector) or vector.public_key != public_key or len(vector) != rows:
+        raise DataError("the guest's encrypted gradients do not match this host's rows or the job's public key")
+    return objects(vector.ciphertexts), vector.bound
+
+
+def _build_tree(ctx: ComponentContext, binned: BinnedFeatures, group: tuple[np.ndarray, int], public_key,
+                order: CandidateOrder, r: int, c: int, result: TrainedHost) -> dict[int, HostSplit]:
+    guest = ctx.parties(GUEST)[:1]
+    ciphertexts, bound = group
+    splits: dict[int, HostSplit] = {}
+    sample = None
+    depth = 0
+    while True:
+        started = time.perf_counter()
+        [message] = ctx.federation.get(protocol.LEVEL, protocol.tag(ctx, r, c, depth), guest)
+        _add_time(result, "wait_guest", started)
+        if message.get("done"):
+            return splits
+        positions = np.asarray(message["positions"], dtype=np.int64)
+        if depth == 0 and message.get("sample") is not None:
+            sample = np.asarray(message["sample"], dtype=bool)
+        build = [int(node) for node in message["build"]]
+        started = time.perf_counter()
+        chunks = []
+        if build and len(order.feature):
+            hist_positions = positions if sample is None else np.where(sample, positions, -1)
+            candidates = encrypted_candidates(ciphertexts, public_key.nsquare, binned.bins, hist_positions, build,
+                                              order, result.stats)
+            chunks = _send_compressed(ctx, [x for node in candidates for x in node], len(order.feature), bound,
+                                      public_key, (r, c, depth))
+        if not chunks:
+            ctx.federation.remote(None, protocol.HISTOGRAM, protocol.tag(ctx, r, c, depth, 0), guest)
+        _add_time(result, "histogram", started)
+        started = time.perf_counter()
+        [wins] = ctx.federation.get(protocol.WINS, protocol.tag(ctx, r, c, depth), guest)
+        _add_time(result, "wait_guest", started)
+        row_splits = {}
+        for node, sent_index in wins.items():
+            node, sent_index = int(node), int(sent_index)
+            if not 0 <= sent_index < len(order.feature):
+                raise DataError(f"the guest named split candidate {sent_index} of {len(order.feature)}")
+            f, b = order.lookup(sent_index)
+            goes_left = binned.bins[positions == node, f] <= b
+            row_splits[node] = np.packbits(goes_left).tobytes()
+            splits[node] = HostSplit(f, b, float(binned.split_points[f][b]))
+            result.importance[f] = result.importance.get(f, 0.0) + 1.0
+        ctx.federation.remote(row_splits, protocol.ROW_SPLITS, protocol.tag(ctx, r, c, depth), guest)
+        depth += 1
