@@ -93,7 +93,7 @@ class InferenceService:
             parts = self._host_scores(model, service_id, hosts, dict(remote))
         data: dict[str, Any] = {}
         if trees:
-            answers = {f"host:{h}": part.get("decisions") for h, part in zip(hosts, parts)}
+            answers = [part.get("decisions") for part in parts]
             try:
                 score, label = model.online.tree_score(features, answers)
             except DataError as e:

@@ -250,8 +250,8 @@ class OnlineModel:
             return {"decisions": self.scorer.trees.decisions(self.scorer.check(self._row(features)).values)}
         return {"score": self.partial_score(features, with_intercept=False)}
 
-    def tree_score(self, features: Mapping[str, Any], answers: Mapping[str, Any]) -> tuple[float, Any]:
-        """The guest's HeteroSecureBoost score from its row and each host's decisions {"host:<id>": [...]}."""
+    def tree_score(self, features: Mapping[str, Any], answers: list[Any]) -> tuple[float, Any]:
+        """The guest's HeteroSecureBoost score from its row and each host's decisions, in the job's host order."""
         return self.scorer.trees.score(self.scorer.check(self._row(features)).values, answers)
 
 

@@ -204,6 +204,16 @@ def test_predict_mode_scores_rows_as_training_did(tmp_path):
     assert [r[2] for r in rows] == [r[2] for r in train_rows], "the same scores, to the last bit"
     assert {r[4] for r in rows} == {"test"} and not predicted[("host", 10000)][0].data
 
+    # the same model after its parties were renamed (model migration copies the buffers unchanged)
+    renamed = {"guest": [9998], "host": [10002]}
+    moved = {("guest", 9998): models[("guest", 9999)], ("host", 10002): models[("host", 10000)]}
+    moved_sessions = {("guest", 9998): sessions[("guest", 9999)], ("host", 10002): sessions[("host", 10000)]}
+    again = [spec(MODULE, role=t.role, party_id=renamed[t.role][0], parameters=params, roles=renamed,
+                  job_id="job_moved", input_data={"data": t.input_data["train_data"]},
+                  input_model={"model": ["hetero_secureboost_0"]}, output_model=()) for t in tasks]
+    moved_out = run(tmp_path, again, moved_sessions, models=moved)
+    assert [r[2] for r in output_rows(moved_out[("guest", 9998)][0])[1]] == [r[2] for r in train_rows]
+
 
 def _generated(tmp_path, kind, rows=400, hosts=1):
     rng = np.random.default_rng(7)
@@ -266,6 +276,21 @@ def test_complete_secure_builds_the_first_tree_from_guest_features(tmp_path):
     assert all(scores[k][4] == "train" and scores[f"v{k}"][4] == "validate" for k in train)
     assert [scores[k][2] for k in train] == [scores[f"v{k}"][2] for k in train], \
         "validate data (the same rows) is scored as training scored it"
+
+
+def test_goss_feature_sampling_and_gain_importance(tmp_path):
+    guest_csv, host_csv = DATA / "breast_hetero_guest.csv", DATA / "breast_hetero_host.csv"
+    params = {"num_trees": 3, "run_goss": True, "top_rate": 0.3, "other_rate": 0.2, "subsample_feature_rate": 0.5,
+              "tree_param": {"feature_importance_type": "gain"}}
+    tasks, sessions = sbt_tasks(tmp_path, guest_csv, [host_csv], params)
+    results = run(tmp_path, tasks, sessions)
+    guest_out, _ = results[("guest", 9999)]
+    _, rows = output_rows(guest_out)
+    assert roc_auc_score([r[0] for r in rows], [r[2] for r in rows]) > 0.98
+    param = guest_out.model["model"]["HeteroSecureBoostingTreeGuestParam"]
+    used = {n.fid for t in param.trees_[:1] for n in t.tree_ if n.sitename == "guest:9999" and not n.is_leaf}
+    assert used and len(used) <= 5, "half of the guest's 10 features are candidates in a tree"
+    assert any(f.importance != int(f.importance) for f in param.feature_importances), "importance is the gain"
 
 
 def test_nothing_in_plaintext_crosses_during_training(tmp_path, monkeypatch):

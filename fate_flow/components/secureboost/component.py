@@ -84,12 +84,13 @@ class HeteroSecureBoost(Component):
         tree_dim = 1 if params.task_type != CLASSIFICATION or len(classes) <= 2 else len(classes)
         objective = objective_for(params.task_type, params.objective_param.objective, len(classes))
         trained = train_guest(ctx, params, binned, y, data.digest, objective, tree_dim)
+        sitenames = [f"guest:{ctx.party_id}", *(f"host:{h.party_id}" for h in ctx.parties(HOST))]
         buffers = sbt_model.guest_buffers(params, trained.trees, trained.init_score, trained.losses, tree_dim,
-                                          classes, data.header, trained.importance)
+                                          classes, data.header, trained.importance, sitenames)
         rows = _prediction_rows(params.task_type, objective, trained.scores, classes, data, "train",
                                 params.threshold)
         if validate is not None:
-            forest = Forest(trained.trees, f"guest:{ctx.party_id}", [f"host:{h.party_id}" for h in ctx.parties(HOST)])
+            forest = Forest(trained.trees, sitenames[0], sitenames[1:])
             leaves = guest_predict(ctx, forest, validate.features, validate.digest, "validate")
             scores = forest.scores(leaves, trained.init_score, params.learning_rate, tree_dim)
             rows += _prediction_rows(params.task_type, objective, scores, classes, validate, "validate",
@@ -122,7 +123,8 @@ class HeteroSecureBoost(Component):
         if ctx.role == HOST:
             host_predict(ctx, model.trees, data.features, data.digest, "predict")
             return ComponentOutput()
-        forest = Forest(model.trees, f"guest:{ctx.party_id}", [f"host:{h.party_id}" for h in ctx.parties(HOST)])
+        guest, hosts = f"guest:{ctx.party_id}", [f"host:{h.party_id}" for h in ctx.parties(HOST)]
+        forest = Forest(model.trees, guest, hosts, model.sitenames(guest, hosts))
         leaves = guest_predict(ctx, forest, data.features, data.digest, "predict")
         meta = model.meta
         scores = forest.scores(leaves, model.init_score, meta.learning_rate, model.tree_dim)

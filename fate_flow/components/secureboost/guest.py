@@ -26,11 +26,14 @@ from fate_flow.components.secureboost.objectives import Objective
 from fate_flow.components.secureboost.params import HeteroSecureBoostParams
 from fate_flow.components.secureboost.splitting import Split, best_split, leaf_weight
 from fate_flow.components.secureboost.tree import Tree
-from fate_flow.secure.paillier import CryptoPool, PaillierPrivateKey, generate_keypair
+from fate_flow.entity.errors import DataError
+from fate_flow.secure.paillier import CryptoPool, EncryptedVector, PaillierPrivateKey, generate_keypair
 
 HOST = "host"
 # below this many rows the guest encrypts in its own process
 POOL_MIN_ROWS = 5000
+# a bound on the histogram messages of one level from one host
+MAX_CHUNKS = 1 << 16
 
 
 @dataclass
@@ -149,7 +152,13 @@ def _receive_histogram(ctx: ComponentContext, host, private_key: PaillierPrivate
         _add_time(result, "wait_hosts", started)
         if message is None:
             return None, 0
-        chunks, width, vector = int(message["chunks"]), int(message["per_node"]), message["sums"]
+        try:
+            chunks, width, vector = int(message["chunks"]), int(message["per_node"]), message["sums"]
+        except (KeyError, TypeError, ValueError):
+            raise DataError(f"host {host.party_id} sent a malformed histogram") from None
+        if not isinstance(vector, EncryptedVector) or vector.public_key != private_key.public_key or \
+                not 0 < chunks <= MAX_CHUNKS:
+            raise DataError(f"host {host.party_id} sent a histogram that is not under this job's public key")
         started = time.perf_counter()
         plaintexts += packing.decrypt(private_key, vector)
         result.stats["decryptions"] += len(vector)
@@ -158,8 +167,8 @@ def _receive_histogram(ctx: ComponentContext, host, private_key: PaillierPrivate
     total = width * nodes
     per = packing.slots_per_ciphertext(layout.total_bits, private_key.public_key.bits)
     if len(plaintexts) != -(-total // per):
-        raise ValueError(f"host {host.party_id} sent {len(plaintexts)} ciphertexts for {nodes} nodes of {width} "
-                         f"candidates")
+        raise DataError(f"host {host.party_id} sent {len(plaintexts)} ciphertexts for {nodes} nodes of {width} "
+                        f"candidates")
     return packing.expand(plaintexts, layout.total_bits, private_key.public_key.bits, total), width
 
 
@@ -272,10 +281,10 @@ def _build_tree(ctx: ComponentContext, params: HeteroSecureBoostParams, binned: 
                 left, right = tree.split(node, sitename, f, float(binned.split_points[f][b]))
                 key = (sitename, f)
             else:
-                bits = row_splits[split.party].get(node)
-                if bits is None:
-                    raise ValueError(f"host {hosts[split.party].party_id} did not say which rows of node {node} go "
-                                     f"left")
+                bits = row_splits[split.party].get(node) if isinstance(row_splits[split.party], dict) else None
+                if not isinstance(bits, bytes) or len(bits) != (len(rows) + 7) // 8:
+                    raise DataError(f"host {hosts[split.party].party_id} did not say which of the {len(rows)} rows "
+                                    f"of node {node} go left")
                 goes_left = np.unpackbits(np.frombuffer(bits, dtype=np.uint8), count=len(rows)).astype(bool)
                 left, right = tree.split(node, f"host:{hosts[split.party].party_id}")
                 key = (f"host:{hosts[split.party].party_id}", -1)

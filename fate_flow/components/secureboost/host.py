@@ -82,6 +82,22 @@ def _send_compressed(ctx: ComponentContext, flat: list, per_node: int, bound: in
     return chunks
 
 
+def _level(message: dict, rows: int) -> tuple[np.ndarray, list[int], np.ndarray | None]:
+    """The guest's level request, checked: every row's node, the nodes to build, the rows that count (or None)."""
+    try:
+        positions = np.asarray(message["positions"])
+        build = [int(node) for node in message["build"]]
+        sample = message.get("sample")
+        sample = None if sample is None else np.asarray(sample)
+    except (KeyError, TypeError, ValueError):
+        raise DataError("the guest's tree level request is malformed") from None
+    if positions.shape != (rows,) or not np.issubdtype(positions.dtype, np.integer) or \
+            (sample is not None and (sample.shape != (rows,) or sample.dtype != np.bool_)) or \
+            any(node < 0 for node in build):
+        raise DataError(f"the guest's tree level request does not fit this host's {rows} rows")
+    return positions.astype(np.int64), build, sample
+
+
 def _add_time(result: TrainedHost, what: str, started: float) -> None:
     seconds = result.stats["seconds"]
     seconds[what] = seconds.get(what, 0.0) + time.perf_counter() - started
@@ -106,10 +122,9 @@ def _build_tree(ctx: ComponentContext, binned: BinnedFeatures, group: tuple[np.n
         _add_time(result, "wait_guest", started)
         if message.get("done"):
             return splits
-        positions = np.asarray(message["positions"], dtype=np.int64)
-        if depth == 0 and message.get("sample") is not None:
-            sample = np.asarray(message["sample"], dtype=bool)
-        build = [int(node) for node in message["build"]]
+        positions, build, level_sample = _level(message, len(binned.bins))
+        if depth == 0:
+            sample = level_sample
         started = time.perf_counter()
         chunks = []
         if build and len(order.feature):
@@ -124,9 +139,10 @@ def _build_tree(ctx: ComponentContext, binned: BinnedFeatures, group: tuple[np.n
         started = time.perf_counter()
         [wins] = ctx.federation.get(protocol.WINS, protocol.tag(ctx, r, c, depth), guest)
         _add_time(result, "wait_guest", started)
+        if not isinstance(wins, dict) or not all(isinstance(k, int) and isinstance(v, int) for k, v in wins.items()):
+            raise DataError("the guest's split notice is malformed")
         row_splits = {}
         for node, sent_index in wins.items():
-            node, sent_index = int(node), int(sent_index)
             if not 0 <= sent_index < len(order.feature):
                 raise DataError(f"the guest named split candidate {sent_index} of {len(order.feature)}")
             f, b = order.lookup(sent_index)

@@ -39,14 +39,18 @@ def model_meta(params: HeteroSecureBoostParams) -> BoostingTreeModelMeta:
 
 
 def guest_buffers(params: HeteroSecureBoostParams, trees: list[Tree], init_score: np.ndarray, losses: list[float],
-                  tree_dim: int, classes: list[Any], header: list[str], importance: dict[tuple[str, int], float]) \
-        -> dict[str, Message]:
+                  tree_dim: int, classes: list[Any], header: list[str], importance: dict[tuple[str, int], float],
+                  sitenames: list[str]) -> dict[str, Message]:
+    """sitenames: the guest's, then each host's in the job's order; the model records each as role:index
+    (anonymous_name_mapping) so that a model whose parties were renamed (model migration) still resolves them."""
     param = BoostingTreeModelParam(tree_num=len(trees), init_score=[float(v) for v in init_score],
                                    losses=[float(v) for v in losses], tree_dim=tree_dim, num_classes=len(classes),
                                    classes_=[str(c) for c in classes], best_iteration=len(losses) - 1,
                                    model_name=MODULE)
     param.trees_.extend(tree.to_proto() for tree in trees)
     param.feature_name_fid_mapping.update(dict(enumerate(header)))
+    param.anonymous_name_mapping.update({name: f"{name.split(':')[0]}:{i if i == 0 else i - 1}"
+                                         for i, name in enumerate(sitenames)})
     for (sitename, fid), value in sorted(importance.items(), key=lambda kv: -kv[1]):
         own = fid >= 0
         fullname = header[fid] if own else sitename.replace(":", "_")
@@ -77,6 +81,12 @@ class GuestModel:
     tree_dim: int
     classes: list[Any]
     header: list[str]
+    parties: dict[str, str]    # sitename in the trees -> role:index in the training job
+
+    def sitenames(self, guest: str, hosts: list[str]) -> dict[str, str]:
+        """The trees' sitenames as this job names the same parties (by role and position)."""
+        current = {"guest:0": guest, **{f"host:{i}": h for i, h in enumerate(hosts)}}
+        return {name: current.get(position, name) for name, position in self.parties.items()}
 
 
 @dataclass
@@ -107,7 +117,7 @@ def read_guest(buffers: dict[str, Message]) -> GuestModel:
         raise ValueError(f"the model has {len(trees)} trees and {len(param.init_score)} initial scores for "
                          f"{tree_dim} per round")
     return GuestModel(meta, trees, np.asarray(param.init_score, dtype=np.float64), tree_dim,
-                      [_label(c) for c in param.classes_], _header(param))
+                      [_label(c) for c in param.classes_], _header(param), dict(param.anonymous_name_mapping))
 
 
 def read_host(buffers: dict[str, Message]) -> HostModel:

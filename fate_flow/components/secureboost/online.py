@@ -30,8 +30,12 @@ class OnlineTrees:
             raise DataError(f"{component}: {e}") from None
         if role == "guest":
             owners = {o for tree in self.guest.trees for o in tree.owner if o}
-            guest = next((o for o in owners if o.startswith("guest:")), "guest:")
-            self.hosts = sorted(o for o in owners if o.startswith("host:"))
+            positions = self.guest.parties or {o: f"host:{i}" for i, o in enumerate(sorted(
+                o for o in owners if o.startswith("host:")))}
+            guest = next((o for o, p in positions.items() if p == "guest:0"),
+                         next((o for o in owners if o.startswith("guest:")), "guest:"))
+            self.hosts = [o for _, o in sorted((int(p.split(":")[1]), o) for o, p in positions.items()
+                                               if p.startswith("host:"))]
             self.forest = Forest(self.guest.trees, guest, self.hosts)
             meta = self.guest.meta
             self.objective = objective_for(meta.task_type, meta.objective_meta.objective, len(self.guest.classes))
@@ -41,17 +45,20 @@ class OnlineTrees:
         return [[t, node, int(values[split.fid] <= split.value)]
                 for t, splits in enumerate(self.host.trees) for node, split in sorted(splits.items())]
 
-    def score(self, values: np.ndarray, answers: Mapping[str, Any]) -> tuple[float, Any]:
-        """(score, predicted label) from the guest's row and each host's decisions {sitename: [[tree, node, left]]}:
-        the positive-class probability (binary), the predicted class's probability (multi-class) or the value."""
+    def score(self, values: np.ndarray, answers: list[Any]) -> tuple[float, Any]:
+        """(score, predicted label) from the guest's row and each host's decisions [[tree, node, left], ...], in the
+        order of the job's hosts: the positive-class probability (binary), the predicted class's probability
+        (multi-class) or the value."""
+        if len(answers) < len(self.hosts):
+            raise DataError(f"{self.component}: the model's trees use {len(self.hosts)} host(s), "
+                            f"{len(answers)} answered")
         known: dict[tuple[int, int, int], bool] = {}
-        for i, sitename in enumerate(self.hosts):
-            answer = answers.get(sitename)
-            if answer is None:
-                raise DataError(f"{self.component}: no split decisions from {sitename}, whose splits the model uses")
+        for i, answer in enumerate(answers[:len(self.hosts)]):
+            if not isinstance(answer, list):
+                raise DataError(f"{self.component}: host {i} sent no split decisions")
             for entry in answer:
                 if not (isinstance(entry, list) and len(entry) == 3 and all(isinstance(v, int) for v in entry)):
-                    raise DataError(f"{self.component}: {sitename} answered a malformed decision {entry!r}"[:300])
+                    raise DataError(f"{self.component}: host {i} answered a malformed decision {entry!r}"[:300])
                 known[(i, entry[0], entry[1])] = bool(entry[2])
         x = np.asarray(values, dtype=np.float64)[None, :]
         nodes = np.zeros((1, self.forest.left.shape[0]), dtype=np.int64)
@@ -65,8 +72,7 @@ class OnlineTrees:
                 node = int(nodes[0, t])
                 left = known.get((int(owners[t]), t, node))
                 if left is None:
-                    raise DataError(f"{self.component}: {self.hosts[owners[t]]} gave no decision for tree {t} node "
-                                    f"{node}")
+                    raise DataError(f"{self.component}: host {owners[t]} gave no decision for tree {t} node {node}")
                 nodes[0, t] = self.forest.left[t, node] if left else self.forest.right[t, node]
         raw = self.forest.scores(nodes, self.guest.init_score, self.guest.meta.learning_rate, self.guest.tree_dim)
         predicted = self.objective.predict(raw)[0]

@@ -21,7 +21,9 @@ GUEST, HOST = "guest", "host"
 class Forest:
     """The guest's trees as padded (trees, nodes) arrays; owner: -2 leaf, -1 the guest, i >= 0 host i."""
 
-    def __init__(self, trees: list[Tree], guest_sitename: str, host_sitenames: list[str]):
+    def __init__(self, trees: list[Tree], guest_sitename: str, host_sitenames: list[str],
+                 aliases: dict[str, str] | None = None):
+        """aliases: a tree sitename -> the sitename of the same party in this job (renamed parties)."""
         size = max((len(t.owner) for t in trees), default=1)
         count = len(trees)
         self.left = np.full((count, size), -1, dtype=np.int64)
@@ -38,6 +40,7 @@ class Forest:
             for node, owner in enumerate(tree.owner):
                 if tree.is_leaf(node):
                     continue
+                owner = (aliases or {}).get(owner, owner)
                 if owner == guest_sitename:
                     self.owner[t, node] = -1
                 elif owner in hosts:
@@ -88,7 +91,9 @@ def guest_predict(ctx: ComponentContext, forest: Forest, x: np.ndarray, digest: 
         if done:
             return nodes
         answers = ctx.federation.get(protocol.ANSWER, protocol.tag(ctx, "predict", data_type, step), hosts)
-        for (rows, cols), bits in zip(asked, answers):
+        for host, (rows, cols), bits in zip(hosts, asked, answers):
+            if not isinstance(bits, bytes) or len(bits) != (len(rows) + 7) // 8:
+                raise DataError(f"host {host.party_id} answered {len(rows)} prediction queries with something else")
             go_left = np.unpackbits(np.frombuffer(bits, dtype=np.uint8), count=len(rows)).astype(bool)
             current = nodes[rows, cols]
             nodes[rows, cols] = np.where(go_left, forest.left[cols, current], forest.right[cols, current])
@@ -107,7 +112,12 @@ def host_predict(ctx: ComponentContext, trees: list[dict[int, HostSplit]], x: np
         [query] = ctx.federation.get(protocol.QUERY, protocol.tag(ctx, "predict", data_type, step), guest)
         if query["done"]:
             return
-        rows, tree_ids, node_ids = (np.asarray(query[k], dtype=np.int64) for k in ("rows", "trees", "nodes"))
+        try:
+            rows, tree_ids, node_ids = (np.asarray(query[k], dtype=np.int64) for k in ("rows", "trees", "nodes"))
+        except (KeyError, TypeError, ValueError):
+            raise DataError("the guest's prediction query is malformed") from None
+        if not rows.shape == tree_ids.shape == node_ids.shape or rows.ndim != 1:
+            raise DataError("the guest's prediction query is malformed")
         ctx.federation.remote(np.packbits(host_decisions(trees, x, rows, tree_ids, node_ids)).tobytes(),
                               protocol.ANSWER, protocol.tag(ctx, "predict", data_type, step), guest)
     raise DataError("the guest kept asking after every tree could have reached its leaves")
