@@ -341,7 +341,7 @@ def test_nothing_in_plaintext_crosses_during_training(tmp_path, monkeypatch):
             assert all(isinstance(k, int) and isinstance(v, int) for k, v in value.items())
     for name, value in to_guest:
         if name == "sbt_histogram" and value is not None:
-            assert set(value) == {"per_node", "chunks", "sums"} and isinstance(value["sums"], EncryptedVector)
+            assert set(value) == {"per_node", "sums"} and isinstance(value["sums"], EncryptedVector)
         if name == "sbt_row_splits":
             assert all(isinstance(k, int) and isinstance(v, bytes) and len(v) <= (len(y) + 7) // 8
                        for k, v in value.items())

@@ -32,8 +32,6 @@ from fate_flow.secure.paillier import CryptoPool, EncryptedVector, PaillierPriva
 HOST = "host"
 # below this many rows the guest encrypts in its own process
 POOL_MIN_ROWS = 5000
-# a bound on the histogram messages of one level from one host
-MAX_CHUNKS = 1 << 16
 
 
 @dataclass
@@ -142,34 +140,27 @@ def train_guest(ctx: ComponentContext, params: HeteroSecureBoostParams, binned: 
 
 def _receive_histogram(ctx: ComponentContext, host, private_key: PaillierPrivateKey, layout: packing.PackLayout,
                        nodes: int, where: tuple, result: TrainedGuest) -> tuple[list[int] | None, int]:
-    """A host's decrypted candidate sums for the built nodes (chunk by chunk, as they arrive), and how many
-    candidates each node has; (None, 0) when the host sent none."""
-    plaintexts: list[int] = []
-    chunks, chunk, width = 1, 0, 0
-    while chunk < chunks:
-        started = time.perf_counter()
-        [message] = ctx.federation.get(protocol.HISTOGRAM, protocol.tag(ctx, *where, chunk), [host])
-        _add_time(result, "wait_hosts", started)
-        if message is None:
-            return None, 0
-        try:
-            chunks, width, vector = int(message["chunks"]), int(message["per_node"]), message["sums"]
-        except (KeyError, TypeError, ValueError):
-            raise DataError(f"host {host.party_id} sent a malformed histogram") from None
-        if not isinstance(vector, EncryptedVector) or vector.public_key != private_key.public_key or \
-                not 0 < chunks <= MAX_CHUNKS:
-            raise DataError(f"host {host.party_id} sent a histogram that is not under this job's public key")
-        started = time.perf_counter()
-        plaintexts += packing.decrypt(private_key, vector)
-        result.stats["decryptions"] += len(vector)
-        _add_time(result, "decrypt", started)
-        chunk += 1
-    total = width * nodes
-    per = packing.slots_per_ciphertext(layout.total_bits, private_key.public_key.bits)
-    if len(plaintexts) != -(-total // per):
-        raise DataError(f"host {host.party_id} sent {len(plaintexts)} ciphertexts for {nodes} nodes of {width} "
-                        f"candidates")
-    return packing.expand(plaintexts, layout.total_bits, private_key.public_key.bits, total), width
+    """A host's decrypted candidate sums for the built nodes, and how many candidates each node has; (None, 0)
+    when the host sent none."""
+    started = time.perf_counter()
+    [message] = ctx.federation.get(protocol.HISTOGRAM, protocol.tag(ctx, *where), [host])
+    _add_time(result, "wait_hosts", started)
+    if message is None:
+        return None, 0
+    try:
+        width, vector = int(message["per_node"]), message["sums"]
+    except (KeyError, TypeError, ValueError):
+        raise DataError(f"host {host.party_id} sent a malformed histogram") from None
+    if not isinstance(vector, EncryptedVector) or vector.public_key != private_key.public_key:
+        raise DataError(f"host {host.party_id} sent a histogram that is not under this job's public key")
+    if len(vector) != width * nodes:
+        raise DataError(f"host {host.party_id} sent {len(vector)} sums for {nodes} nodes of {width} candidates")
+    started = time.perf_counter()
+    sums = packing.decrypt_sums(private_key, vector, layout.total_bits)
+    result.stats["decryptions"] += -(-len(vector) // packing.slots_per_ciphertext(
+        layout.total_bits, private_key.public_key.bits))
+    _add_time(result, "decrypt", started)
+    return sums, width
 
 
 def _add_time(result: TrainedGuest, what: str, started: float) -> None:

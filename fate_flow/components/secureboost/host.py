@@ -17,7 +17,6 @@ from fate_flow.components.base import ComponentContext
 from fate_flow.components.secureboost import protocol
 from fate_flow.components.secureboost.binning import BinnedFeatures
 from fate_flow.components.secureboost.histogram import CandidateOrder, encrypted_candidates
-from fate_flow.components.secureboost.packing import compress, slots_per_ciphertext
 from fate_flow.components.secureboost.params import HeteroSecureBoostParams
 from fate_flow.components.secureboost.tree import HostSplit
 from fate_flow.entity.errors import DataError
@@ -25,8 +24,6 @@ from fate_flow.secure.multiexp import objects
 from fate_flow.secure.paillier import EncryptedVector
 
 GUEST = "guest"
-# ciphertexts per histogram message
-CHUNK_CIPHERTEXTS = 16
 
 
 @dataclass
@@ -66,20 +63,6 @@ def train_host(ctx: ComponentContext, params: HeteroSecureBoostParams, binned: B
         if stop:
             break
     return result
-
-
-def _send_compressed(ctx: ComponentContext, flat: list, per_node: int, bound: int, public_key, where: tuple) -> int:
-    """The candidates compressed (several per ciphertext) and sent in chunks, so the guest decrypts one chunk
-    while this host compresses the next. Returns the number of chunks sent."""
-    per = slots_per_ciphertext(bound, public_key.bits)
-    step = per * CHUNK_CIPHERTEXTS
-    chunks = -(-len(flat) // step)
-    for i in range(chunks):
-        packed = compress(flat[i * step:(i + 1) * step], bound, public_key.bits, public_key.nsquare)
-        message = {"per_node": per_node, "chunks": chunks,
-                   "sums": EncryptedVector(public_key, packed, 0, min(per * bound, public_key.capacity_bits))}
-        ctx.federation.remote(message, protocol.HISTOGRAM, protocol.tag(ctx, *where, i), ctx.parties(GUEST)[:1])
-    return chunks
 
 
 def _level(message: dict, rows: int) -> tuple[np.ndarray, list[int], np.ndarray | None]:
@@ -126,16 +109,15 @@ def _build_tree(ctx: ComponentContext, binned: BinnedFeatures, group: tuple[np.n
         if depth == 0:
             sample = level_sample
         started = time.perf_counter()
-        chunks = []
+        histogram = None
         if build and len(order.feature):
             hist_positions = positions if sample is None else np.where(sample, positions, -1)
             candidates = encrypted_candidates(ciphertexts, public_key.nsquare, binned.bins, hist_positions, build,
                                               order, result.stats)
-            chunks = _send_compressed(ctx, [x for node in candidates for x in node], len(order.feature), bound,
-                                      public_key, (r, c, depth))
-        if not chunks:
-            ctx.federation.remote(None, protocol.HISTOGRAM, protocol.tag(ctx, r, c, depth, 0), guest)
+            histogram = {"per_node": len(order.feature),
+                         "sums": EncryptedVector(public_key, [x for node in candidates for x in node], 0, bound)}
         _add_time(result, "histogram", started)
+        ctx.federation.remote(histogram, protocol.HISTOGRAM, protocol.tag(ctx, r, c, depth), guest)
         started = time.perf_counter()
         [wins] = ctx.federation.get(protocol.WINS, protocol.tag(ctx, r, c, depth), guest)
         _add_time(result, "wait_guest", started)

@@ -7,7 +7,8 @@ field wide enough that the sum over every row cannot carry into the next field. 
 which adds plaintexts field by field; the guest decrypts a sum and reads back count, sum g and sum h per class.
 
 Encryption takes the random factors (hs^alpha mod n^2) from fate_flow.secure's precomputed obfuscators, so they
-can be made in a CryptoPool while the parties are busy with something else.
+can be made in a CryptoPool while the parties are busy with something else. The guest decrypts a host's sums
+several per decryption (decrypt_sums).
 """
 from __future__ import annotations
 
@@ -18,13 +19,11 @@ import numpy as np
 from gmpy2 import mpz
 
 from fate_flow.secure.kernels import crt_constants
-from fate_flow.secure.paillier import CryptoPool, EncryptedVector, Obfuscators, PaillierPrivateKey, PaillierPublicKey
+from fate_flow.secure.paillier import EncryptedVector, Obfuscators, PaillierPrivateKey, PaillierPublicKey
 
 # significant bits kept of each gradient / hessian: sums and gains agree with float64 to ~1e-9, and every bit
-# costs the host squarings when it compresses sums for the guest
+# costs the guest squarings when it folds sums into one decryption
 PRECISION_BITS = 32
-# below this many values, decryption runs in the caller's process
-POOL_MIN_DECRYPT = 2000
 
 
 @dataclass(frozen=True)
@@ -113,21 +112,6 @@ def slots_per_ciphertext(slot_bits: int, key_bits: int) -> int:
     return max(1, (key_bits - 2) // slot_bits)
 
 
-def compress(ciphertexts: list[mpz], slot_bits: int, key_bits: int, nsquare: mpz) -> list[mpz]:
-    """Several encrypted sums (each below 2**slot_bits) per ciphertext: c_0 * c_1^(2^b) * c_2^(2^2b) ..., made by
-    Horner's rule with b squarings per slot, so the guest decrypts one ciphertext for all of them."""
-    per = slots_per_ciphertext(slot_bits, key_bits)
-    shift = mpz(1) << slot_bits
-    out = []
-    for start in range(0, len(ciphertexts), per):
-        chunk = ciphertexts[start:start + per]
-        acc = chunk[-1]
-        for c in reversed(chunk[:-1]):
-            acc = gmpy2.powmod(acc, shift, nsquare) * c % nsquare
-        out.append(acc)
-    return out
-
-
 def expand(plaintexts: list[int], slot_bits: int, key_bits: int, count: int) -> list[int]:
     """The sums packed by compress, in their original order (count of them)."""
     per = slots_per_ciphertext(slot_bits, key_bits)
@@ -140,20 +124,31 @@ def expand(plaintexts: list[int], slot_bits: int, key_bits: int, count: int) -> 
     return out[:count]
 
 
-def decrypt_chunk(p: mpz, q: mpz, ciphertexts: list[mpz]) -> list[int]:
-    """The plaintexts (non-negative integers below n) of ciphertexts, by the CRT."""
-    p2, q2, hp, hq, p_inverse = crt_constants(p, q)
-    mp = [gmpy2.divexact(x - 1, p) * hp % p for x in gmpy2.powmod_base_list(ciphertexts, p - 1, p2)]
-    mq = [gmpy2.divexact(x - 1, q) * hq % q for x in gmpy2.powmod_base_list(ciphertexts, q - 1, q2)]
-    return [int(a + p * ((b - a) * p_inverse % q)) for a, b in zip(mp, mq)]
+def decrypt_sums(private_key: PaillierPrivateKey, vector: EncryptedVector, slot_bits: int) -> list[int]:
+    """The plaintexts (non-negative, each below 2**slot_bits) of a host's encrypted sums.
 
-
-def decrypt(private_key: PaillierPrivateKey, vector: EncryptedVector, pool: CryptoPool | None = None) -> list[int]:
+    Several sums share one decryption: with the private key, the guest works modulo p^2 and q^2 (a quarter of
+    the cost of n^2) and folds `per` ciphertexts into c_0 * c_1^(2^b) * c_2^(2^2b) ... (Horner's rule, b squarings
+    per sum), whose plaintext holds the sums side by side; one CRT decryption then reads them all."""
     if vector.public_key != private_key.public_key:
         raise ValueError("the histogram was encrypted with another public key")
-    ciphertexts = vector.ciphertexts
-    if pool is None or len(ciphertexts) < POOL_MIN_DECRYPT:
-        return decrypt_chunk(private_key.p, private_key.q, ciphertexts)
-    parts = pool.map(decrypt_chunk, [(private_key.p, private_key.q, ciphertexts[a:b])
-                                     for a, b in pool.split(len(ciphertexts), pool.workers)])
-    return [m for part in parts for m in part]
+    p, q = private_key.p, private_key.q
+    p2, q2, hp, hq, p_inverse = crt_constants(p, q)
+    per = slots_per_ciphertext(slot_bits, private_key.public_key.bits)
+    ciphertexts = list(vector.ciphertexts)
+    count = len(ciphertexts)
+    ciphertexts += [mpz(1)] * (-count % per)  # 1 encrypts 0: padding slots
+    groups = [ciphertexts[i:i + per] for i in range(0, len(ciphertexts), per)]
+    shift = mpz(1) << slot_bits
+
+    def folded(modulus: mpz) -> list[mpz]:
+        acc = [group[-1] % modulus for group in groups]
+        for j in range(per - 2, -1, -1):
+            acc = [a * (group[j] % modulus) % modulus
+                   for a, group in zip(gmpy2.powmod_base_list(acc, shift, modulus), groups)]
+        return acc
+
+    mp = [gmpy2.divexact(x - 1, p) * hp % p for x in gmpy2.powmod_base_list(folded(p2), p - 1, p2)]
+    mq = [gmpy2.divexact(x - 1, q) * hq % q for x in gmpy2.powmod_base_list(folded(q2), q - 1, q2)]
+    packed = [int(a + p * ((b - a) * p_inverse % q)) for a, b in zip(mp, mq)]
+    return expand(packed, slot_bits, private_key.public_key.bits, count)

@@ -3,7 +3,8 @@
 Training, per job:        guest -> hosts  SETUP       {public_key, tree_dim, per_group, rows, digest}
 per boosting round:       guest -> hosts  GH          [EncryptedVector per class group]: packed g, h, count
 per tree level:           guest -> hosts  LEVEL       {done, positions, sample, build}
-                          hosts -> guest  HISTOGRAM   EncryptedVector | None: the built nodes' shuffled candidates
+                          hosts -> guest  HISTOGRAM   {per_node, sums: EncryptedVector} | None: the built nodes'
+                                                      shuffled candidates
                           guest -> host   WINS        {node: position of the winning candidate in its sent order}
                           host  -> guest  ROW_SPLITS  {node: packed bits, one per row of the node: goes left}
 per boosting round:       guest -> hosts  STOP        bool
