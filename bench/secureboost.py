@@ -2,6 +2,7 @@
 depth 3, 32 bins, learning rate 0.3, L2 0.1, 1024-bit Paillier) + evaluation, guest 9999 and host 10000 on one
 server, with XGBoost on the joined plaintext data and the same parameters computed in the same run.
 
+    bash bin/install.sh '.[test,bench]'                        # XGBoost and scikit-learn for the reference
     .venv/bin/python bench/secureboost.py                      # every data set, 3 runs each
     .venv/bin/python bench/secureboost.py --runs 1 --data breast
 

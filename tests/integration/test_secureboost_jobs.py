@@ -134,3 +134,47 @@ def test_online_inference_equals_the_predict_job(deployed):
             assert abs(answer["data"]["score"] - predicted[sample_id]) < 1e-9, (sample_id, answer)
     stranger = serving.infer(SERVICE_ID, rows[0][1], {"id": "no-such-id"})
     assert stranger["retcode"] != 0 and "host party 10000" in stranger["retmsg"], stranger
+
+
+def test_a_migrated_model_predicts_the_same_under_new_party_ids(deployed, tmp_path):
+    """Migrate (guest 9999 -> 9998, host 10000 -> 20000), export/import on a server hosting only the new ids, and
+    a predict job there: the trees still find their parties (the model keeps their roles and positions)."""
+    from pathlib import Path
+
+    from fate_flow.client.http_client import FlowHttpClient
+    from tests.server_process import make_server
+    old, new = {"guest": ["9999"], "host": ["10000"]}, {"guest": ["9998"], "host": ["20000"]}
+    new_model_id, unify = "guest-9998#host-20000#model", "202612040000000000001"
+    server = deployed["server"]
+    migrated = server.post("/v1/model/migrate", json={
+        "migrate_initiator": {"role": "guest", "party_id": 9998}, "role": old, "migrate_role": new,
+        "model_id": deployed["model_id"], "model_version": deployed["version"], "unify_model_version": unify,
+        "execute_party": old, "job_parameters": {"federated_mode": "MULTIPLE", "work_mode": 0}}).json()
+    assert migrated["retcode"] == 0, migrated
+    other = make_server(tmp_path / "new", party_ids=(9998, 20000)).start()
+    try:
+        client = FlowHttpClient("127.0.0.1", other.http_port, timeout=60)
+        for role in ("guest", "host"):
+            path = EXAMPLES / "data" / f"breast_hetero_{role}.csv"
+            answer = client.upload({"namespace": "experiment", "table_name": f"breast_hetero_{role}", "head": 1,
+                                    "partition": 4}, path)
+            assert answer["retcode"] == 0, answer
+            detail = migrated["data"]["detail"][role][old[role][0]]
+            imported = client.model_import({"model_id": new_model_id, "model_version": unify, "role": role,
+                                            "party_id": new[role][0]}, Path(detail["path"]))
+            assert imported["retcode"] == 0, imported
+        conf = json.loads((EXAMPLES / "test_predict_conf.json").read_text())
+        conf["initiator"]["party_id"] = 9998
+        conf["role"] = {"guest": [9998], "host": [20000]}
+        conf["job_parameters"]["common"].update(model_id=new_model_id, model_version=unify)
+        answer = other.post("/v1/job/submit", json={"job_dsl": {}, "job_runtime_conf": conf}).json()
+        assert answer["retcode"] == 0, answer
+        assert wait_for(other, answer["jobId"], timeout=300) == {("guest", "9998"): "success",
+                                                                 ("host", "20000"): "success"}
+        rows = other.post("/v1/tracking/component/output/data", json={
+            "job_id": answer["jobId"], "component_name": COMPONENT, "role": "guest", "party_id": 9998}).json()
+        score = rows["meta"]["header"][0].index("predict_score")
+        moved = {row[0]: float(row[score]) for row in rows["data"][0]}
+        assert moved == guest_scores(server, deployed["predict_job"], COMPONENT)
+    finally:
+        other.stop()
