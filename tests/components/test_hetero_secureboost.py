@@ -333,7 +333,7 @@ def test_nothing_in_plaintext_crosses_during_training(tmp_path, monkeypatch):
         plain = leaves(value)
         assert not any(isinstance(x, float) for x in plain), (name, "a number with a fraction reached the host")
         if name == "sbt_setup":
-            assert set(value) == {"public_key", "tree_dim", "per_group", "rows", "digest"}
+            assert set(value) == {"public_key", "tree_dim", "per_group", "rows", "rounds", "digest"}
             assert value["digest"] not in ids
         elif name == "sbt_level":
             assert all(0 <= x < 16 for x in value.get("positions", [])), "positions are node ids"

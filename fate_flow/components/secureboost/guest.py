@@ -89,7 +89,8 @@ def train_guest(ctx: ComponentContext, params: HeteroSecureBoostParams, binned: 
     per_group = min(tree_dim, packing.classes_per_plaintext(n, public_key.bits))
     groups = math.ceil(tree_dim / per_group)
     ctx.federation.remote({"public_key": public_key, "tree_dim": tree_dim, "per_group": per_group, "rows": n,
-                           "digest": ids_digest}, protocol.SETUP, protocol.tag(ctx, "setup"), hosts)
+                           "rounds": params.num_trees, "digest": ids_digest}, protocol.SETUP,
+                          protocol.tag(ctx, "setup"), hosts)
     result = TrainedGuest(init_score=objective.initial_score(y, tree_dim))
     scores = np.tile(result.init_score, (n, 1))
     result.stats = {"encryptions": 0, "decryptions": 0, "seconds": {}}

@@ -119,7 +119,7 @@ def _cumulative(node_grid: np.ndarray, order: CandidateOrder, nsquare: mpz) -> l
 
 @dataclass
 class PlainCandidates:
-    """A node's split candidates in plaintext: cumulative sums per candidate, and the candidate's (feature, bin)."""
+    """A node's split candidates in plaintext: the cumulative sums of g, h and rows of each candidate."""
     g: np.ndarray
     h: np.ndarray
     count: np.ndarray

@@ -21,9 +21,11 @@ from fate_flow.components.secureboost.params import HeteroSecureBoostParams
 from fate_flow.components.secureboost.tree import HostSplit
 from fate_flow.entity.errors import DataError
 from fate_flow.secure.multiexp import objects
-from fate_flow.secure.paillier import EncryptedVector
+from fate_flow.secure.paillier import EncryptedVector, PaillierPublicKey
 
 GUEST = "guest"
+# a bound on the boosting rounds a guest may ask for
+MAX_ROUNDS = 100_000
 
 
 @dataclass
@@ -38,7 +40,14 @@ def train_host(ctx: ComponentContext, params: HeteroSecureBoostParams, binned: B
                ids_digest: str) -> TrainedHost:
     guest = ctx.parties(GUEST)[:1]
     [setup] = ctx.federation.get(protocol.SETUP, protocol.tag(ctx, "setup"), guest)
-    public_key, tree_dim, per_group = setup["public_key"], int(setup["tree_dim"]), int(setup["per_group"])
+    try:
+        public_key, tree_dim, per_group, rounds = (setup["public_key"], int(setup["tree_dim"]),
+                                                   int(setup["per_group"]), int(setup["rounds"]))
+    except (KeyError, TypeError, ValueError):
+        raise DataError("the guest's training setup is malformed") from None
+    if not isinstance(public_key, PaillierPublicKey) or not 1 <= per_group <= tree_dim or \
+            not 1 <= rounds <= MAX_ROUNDS:
+        raise DataError("the guest's training setup is out of range")
     n = binned.bins.shape[0]
     if setup["digest"] != ids_digest or int(setup["rows"]) != n:
         raise DataError(f"{ctx.spec.component_name}: host {ctx.party_id} holds other rows than the guest "
@@ -46,7 +55,7 @@ def train_host(ctx: ComponentContext, params: HeteroSecureBoostParams, binned: B
                         f"HeteroSecureBoost")
     result = TrainedHost(tree_dim=tree_dim, stats={"multiplications": 0, "seconds": {}})
     shuffle_rng = np.random.default_rng(secrets.randbits(128))  # the candidate order is this host's secret
-    for r in range(params.num_trees):
+    for r in range(rounds):  # the guest's num_trees: it decides, a host follows
         started = time.perf_counter()
         [encrypted] = ctx.federation.get(protocol.GH, protocol.tag(ctx, "gh", r), guest)
         _add_time(result, "wait_guest", started)

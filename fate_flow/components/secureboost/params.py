@@ -5,7 +5,9 @@ What this implementation does not do is refused by name rather than ignored: mis
 (use_missing, zero_as_missing), validation during training (validation_freqs, early_stopping_rounds), cross
 validation, encryption other than Paillier, FATE's approximate encryption modes, sparse optimisation and cipher
 compression. Options that only tune FATE's own execution (max_split_nodes, deterministic, binning_error) are
-accepted: results here are deterministic and the quantile bins exact.
+accepted: results here are deterministic and the quantile bins exact; so are those FATE itself leaves unused here
+(tree_param's n_iter_no_change and tol; metrics and use_first_metric_only, which only serve validation). The guest's
+num_trees, task_type and objective decide; a host follows the guest.
 """
 from __future__ import annotations
 

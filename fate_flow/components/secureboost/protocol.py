@@ -1,6 +1,6 @@
 """What the guest and hosts send each other while training and predicting, by data-plane name.
 
-Training, per job:        guest -> hosts  SETUP       {public_key, tree_dim, per_group, rows, digest}
+Training, per job:        guest -> hosts  SETUP       {public_key, tree_dim, per_group, rows, rounds, digest}
 per boosting round:       guest -> hosts  GH          [EncryptedVector per class group]: packed g, h, count
 per tree level:           guest -> hosts  LEVEL       {done, positions, sample, build}
                           hosts -> guest  HISTOGRAM   {per_node, sums: EncryptedVector} | None: the built nodes'
