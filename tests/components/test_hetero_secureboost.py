@@ -394,3 +394,26 @@ def test_fate_defaults():
     assert (p.encrypt_param.method, p.encrypt_param.key_length, p.threshold, p.objective_param.objective) == \
         ("Paillier", 1024, 0.5, "cross_entropy")
     assert HeteroSecureBoostParams.from_dict({"tree_param": {"criterion_params": {"l1": 0.5, "l2": 2}}}).tree.l2 == 2
+
+
+def test_a_host_checks_what_the_guest_asks_of_it():
+    from fate_flow.components.secureboost.host import _level
+    from fate_flow.components.secureboost.predict import host_decisions
+    from fate_flow.components.secureboost.tree import HostSplit
+    from fate_flow.entity.errors import DataError
+    positions, build, sample = _level({"positions": np.zeros(4, np.int32), "build": [0], "sample": None}, 4)
+    assert positions.tolist() == [0, 0, 0, 0] and build == [0] and sample is None
+    for bad in ({"positions": np.zeros(3, np.int32), "build": [0]},            # not this host's rows
+                {"positions": np.full(4, 8, np.int32), "build": [0]},          # a node no 4-row tree has
+                {"positions": np.zeros(4), "build": [0]},                      # not node ids
+                {"positions": np.zeros(4, np.int32), "build": [-1]},
+                {"positions": np.zeros(4, np.int32), "build": [0], "sample": np.ones(4)},
+                {"build": [0]}):
+        with pytest.raises(DataError):
+            _level(bad, 4)
+    trees = [{0: HostSplit(1, 3, 0.5)}]
+    x = np.array([[0.0, 0.2], [0.0, 0.9]])
+    assert host_decisions(trees, x, np.array([0, 1]), np.array([0, 0]), np.array([0, 0])).tolist() == [True, False]
+    for rows, tree_ids, nodes in (([2], [0], [0]), ([0], [1], [0]), ([0], [0], [1])):
+        with pytest.raises(DataError):
+            host_decisions(trees, x, np.array(rows), np.array(tree_ids), np.array(nodes))

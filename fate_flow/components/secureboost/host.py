@@ -24,8 +24,9 @@ from fate_flow.secure.multiexp import objects
 from fate_flow.secure.paillier import EncryptedVector, PaillierPublicKey
 
 GUEST = "guest"
-# a bound on the boosting rounds a guest may ask for
+# bounds on the boosting rounds and classes a guest may ask for
 MAX_ROUNDS = 100_000
+MAX_CLASSES = 10_000
 
 
 @dataclass
@@ -40,16 +41,18 @@ def train_host(ctx: ComponentContext, params: HeteroSecureBoostParams, binned: B
                ids_digest: str) -> TrainedHost:
     guest = ctx.parties(GUEST)[:1]
     [setup] = ctx.federation.get(protocol.SETUP, protocol.tag(ctx, "setup"), guest)
+    if not isinstance(setup, dict):
+        raise DataError("the guest's training setup is malformed")
     try:
         public_key, tree_dim, per_group, rounds = (setup["public_key"], int(setup["tree_dim"]),
                                                    int(setup["per_group"]), int(setup["rounds"]))
     except (KeyError, TypeError, ValueError):
         raise DataError("the guest's training setup is malformed") from None
-    if not isinstance(public_key, PaillierPublicKey) or not 1 <= per_group <= tree_dim or \
+    if not isinstance(public_key, PaillierPublicKey) or not 1 <= per_group <= tree_dim <= MAX_CLASSES or \
             not 1 <= rounds <= MAX_ROUNDS:
         raise DataError("the guest's training setup is out of range")
     n = binned.bins.shape[0]
-    if setup["digest"] != ids_digest or int(setup["rows"]) != n:
+    if setup.get("digest") != ids_digest or setup.get("rows") != n:
         raise DataError(f"{ctx.spec.component_name}: host {ctx.party_id} holds other rows than the guest "
                         f"({n} rows here, {setup['rows']} at the guest, or other ids); put an Intersection before "
                         f"HeteroSecureBoost")
@@ -59,6 +62,8 @@ def train_host(ctx: ComponentContext, params: HeteroSecureBoostParams, binned: B
         started = time.perf_counter()
         [encrypted] = ctx.federation.get(protocol.GH, protocol.tag(ctx, "gh", r), guest)
         _add_time(result, "wait_guest", started)
+        if not isinstance(encrypted, list) or len(encrypted) != -(-tree_dim // per_group):
+            raise DataError("the guest's encrypted gradients do not come one vector per class group")
         groups = [_checked(vector, public_key, n) for vector in encrypted]
         for c in range(tree_dim):
             rng = np.random.default_rng(None if params.random_seed is None else params.random_seed + 7919 * r + c)
@@ -83,9 +88,11 @@ def _level(message: dict, rows: int) -> tuple[np.ndarray, list[int], np.ndarray 
         sample = None if sample is None else np.asarray(sample)
     except (KeyError, TypeError, ValueError):
         raise DataError("the guest's tree level request is malformed") from None
+    # a tree of `rows` rows has fewer than 2 * rows nodes
     if positions.shape != (rows,) or not np.issubdtype(positions.dtype, np.integer) or \
+            (positions.size and (positions.min() < 0 or positions.max() >= 2 * rows)) or \
             (sample is not None and (sample.shape != (rows,) or sample.dtype != np.bool_)) or \
-            any(node < 0 for node in build):
+            any(not 0 <= node < 2 * rows for node in build):
         raise DataError(f"the guest's tree level request does not fit this host's {rows} rows")
     return positions.astype(np.int64), build, sample
 

@@ -104,13 +104,15 @@ def host_predict(ctx: ComponentContext, trees: list[dict[int, HostSplit]], x: np
                  data_type: str) -> None:
     guest = ctx.parties(GUEST)[:1]
     [setup] = ctx.federation.get(protocol.PREDICT_SETUP, protocol.tag(ctx, "predict", data_type), guest)
-    if setup["digest"] != digest or int(setup["rows"]) != x.shape[0]:
+    if not isinstance(setup, dict) or setup.get("digest") != digest or setup.get("rows") != x.shape[0]:
         raise DataError(f"{ctx.spec.component_name}: host {ctx.party_id}'s {data_type} data holds other rows than "
                         f"the guest's ({x.shape[0]} here, {setup['rows']} at the guest); put an Intersection before "
                         f"HeteroSecureBoost")
     for step in range(max(len(t) for t in trees) + 2 if trees else 2):
         [query] = ctx.federation.get(protocol.QUERY, protocol.tag(ctx, "predict", data_type, step), guest)
-        if query["done"]:
+        if not isinstance(query, dict):
+            raise DataError("the guest's prediction query is malformed")
+        if query.get("done"):
             return
         try:
             rows, tree_ids, node_ids = (np.asarray(query[k], dtype=np.int64) for k in ("rows", "trees", "nodes"))
