@@ -25,10 +25,13 @@ setup(
         "psutil>=5.9,<8",
         "gmpy2>=2.1,<3",  # Paillier arithmetic (fate_flow.secure)
         "blake3>=1.0,<2",  # keyed MACs of data-plane values (fate_flow.federation.sessions)
+        # /v1/model/homo/convert and homo/deploy: HomoLR as a scikit-learn model saved with joblib (the tests also
+        # use scikit-learn as the plaintext reference for models and metrics)
+        "scikit-learn>=1.3,<2",
+        "joblib>=1.2,<2",
     ],
     extras_require={
         "test": ["pytest>=8,<10", "grpcio-tools>=1.81.1,<2",
-                 "scikit-learn>=1.3,<2",  # the plaintext reference models and metrics the tests compare with
                  "phe>=1.5,<2"],  # python-paillier: an independent Paillier to check ours against
         # bench/secureboost.py's reference: XGBoost (CPU build) on the joined plaintext data
         "bench": ["xgboost-cpu>=2,<4", "scikit-learn>=1.3,<2"],

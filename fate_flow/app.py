@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, Request, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from fate_flow.apps import client_auth
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import CountingInput
 from fate_flow.db.base import DB, init_db
@@ -85,6 +86,8 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
         is_upload = request.path == api_paths.DATA_UPLOAD.path
         request.max_content_length = settings.http.max_upload_bytes if is_upload else settings.http.max_json_bytes
         db.connect(reuse_if_open=True)
+
+    client_auth.install(app, settings.http_auth)  # after _before: it sets the body limits the check reads within
 
     @app.teardown_request
     def _teardown(exc):

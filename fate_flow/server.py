@@ -64,6 +64,8 @@ class FlowServer(BaseApplication):
             "proc_name": f"fate_flow[{s.fateflow.http_port}]",
             "daemon": self.daemon,
             "worker_exit": self._worker_exit,
+            # FATE's signing clients send an APP_KEY header; gunicorn drops names with "_" unless told otherwise
+            "header_map": "dangerous",
         }.items():
             self.cfg.set(key, value)
 

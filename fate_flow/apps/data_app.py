@@ -97,6 +97,6 @@ def _parse_upload(config: dict) -> data_access.UploadRequest:
         head=bool(get_int(config, "head", minimum=0, maximum=1)),
         partitions=get_int(config, "partition", minimum=1, maximum=1023),
         id_delimiter=get_delimiter(config, "id_delimiter"),
-        drop=get_int(config, "drop", default=0) == 1,
+        if_exists=data_access.existing_table_rule(get_int(config, "drop", default=None)),
         description=get_str(config, "description", default=""),
     )

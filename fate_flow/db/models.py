@@ -84,6 +84,8 @@ class Task(BaseModel):
     f_fail_reason = TextField(null=True)
     # automatic retries left for this task after this version
     f_auto_retries = IntegerField(default=0)
+    # SHA-256 of the secret its worker proves itself with on /v1/worker/* (entity/worker_secret.py)
+    f_worker_secret_digest = CharField(max_length=64, null=True)
 
     class Meta:
         table_name = "t_task"

@@ -168,8 +168,10 @@ def test_version_2_database_gets_the_create_time_indexes(db):
     for table in ("t_job", "t_task"):
         name = next(i.name for i in db.get_indexes(table) if i.columns == ["f_create_time"])
         db.execute_sql(f"DROP INDEX `{name}`" + ("" if db.__class__.__name__.startswith("Sqlite") else f" ON `{table}`"))
+    db.execute_sql("ALTER TABLE t_task DROP COLUMN f_worker_secret_digest")  # added by version 4
     SchemaVersion.delete().execute()
     SchemaVersion.insert(f_version=2, f_description="as made by an earlier release", **SchemaVersion.audit_values()).execute()
     assert not indexed("t_job")
-    assert migrate() == 3
+    assert migrate() == 4
     assert indexed("t_job") and indexed("t_task")
+    assert "f_worker_secret_digest" in {c.name for c in db.get_columns("t_task")}
