@@ -340,8 +340,10 @@ def test_nothing_in_plaintext_crosses_during_training(tmp_path, monkeypatch):
         elif name == "sbt_wins":
             assert all(isinstance(k, int) and isinstance(v, int) for k, v in value.items())
     for name, value in to_guest:
-        if name == "sbt_histogram" and value is not None:
-            assert set(value) == {"per_node", "sums"} and isinstance(value["sums"], EncryptedVector)
+        if name == "sbt_histogram" and isinstance(value, dict):
+            assert set(value) == {"per_node", "count", "sums"} and isinstance(value["sums"], EncryptedVector)
+        elif name == "sbt_histogram":
+            assert value is None or isinstance(value, EncryptedVector), "the folded rest of a histogram"
         if name == "sbt_row_splits":
             assert all(isinstance(k, int) and isinstance(v, bytes) and len(v) <= (len(y) + 7) // 8
                        for k, v in value.items())

@@ -144,22 +144,33 @@ def _receive_histogram(ctx: ComponentContext, host, private_key: PaillierPrivate
     """A host's decrypted candidate sums for the built nodes, and how many candidates each node has; (None, 0)
     when the host sent none."""
     started = time.perf_counter()
-    [message] = ctx.federation.get(protocol.HISTOGRAM, protocol.tag(ctx, *where), [host])
+    [message] = ctx.federation.get(protocol.HISTOGRAM, protocol.tag(ctx, *where, 0), [host])
     _add_time(result, "wait_hosts", started)
     if message is None:
         return None, 0
     try:
-        width, vector = int(message["per_node"]), message["sums"]
+        width, count, vector = int(message["per_node"]), int(message["count"]), message["sums"]
     except (KeyError, TypeError, ValueError):
         raise DataError(f"host {host.party_id} sent a malformed histogram") from None
     if not isinstance(vector, EncryptedVector) or vector.public_key != private_key.public_key:
         raise DataError(f"host {host.party_id} sent a histogram that is not under this job's public key")
-    if len(vector) != width * nodes:
-        raise DataError(f"host {host.party_id} sent {len(vector)} sums for {nodes} nodes of {width} candidates")
+    if count != width * nodes or len(vector) > count:
+        raise DataError(f"host {host.party_id} sent {count} sums for {nodes} nodes of {width} candidates")
     started = time.perf_counter()
+    key_bits = private_key.public_key.bits
     sums = packing.decrypt_sums(private_key, vector, layout.total_bits)
-    result.stats["decryptions"] += -(-len(vector) // packing.slots_per_ciphertext(
-        layout.total_bits, private_key.public_key.bits))
+    _add_time(result, "decrypt", started)
+    started = time.perf_counter()
+    [folded] = ctx.federation.get(protocol.HISTOGRAM, protocol.tag(ctx, *where, 1), [host])
+    _add_time(result, "wait_hosts", started)
+    rest = count - len(vector)
+    per = packing.slots_per_ciphertext(layout.total_bits, key_bits)
+    if not isinstance(folded, EncryptedVector) or folded.public_key != private_key.public_key or \
+            len(folded) != -(-rest // per):
+        raise DataError(f"host {host.party_id} sent {rest} folded sums in something else")
+    started = time.perf_counter()
+    sums += packing.decrypt_sums(private_key, folded, layout.total_bits, compressed_count=rest)
+    result.stats["decryptions"] += -(-len(vector) // per) + len(folded)
     _add_time(result, "decrypt", started)
     return sums, width
 

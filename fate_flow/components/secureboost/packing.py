@@ -8,7 +8,8 @@ which adds plaintexts field by field; the guest decrypts a sum and reads back co
 
 Encryption takes the random factors (hs^alpha mod n^2) from fate_flow.secure's precomputed obfuscators, so they
 can be made in a CryptoPool while the parties are busy with something else. The guest decrypts a host's sums
-several per decryption (decrypt_sums).
+several per decryption (decrypt_sums); a host folds a share of them itself (compress) while the guest works on
+the rest, so both cores work on a level's histograms.
 """
 from __future__ import annotations
 
@@ -124,8 +125,25 @@ def expand(plaintexts: list[int], slot_bits: int, key_bits: int, count: int) -> 
     return out[:count]
 
 
-def decrypt_sums(private_key: PaillierPrivateKey, vector: EncryptedVector, slot_bits: int) -> list[int]:
-    """The plaintexts (non-negative, each below 2**slot_bits) of a host's encrypted sums.
+def compress(ciphertexts: list[mpz], slot_bits: int, key_bits: int, nsquare: mpz) -> list[mpz]:
+    """A host's share of the folding (it has no private key, so it works modulo n^2): several encrypted sums per
+    ciphertext, c_0 * c_1^(2^b) * c_2^(2^2b) ..., by Horner's rule with b squarings per sum."""
+    per = slots_per_ciphertext(slot_bits, key_bits)
+    shift = mpz(1) << slot_bits
+    out = []
+    for start in range(0, len(ciphertexts), per):
+        chunk = ciphertexts[start:start + per]
+        acc = chunk[-1]
+        for c in reversed(chunk[:-1]):
+            acc = gmpy2.powmod(acc, shift, nsquare) * c % nsquare
+        out.append(acc)
+    return out
+
+
+def decrypt_sums(private_key: PaillierPrivateKey, vector: EncryptedVector, slot_bits: int,
+                 compressed_count: int | None = None) -> list[int]:
+    """The plaintexts (non-negative, each below 2**slot_bits) of a host's encrypted sums: one sum per ciphertext,
+    or, with compressed_count, that many sums the host already packed several to a ciphertext (compress).
 
     Several sums share one decryption: with the private key, the guest works modulo p^2 and q^2 (a quarter of
     the cost of n^2) and folds `per` ciphertexts into c_0 * c_1^(2^b) * c_2^(2^2b) ... (Horner's rule, b squarings
@@ -136,14 +154,14 @@ def decrypt_sums(private_key: PaillierPrivateKey, vector: EncryptedVector, slot_
     p2, q2, hp, hq, p_inverse = crt_constants(p, q)
     per = slots_per_ciphertext(slot_bits, private_key.public_key.bits)
     ciphertexts = list(vector.ciphertexts)
-    count = len(ciphertexts)
-    ciphertexts += [mpz(1)] * (-count % per)  # 1 encrypts 0: padding slots
-    groups = [ciphertexts[i:i + per] for i in range(0, len(ciphertexts), per)]
+    count, fold = (len(ciphertexts), per) if compressed_count is None else (compressed_count, 1)
+    ciphertexts += [mpz(1)] * (-len(ciphertexts) % fold)  # 1 encrypts 0: padding slots
+    groups = [ciphertexts[i:i + fold] for i in range(0, len(ciphertexts), fold)]
     shift = mpz(1) << slot_bits
 
     def folded(modulus: mpz) -> list[mpz]:
         acc = [group[-1] % modulus for group in groups]
-        for j in range(per - 2, -1, -1):
+        for j in range(fold - 2, -1, -1):
             acc = [a * (group[j] % modulus) % modulus
                    for a, group in zip(gmpy2.powmod_base_list(acc, shift, modulus), groups)]
         return acc

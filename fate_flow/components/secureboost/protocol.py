@@ -3,8 +3,9 @@
 Training, per job:        guest -> hosts  SETUP       {public_key, tree_dim, per_group, rows, rounds, digest}
 per boosting round:       guest -> hosts  GH          [EncryptedVector per class group]: packed g, h, count
 per tree level:           guest -> hosts  LEVEL       {done, positions, sample, build}
-                          hosts -> guest  HISTOGRAM   {per_node, sums: EncryptedVector} | None: the built nodes'
-                                                      shuffled candidates
+                          hosts -> guest  HISTOGRAM   {per_node, count, sums: EncryptedVector} | None: the built
+                                                      nodes' shuffled candidates, then (unless None) the rest
+                                                      of them folded several to a ciphertext: EncryptedVector
                           guest -> host   WINS        {node: position of the winning candidate in its sent order}
                           host  -> guest  ROW_SPLITS  {node: packed bits, one per row of the node: goes left}
 per boosting round:       guest -> hosts  STOP        bool
