@@ -31,3 +31,13 @@ def bin_features(x: np.ndarray, bin_num: int, error: float) -> BinnedFeatures:
     for j, points in enumerate(splits):
         bins[:, j] = bin_indices(x[:, j], points)
     return BinnedFeatures(bins, splits)
+
+
+def sampled_features(features: int, rate: float, seed: int | None, round_index: int, klass: int) -> np.ndarray:
+    """Which of a party's features a tree may split on (subsample_feature_rate), drawn per tree from the party's
+    random_seed; a mask."""
+    rng = np.random.default_rng(None if seed is None else seed + 7919 * round_index + klass)
+    valid = np.zeros(features, dtype=bool)
+    if features:
+        valid[rng.choice(features, size=max(1, int(rate * features)), replace=False)] = True
+    return valid

@@ -20,7 +20,7 @@ import numpy as np
 
 from fate_flow.components.base import ComponentContext
 from fate_flow.components.secureboost import packing, protocol
-from fate_flow.components.secureboost.binning import BinnedFeatures
+from fate_flow.components.secureboost.binning import BinnedFeatures, sampled_features
 from fate_flow.components.secureboost.histogram import plain_candidates
 from fate_flow.components.secureboost.objectives import Objective
 from fate_flow.components.secureboost.params import HeteroSecureBoostParams
@@ -218,8 +218,7 @@ def _build_tree(ctx: ComponentContext, params: HeteroSecureBoostParams, binned: 
     tree.add()
     positions = np.zeros(n, dtype=np.int64)
     in_hist = shared.sample if shared.sample is not None else np.ones(n, dtype=bool)
-    rng = np.random.default_rng(None if params.random_seed is None else params.random_seed + 7919 * r + c)
-    valid = _sample_features(binned.features, params.subsample_feature_rate, rng)
+    valid = sampled_features(binned.features, params.subsample_feature_rate, params.random_seed, r, c)
     parent: dict[int, int] = {}
     host_sums: list[dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]] = [{} for _ in hosts]
     level = [0]
@@ -308,10 +307,3 @@ def _build_tree(ctx: ComponentContext, params: HeteroSecureBoostParams, binned: 
             rows = (positions == node) & in_hist
             tree.weight[node] = leaf_weight(float(g[rows].sum()), float(h[rows].sum()), tp)
     return tree, positions
-
-
-def _sample_features(features: int, rate: float, rng: np.random.Generator) -> np.ndarray:
-    valid = np.zeros(features, dtype=bool)
-    chosen = rng.choice(features, size=max(1, int(rate * features)), replace=False) if features else []
-    valid[chosen] = True
-    return valid

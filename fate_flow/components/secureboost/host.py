@@ -15,7 +15,7 @@ import numpy as np
 
 from fate_flow.components.base import ComponentContext
 from fate_flow.components.secureboost import protocol
-from fate_flow.components.secureboost.binning import BinnedFeatures
+from fate_flow.components.secureboost.binning import BinnedFeatures, sampled_features
 from fate_flow.components.secureboost.histogram import CandidateOrder, encrypted_candidates
 from fate_flow.components.secureboost.packing import compress, slots_per_ciphertext
 from fate_flow.components.secureboost.params import HeteroSecureBoostParams
@@ -70,11 +70,7 @@ def train_host(ctx: ComponentContext, params: HeteroSecureBoostParams, binned: B
             raise DataError("the guest's encrypted gradients do not come one vector per class group")
         groups = [_checked(vector, public_key, n) for vector in encrypted]
         for c in range(tree_dim):
-            rng = np.random.default_rng(None if params.random_seed is None else params.random_seed + 7919 * r + c)
-            valid = np.zeros(binned.features, dtype=bool)
-            chosen = rng.choice(binned.features, size=max(1, int(params.subsample_feature_rate * binned.features)),
-                                replace=False)
-            valid[chosen] = True
+            valid = sampled_features(binned.features, params.subsample_feature_rate, params.random_seed, r, c)
             order = CandidateOrder.make(binned.bin_counts, valid, shuffle_rng)
             result.trees.append(_build_tree(ctx, binned, groups[c // per_group], public_key, order, r, c, result))
         [stop] = ctx.federation.get(protocol.STOP, protocol.tag(ctx, "stop", r), guest)
