@@ -61,8 +61,8 @@ def test_a_grant_with_no_privilege_is_a_no_op_as_flow_sdk_sends_it(client):
 @pytest.mark.parametrize("body,message", [
     ({**GUEST, "privilege_role": "host,boss"}, "boss does not exist in the permission role"),
     ({**GUEST, "privilege_command": "delete"}, "delete does not exist in the permission command"),
-    ({**GUEST, "privilege_component": "heterosecureboost"},
-     "heterosecureboost does not exist in the permission component"),
+    ({**GUEST, "privilege_component": "heteronn"},
+     "heteronn does not exist in the permission component"),
     ({"src_role": "guest"}, "required parameters are missing: src_party_id;"),
     ({"src_party_id": "9999"}, "required parameters are missing: src_role;"),
     ({"src_party_id": "x", "src_role": "guest"}, "parameter src_party_id must be a party id (an integer), got 'x'"),
