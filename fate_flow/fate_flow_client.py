@@ -288,6 +288,14 @@ COMMANDS: dict[str, Command] = {
                                 "[new_tag_desc])"),
     "tag_delete": _json_command("tag_destroy", "delete a tag (-c conf: tag_name)"),
     "tag_list": _json_command("tag_list", "list tags (-limit n)", required=("limit",)),
+    "grant_privilege": _json_command("permission_grant_privilege", "let a partner on another server take roles, "
+                                     "send commands, run components here (-src_party_id -src_role [-privilege_role] "
+                                     "[-privilege_command] [-privilege_component]: comma lists or all)",
+                                     required=("src_party_id", "src_role")),
+    "delete_privilege": _json_command("permission_delete_privilege", "take back what grant_privilege granted "
+                                      "(same flags)", required=("src_party_id", "src_role")),
+    "query_privilege": _json_command("permission_query_privilege", "what a partner may do here (-src_party_id "
+                                     "-src_role)", required=("src_party_id", "src_role")),
 }
 
 # short flag, long flag, type, body key

@@ -56,9 +56,21 @@ class StorageSettings:
 
 @dataclass(frozen=True)
 class FileAccessSettings:
-    """Directories whose files the server may read (upload) or write (download) on a client's behalf."""
+    """Directories whose files the server may read (upload, table/add...) or write (download) on a client's
+    behalf. The server's own state is out of reach even inside them (services/file_access.py)."""
 
-    allowed_dirs: tuple[Path, ...] = ()
+    read_dirs: tuple[Path, ...] = ()
+    write_dirs: tuple[Path, ...] = ()
+    # the conf used the older `allowed_dirs` key for one of the lists (the server logs a warning)
+    legacy_key: bool = False
+
+
+@dataclass(frozen=True)
+class PermissionSettings:
+    """Partner permissions (permission: section): false turns every check of what partners on other servers
+    may do here off (closed test setups only; the server logs a warning)."""
+
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -163,6 +175,7 @@ class Settings:
     resources: ResourceSettings = ResourceSettings()
     worker: WorkerSettings = WorkerSettings()
     http_auth: HttpAuthSettings = HttpAuthSettings()
+    permission: PermissionSettings = PermissionSettings()
     # the whole parsed conf, read-only, for sections owned by later parts (federation, spark, serving...)
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -220,12 +233,7 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
     sched = _section(raw, "scheduler")
     res = _section(raw, "resources")
     worker = _section(raw, "worker")
-
-    allowed = access.get("allowed_dirs")
-    if allowed is None:
-        allowed = [home, PROJECT_ROOT / "examples", tempfile.gettempdir()]
-    elif not isinstance(allowed, list):
-        raise SettingsError("file_access.allowed_dirs must be a list of directories")
+    permission = _section(raw, "permission")
 
     return Settings(
         conf_path=conf_path,
@@ -249,7 +257,7 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
             sample_rows=conf_int(storage, "storage.sample_rows", 100),
             batch_bytes=conf_int(storage, "storage.batch_bytes", 8 << 20),
         ),
-        file_access=FileAccessSettings(allowed_dirs=tuple(_path(d, home) for d in allowed)),
+        file_access=_file_access(access, home),
         http=HttpSettings(
             threads=conf_int(http, "http.threads", 16),
             max_json_bytes=conf_int(http, "http.max_json_bytes", 64 << 20),
@@ -284,8 +292,28 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
             component_plugins=tuple(str(m) for m in (worker.get("component_plugins") or ())),
         ),
         http_auth=_http_auth(flow, _section(raw, "http_auth")),
+        permission=PermissionSettings(enabled=_bool(permission, "permission.enabled", True)),
         raw=MappingProxyType(dict(raw)),
     )
+
+
+def _file_access(section: Mapping[str, Any], home: Path) -> FileAccessSettings:
+    """read_dirs default to FATE_FLOW_HOME/data_in and the checkout's examples/, write_dirs to
+    FATE_FLOW_HOME/data_out and the system temp directory; the older `allowed_dirs` stands in for either."""
+    defaults = {"read_dirs": [home / "data_in", PROJECT_ROOT / "examples"],
+                "write_dirs": [home / "data_out", tempfile.gettempdir()]}
+    dirs: dict[str, tuple[Path, ...]] = {}
+    legacy_used = False
+    for key, default in defaults.items():
+        value, named = section.get(key), key
+        if value is None and section.get("allowed_dirs") is not None:
+            value, named, legacy_used = section["allowed_dirs"], "allowed_dirs", True
+        if value is None:
+            value = default
+        if not isinstance(value, list) or not all(isinstance(d, (str, Path)) and str(d) for d in value):
+            raise SettingsError(f"service conf key file_access.{named} must be a list of directories")
+        dirs[key] = tuple(_path(d, home) for d in value)
+    return FileAccessSettings(read_dirs=dirs["read_dirs"], write_dirs=dirs["write_dirs"], legacy_key=legacy_used)
 
 
 def _expand_env(value: Any, env: Mapping[str, str]) -> Any:

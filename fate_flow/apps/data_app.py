@@ -15,7 +15,7 @@ from fate_flow.apps.request_body import (NAME_MAX, get_delimiter, get_int, get_s
 from fate_flow.entity import api_paths
 from fate_flow.entity.errors import MissingParametersError, ParameterError
 from fate_flow.services import data_access
-from fate_flow.services.file_access import resolve_allowed
+from fate_flow.services.file_access import FileAccess
 
 bp = Blueprint("data", __name__)
 
@@ -41,11 +41,10 @@ def upload():
     req = _parse_upload(config)
     if multipart:
         part.stream.flush()
-        file_path, display_name = Path(part.stream.name), Path(part.filename or "upload.csv").name
+        data = data_access.upload(ctx(), req, Path(part.stream.name), Path(part.filename or "upload.csv").name)
     else:
-        file_path = resolve_allowed(config["file"], ctx().settings.file_access.allowed_dirs, "file", must_exist=True)
-        display_name = str(config["file"])
-    data = data_access.upload(ctx(), req, file_path, display_name)
+        with FileAccess.from_settings(ctx().settings).reading(config["file"], "file") as server_file:
+            data = data_access.upload(ctx(), req, server_file.open_path, str(config["file"]))
     return json_result(data=data, job_id=data["job_id"])
 
 

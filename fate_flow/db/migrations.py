@@ -14,7 +14,7 @@ from peewee import CharField, DoubleField, IntegerField, TextField
 from playhouse.migrate import Operation, SchemaMigrator
 
 from fate_flow.db.base import DB
-from fate_flow.db.models import ALL_MODELS, SchemaVersion
+from fate_flow.db.models import ALL_MODELS, PartnerGrant, SchemaVersion
 
 LOG = logging.getLogger(__name__)
 
@@ -46,7 +46,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "t_task.f_worker_secret_digest: the worker channel's per-task secret (its SHA-256)", lambda m: [
         m.add_column("t_task", "f_worker_secret_digest", CharField(max_length=64, null=True)),
     ]),
-    Migration(5, "index t_job for the board's job list (status by creation, sorts by start, end, duration)", lambda m: [
+    Migration(5, "t_partner_grant: what partners on other servers may do here", lambda m: [
+        PartnerGrant.create_table(safe=True),
+    ]),
+    Migration(6, "index t_job for the board's job list (status by creation, sorts by start, end, duration)", lambda m: [
         m.add_index("t_job", ("f_status", "f_create_time"), False),
         m.add_index("t_job", ("f_start_time",), False),
         m.add_index("t_job", ("f_end_time",), False),

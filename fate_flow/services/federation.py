@@ -12,6 +12,7 @@ from fate_flow.federation.client import PING
 from fate_flow.services import model_deploy, model_serving, party_commands
 from fate_flow.services.context import ServiceContext
 from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.permission_guard import guarded
 from fate_flow.settings import PROJECT_ROOT, Settings
 
 # key of the FederationClient in Flask's app.extensions (set by server.py, or made on first use)
@@ -23,13 +24,14 @@ def register_commands(registry: CommandRegistry, ctx: ServiceContext, runtime: J
     if runtime is None:
         return
     pc = party_commands
-    registry.register(pc.JOB_CREATE, pc.create(runtime))
+    # what a partner on another server may make our parties do is checked first (permission_guard.py)
+    registry.register(pc.JOB_CREATE, guarded(runtime, pc.JOB_CREATE, pc.create(runtime)))
     registry.register(pc.JOB_RESOURCE_APPLY, pc.resource_apply(runtime))
     registry.register(pc.JOB_RESOURCE_RETURN, pc.resource_return(runtime))
     registry.register(pc.JOB_STATUS_UPDATE, pc.status_update(runtime))
     registry.register(pc.TASK_CREATE, pc.task_create(runtime))
-    registry.register(pc.TASK_START, pc.task_start(runtime))
-    registry.register(pc.TASK_STOP, pc.task_stop(runtime))
+    registry.register(pc.TASK_START, guarded(runtime, pc.TASK_START, pc.task_start(runtime)))
+    registry.register(pc.TASK_STOP, guarded(runtime, pc.TASK_STOP, pc.task_stop(runtime)))
     registry.register(pc.TASK_STATUS_UPDATE, pc.task_status_update(runtime))
     registry.register(pc.TASK_STATUS, pc.task_status(runtime))
     registry.register(pc.TASK_REPORT, pc.task_report(runtime))

@@ -137,7 +137,7 @@ def test_server_side_path_that_is_not_a_regular_file(client, tmp_path):
 def test_server_side_file_outside_allowed_dirs_is_refused(client, path):
     body = client.post("/v1/data/upload", json={**upload_config("x"), "use_local_data": 0, "file": path}).get_json()
     assert body["retcode"] == 100
-    assert body["retmsg"].startswith(f"parameter file: {path} is outside the directories this server may access")
+    assert body["retmsg"].startswith(f"parameter file: {path} is outside the directories this server may read")
     assert table_info(client, "x")["exist"] == 0
 
 
