@@ -198,6 +198,10 @@ def test_version_5_database_gets_the_job_list_indexes(db):
         return {tuple(i.columns): i.name for i in db.get_indexes("t_job")}
 
     assert all(tuple(columns) in indexes() for columns in board), "a fresh database has them"
+    before = len(db.get_indexes("t_job"))
+    SchemaVersion.delete().execute()
+    SchemaVersion.insert(f_version=5, f_description="as made by an earlier release", **SchemaVersion.audit_values()).execute()
+    assert migrate() == MIGRATIONS[-1].version and len(db.get_indexes("t_job")) == before  # no second copies
     for columns in board:
         name = indexes()[tuple(columns)]
         db.execute_sql(f"DROP INDEX `{name}`" + ("" if db.__class__.__name__.startswith("Sqlite") else " ON `t_job`"))
