@@ -9,13 +9,13 @@ import { logView } from "./logview.js";
 
 // components whose model says more than their metrics open on the Model tab
 const MODEL_FIRST = new Set(["DataIO", "DataTransform", "FeatureScale", "HeteroFeatureBinning", "HeteroFeatureSelection",
-  "HeteroLR", "HomoLR"]);
+  "HeteroLR", "HomoLR", "HeteroSecureBoost"]);
 const TABS = [["metrics", "Metrics"], ["model", "Model"], ["parameters", "Parameters"], ["data", "Output data"], ["log", "Log"]];
 
 export function componentPanel(container, ctx) {
   let party = ctx.parties.find((p) => p.role === ctx.role && p.partyId === ctx.partyId) || { role: ctx.role, partyId: ctx.partyId };
   let tab = MODEL_FIRST.has(ctx.module) ? "model" : "metrics";
-  let lastStatus = null;
+  let lastStatus = ctx.status();
   let log = null;
   let loading = null;
   const at = () => ({ job_id: ctx.jobId, role: party.role, party_id: party.partyId, component_name: ctx.component });
@@ -51,7 +51,7 @@ export function componentPanel(container, ctx) {
       const [model, summary] = await Promise.all([
         envelope(PATHS.outputModel, at()), envelope(PATHS.summary, at()).catch(() => ({})),
       ]);
-      renderModel(body, ctx.module, model, summary.retcode === 0 ? summary.data : null);
+      renderModel(body, ctx.module, model, summary.retcode === 0 ? summary.data : null, party);
     },
     async parameters() {
       const data = await call(PATHS.parameters, at());
@@ -105,14 +105,17 @@ export function componentPanel(container, ctx) {
   show(tab);
 
   return {
+    // on each poll of the job page: new log lines; new metric points while the component runs; the model and
+    // output data again once its status changes (not before a first status is known: the tab was just loaded)
     async refresh() {
       const status = showStatus();
-      const changed = status !== lastStatus;
+      const changed = lastStatus !== undefined && status !== lastStatus;
       lastStatus = status;
       if (tab === "log" && log) await log.refresh();
-      else if ((status === "running" || changed) && tab !== "parameters" && loading) {
+      else if (loading && ((tab === "metrics" && (status === "running" || changed))
+                           || ((tab === "model" || tab === "data") && changed))) {
         await loading;
-        if (tab === "metrics" || tab === "model" || tab === "data") await loaders[tab]().catch(() => {});
+        await loaders[tab]().catch(() => {});
       }
     },
     dispose() { disposeCharts(body); },

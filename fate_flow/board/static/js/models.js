@@ -1,17 +1,19 @@
 // A component's model (/v1/tracking/component/output/model) shown for what it is: DataIO/DataTransform's
 // columns, FeatureScale's fitted ranges, binning per feature (bins, counts, event rates, WOE, IV), selection's
-// kept and dropped columns with the filter that decided, LR coefficients by magnitude; raw JSON for the rest.
+// kept and dropped columns with the filter that decided, LR coefficients by magnitude, SecureBoost's feature
+// importances and trees; raw JSON for the rest.
 import { h, replace, kv, table, fmtNumber, jsonBlock } from "./dom.js";
 import { barChart, chartBox } from "./charts.js";
 
 const VIEWS = {
   DataIO: dataTransformView, DataTransform: dataTransformView, FeatureScale: scaleView,
   HeteroFeatureBinning: binningView, HeteroFeatureSelection: selectionView,
-  HeteroLR: lrView, HomoLR: lrView, LogisticRegression: lrView,
+  HeteroLR: lrView, HomoLR: lrView, LogisticRegression: lrView, HeteroSecureBoost: boostingView,
 };
 const NO_MODEL = { Intersection: "intersection", Evaluation: "evaluation", Reader: "reader" };
 
-export function renderModel(container, module, answer, summary) {
+// party: {role, partyId} the model is shown as
+export function renderModel(container, module, answer, summary, party) {
   const data = answer && answer.retcode === 0 ? answer.data || {} : {};
   const meta = (answer && answer.meta && answer.meta.meta_data) || {};
   const draws = [];
@@ -24,7 +26,7 @@ export function renderModel(container, module, answer, summary) {
     const view = VIEWS[module];
     if (view) {
       try {
-        parts.push(view(data, meta, draws));
+        parts.push(view(data, meta, draws, party || {}));
       } catch (e) {
         parts.push(h("p", { class: "error" }, `cannot show this model: ${e.message}`));
       }
@@ -191,4 +193,50 @@ function lrView(data, meta, draws) {
         { title: "coefficient", class: "num", get: (w) => fmtNumber(w[1], 6) },
       ], weights, (w) => ({ "data-feature": w[0] }))),
       weights.length ? h("div", { class: "grow" }, chart.box) : null));
+}
+
+function boostingView(data, meta, draws, party) {
+  const importances = [...(data.feature_importances || [])].sort((a, b) => (b.importance || 0) - (a.importance || 0));
+  const names = data.feature_name_fid_mapping || {};
+  const trees = data.trees_ || [];
+  const tree = (meta.tree_meta || {});
+  const chart = chartBox("Feature importance (splits)", Math.max(160, 22 * importances.length + 40));
+  if (importances.length) {
+    draws.push(() => barChart(chart.el, "importance", importances.map((f) => f.fullname || `${f.sitename} ${f.fid}`),
+      importances.map((f) => f.importance || 0), { horizontal: true }));
+  }
+  const detail = h("div", { id: "tree-detail" });
+  const here = `${party.role}:${party.partyId}`;
+  const own = (n) => n.sitename === here; // only the party that owns a split knows its feature and threshold
+  const showTree = (i) => {
+    const nodes = trees[i].tree_ || [];
+    replace(detail, h("h3", {}, `Tree ${i}`), nodes.length ? table([
+      { title: "node", get: (n) => n.id },
+      { title: "split by", get: (n) => (n.is_leaf ? "" : n.sitename) },
+      { title: "feature", get: (n) => (n.is_leaf ? "" : own(n) ? names[n.fid] || `fid ${n.fid}` : "(kept by that party)") },
+      // a host's own split keeps its value in split_maskdict (the node holds the bin); the guest's, in the node
+      { title: "threshold", class: "num", get: (n) => (n.is_leaf || !own(n) ? "" : fmtNumber((trees[i].split_maskdict || {})[n.id] ?? n.bid)) },
+      { title: "left / right", get: (n) => (n.is_leaf ? "leaf" : n.left_nodeid || n.right_nodeid ? `${n.left_nodeid} / ${n.right_nodeid}` : "") },
+      { title: "leaf weight", class: "num", get: (n) => (n.is_leaf ? fmtNumber(n.weight) : "") },
+    ], nodes) : h("p", { class: "muted" }, "no node of this tree is kept here (none splits on this party's features)"));
+  };
+  if (trees.length) draws.push(() => showTree(0));
+  return h("div", {},
+    kv([
+      ["Task", `${meta.task_type || ""} (${(meta.objective_meta || {}).objective || ""})`],
+      ["Trees", `${data.tree_num}${data.tree_dim > 1 ? ` \u00d7 ${data.tree_dim} per round` : ""}, depth at most ${tree.max_depth ?? ""}`],
+      ["Learning rate", fmtNumber(meta.learning_rate)],
+      (data.classes_ || []).length ? ["Classes", data.classes_.join(", ")] : null,
+      (data.init_score || []).length ? ["Initial score", data.init_score.map((v) => fmtNumber(v)).join(", ")] : null,
+      ["Best iteration", String(data.best_iteration ?? "")],
+    ]),
+    h("div", { class: "row" },
+      importances.length ? h("div", { class: "grow" }, chart.box) : null,
+      h("div", { class: "grow" }, h("h3", {}, "Trees (click one for its nodes)"), table([
+        { title: "tree", get: (t) => t.index },
+        { title: "nodes", class: "num", get: (t) => t.nodes },
+        { title: "leaves", class: "num", get: (t) => t.leaves },
+      ], trees.map((t, index) => ({ index, nodes: (t.tree_ || []).length, leaves: (t.tree_ || []).filter((n) => n.is_leaf).length })),
+      (t) => ({ class: "clickable", "data-tree": t.index, onclick: () => showTree(t.index) })))),
+    detail);
 }
