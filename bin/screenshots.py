@@ -74,8 +74,8 @@ def main() -> int:
                                                 "notes": "flagship, learning rate 0.15"})
             server.post("/v1/job/update", json={"job_id": second, "role": "guest", "party_id": 9999,
                                                 "notes": "learning rate 0.05"})
-            running = submit(server, tmp, "running", max_iter=200)
-            waiting = submit(server, tmp, "waiting", max_iter=200)
+            running = submit(server, tmp, "running", max_iter=300, tol=0)  # tol 0: runs all its iterations
+            waiting = submit(server, tmp, "waiting", max_iter=300, tol=0)
             wait_for(server, running, statuses=("running",), timeout=120)
             guest = "role=guest&party_id=9999"
             with browser.chromium(WIDTH, 1000) as driver:
@@ -83,8 +83,11 @@ def main() -> int:
                       "document.querySelector('#job-table')?.dataset.total", height=900)
                 shoot(driver, server, "overview", out / "02-overview.png",
                       "document.querySelector('#queue table') && document.querySelector('#parties table')", height=760)
-                wait_for(server, running, statuses=("running",), timeout=120)
-                time.sleep(15)  # the running job's LR gets a few iterations on
+                browser.wait_until(lambda: any(  # the running job's LR gets a few iterations on
+                    t["f_component_name"] == "hetero_lr_0" and t["f_status"] == "running" for t in server.post(
+                        "/v1/job/task/query", json={"job_id": running}).json().get("data") or []),
+                    timeout=300, interval=0.5, what="the running job's LR")
+                time.sleep(8)
                 shoot(driver, server, f"details?job_id={running}&role=arbiter&party_id=10000&component_name=hetero_lr_0",
                       out / "03-job-running.png", "document.querySelector('#component-body')?.dataset.tab === 'model'",
                       height=1240, click="#component .tabs [data-tab=metrics]")

@@ -139,9 +139,10 @@ def test_the_log_tab_shows_the_lines_of_that_component(server, flagship, driver)
 
 @pytest.fixture(scope="module")
 def long_job(server, tmp_path_factory) -> str:
-    """The flagship job with 100 LR iterations: it runs long enough to be watched and stopped."""
+    """The flagship job with 300 LR iterations that never converge early: it runs long enough to be watched and
+    stopped."""
     conf = json.loads((EXAMPLES / "test_hetero_lr_job_conf.json").read_text())
-    conf["component_parameters"]["common"]["hetero_lr_0"]["max_iter"] = 100
+    conf["component_parameters"]["common"]["hetero_lr_0"].update(max_iter=300, tol=0)
     path = tmp_path_factory.mktemp("long") / "conf.json"
     path.write_text(json.dumps(conf))
     return submit(server, path)
