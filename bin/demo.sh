@@ -44,5 +44,5 @@ flow -f component_output_model -j "$job" -r host -p 10000 -cpn hetero_lr_0 \
              "%s %.4f" % (k, v) for k, v in sorted(d["data"]["weight"].items()))'
 echo
 echo "The server is still running ($(bash bin/service.sh status)); stop it with: bash bin/service.sh stop"
-echo "The job on the board (its DAG, ROC curve and logs; click evaluation_0):"
+echo "The job on the board (its DAG, ROC curve and logs):"
 echo "$board_url"
