@@ -86,6 +86,13 @@ def test_the_list_shows_the_finished_flagship_job(server, flagship, driver):
     assert status == "success"
     texts = driver.execute_script("return [...document.querySelector(arguments[0]).cells].map(c => c.innerText)", row)
     assert texts[1] == flagship and texts[4] == "success" and "100%" in texts[5]
+    driver.find_element("css selector", f"{row} td.notes a.edit").click()  # notes, edited in place
+    notes = browser.wait_until(lambda: driver.find_element("css selector", f"{row} td.notes input"))
+    notes.clear()
+    notes.send_keys("first flagship run")
+    driver.find_element("css selector", f"{row} td.notes button").click()
+    browser.wait_until(lambda: api(server, "/v1/job/query", job_id=flagship, role="guest", party_id=9999)[0][
+        "f_description"] == "first flagship run", what="the notes saved")
     driver.get(url(server, f"jobs?job_id={flagship[-6:]}&status=failed"))  # filtered in the database
     browser.wait_until(lambda: driver.execute_script(
         "return document.querySelector('#job-table')?.dataset.total === '0'"), what="the filtered list")
