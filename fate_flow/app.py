@@ -66,10 +66,10 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
     app.extensions[EXTENSION] = ctx
     app.extensions[job_runtime.EXTENSION] = job_runtime.JobRuntime(ctx)
 
-    from fate_flow.apps import (data_app, job_app, job_control_app, model_app, permission_app, pipeline_app,
-                                table_app, tracking_app, version_app, worker_app)
+    from fate_flow.apps import (board_app, data_app, job_app, job_control_app, model_app, permission_app,
+                                pipeline_app, table_app, tracking_app, version_app, worker_app)
     for module in (data_app, table_app, job_app, job_control_app, worker_app, pipeline_app, tracking_app,
-                   version_app, model_app, permission_app):
+                   version_app, model_app, permission_app, board_app):
         app.register_blueprint(module.bp)
     log_access_warnings(settings)
 

@@ -89,6 +89,9 @@ class LogSettings:
 
 @dataclass(frozen=True)
 class FateBoardSettings:
+    """An external FATE-Board that board URLs point at (fateboard: section); without one they point at the
+    board this server serves itself."""
+
     host: str = "127.0.0.1"
     port: int = 8080
 
@@ -166,7 +169,7 @@ class Settings:
     file_access: FileAccessSettings
     http: HttpSettings
     log: LogSettings
-    fateboard: FateBoardSettings
+    fateboard: FateBoardSettings | None
     job_default: JobDefaultSettings
     scheduler: SchedulerSettings = SchedulerSettings()
     resources: ResourceSettings = ResourceSettings()
@@ -263,7 +266,7 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
         ),
         log=LogSettings(level=str(log.get("level", "INFO")).upper(), dir=_path(log.get("dir"), home / "logs")),
         fateboard=FateBoardSettings(host=str(board.get("host", "127.0.0.1")),
-                                    port=conf_int(board, "fateboard.port", 8080)),
+                                    port=conf_int(board, "fateboard.port", 8080)) if board else None,
         job_default=JobDefaultSettings(
             task_cores=conf_int(job, "job_default.task_cores", 4),
             task_parallelism=conf_int(job, "job_default.task_parallelism", 1),

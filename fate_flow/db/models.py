@@ -53,7 +53,9 @@ class Job(BaseModel):
 
     class Meta:
         table_name = "t_job"
-        indexes = ((("f_create_time",), False),)  # newest-first listings (list/job, list/task)
+        # newest-first listings (list/job, list/task); the board's job list: a status by creation, sorts
+        indexes = ((("f_create_time",), False), (("f_status", "f_create_time"), False), (("f_start_time",), False),
+                   (("f_end_time",), False), (("f_elapsed",), False))
         primary_key = CompositeKey("f_job_id", "f_role", "f_party_id")
 
 

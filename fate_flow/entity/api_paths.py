@@ -45,6 +45,11 @@ JOB_CLEAN = Endpoint("/v1/job/clean")
 JOB_CLEAN_QUEUE = Endpoint("/v1/job/clean/queue")
 JOB_DSL_GENERATE = Endpoint("/v1/job/dsl/generate")
 JOB_URL_GET = Endpoint("/v1/job/url/get")
+# ours, read by the board: a page of the job list (filters, sort, paging in the database), the server's
+# overview (jobs by status, the queue, cores per hosted party), lines of a job's or a component's log from an offset
+JOB_LIST_PAGE = Endpoint("/v1/job/list/page")
+JOB_OVERVIEW = Endpoint("/v1/job/overview")
+JOB_LOG_LINES = Endpoint("/v1/job/log/lines")
 
 # /v1/pipeline (contract §1.4)
 PIPELINE_DAG_DEPENDENCY = Endpoint("/v1/pipeline/dag/dependency")

@@ -56,9 +56,17 @@ def job_files(settings: Settings, job_id: str, initiator_role: str) -> dict[str,
 
 
 def board_url(settings: Settings, job_id: str, role: str, party_id: str) -> str:
-    """The FATE-Board dashboard of a job as one party sees it (contract §10.4)."""
+    """The FATE-Board dashboard of a job as one party sees it (contract §10.4): on the external FATE-Board the
+    fateboard conf section names, else on the board this server serves on its own HTTP port."""
     board = settings.fateboard
-    return f"http://{board.host}:{board.port}/index.html#/dashboard?job_id={job_id}&role={role}&party_id={party_id}"
+    if board is not None:
+        host, port = board.host, board.port
+    else:
+        host, port = settings.fateflow.host, settings.fateflow.http_port
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # a wildcard bind
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/index.html#/dashboard?job_id={job_id}&role={role}&party_id={party_id}"
 
 
 def submit_response(settings: Settings, job_id: str, role: str, party_id: str, model_id: str) -> dict:

@@ -78,10 +78,22 @@ def test_config_not_found(client, jobs, body):
     assert post(client, "/v1/job/config", **body) == {"retcode": 101, "retmsg": "find job failed"}
 
 
-def test_board_url(client, jobs):
+def test_board_url_is_the_board_of_this_server(client, jobs, settings):
     body = post(client, "/v1/job/url/get", job_id=JOB, role="host", party_id=9999)
     assert body == {"retcode": 0, "retmsg": "success", "data": {"board_url": [
-        f"http://127.0.0.1:8080/index.html#/dashboard?job_id={JOB}&role=host&party_id=9999"]}}
+        f"http://127.0.0.1:{settings.fateflow.http_port}/index.html#/dashboard?job_id={JOB}&role=host&party_id=9999"]}}
+
+
+def test_board_url_of_an_external_fateboard(settings):
+    from dataclasses import replace
+
+    from fate_flow.services.jobs import board_url
+    from fate_flow.settings import settings_from_dict
+    external = settings_from_dict({"fateboard": {"host": "10.1.2.3", "port": 8080}}, settings.conf_path, settings.home)
+    assert board_url(external, JOB, "guest", "9999") == (
+        f"http://10.1.2.3:8080/index.html#/dashboard?job_id={JOB}&role=guest&party_id=9999")
+    wildcard = replace(settings, fateflow=replace(settings.fateflow, host="0.0.0.0", http_port=9380))
+    assert board_url(wildcard, JOB, "guest", "9999").startswith("http://127.0.0.1:9380/index.html#/dashboard?")
 
 
 def test_board_url_refusals(client, jobs):
