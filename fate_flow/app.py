@@ -10,11 +10,11 @@ from flask import Flask, Request, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from fate_flow.apps.envelope import json_result
-from fate_flow.apps.request_body import CountingInput
+from fate_flow.apps.request_body import CountingInput, record_refusal
 from fate_flow.db.base import DB, init_db
 from fate_flow.db.migrations import migrate
 from fate_flow.entity import api_paths
-from fate_flow.entity.errors import FateFlowError
+from fate_flow.entity.errors import FateFlowError, InvalidParameterError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.services import job_runtime
 from fate_flow.services.context import EXTENSION, ServiceContext, build_context
@@ -97,6 +97,8 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
     @app.errorhandler(FateFlowError)
     def _fate_error(e: FateFlowError):
         LOG.info("%s %s refused: %s", request.method, request.path, e.message)
+        if isinstance(e, InvalidParameterError):
+            record_refusal(e)
         return json_result(e.retcode, e.message, data=e.data, job_id=e.job_id)
 
     @app.errorhandler(RequestEntityTooLarge)
@@ -117,7 +119,11 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
+        """A real server fault: its traceback goes to the log (ERROR.log); the client learns that it happened,
+        never the exception, its text or a server path."""
         LOG.exception("%s %s failed", request.method, request.path)
-        return json_result(RetCode.EXCEPTION_ERROR, f"{type(e).__name__}: {e}")
+        return json_result(RetCode.EXCEPTION_ERROR, f"internal error: the server could not complete {request.method} "
+                                                    f"{request.path}; its administrator finds the cause in the "
+                                                    f"server's ERROR.log")
 
     return app

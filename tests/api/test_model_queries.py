@@ -60,7 +60,10 @@ def test_query_refusals(models):
     assert flow.post("/v1/model/query", {"model_id": MODEL_ID}) == {
         "retcode": 100, "retmsg": "required parameters are missing: model_version;"}
     answer = flow.post("/v1/model/query", {"model_version": parent, "query_filters": ["role", "colour"]})
-    assert answer["retcode"] == 100 and "colour" in answer["retmsg"], answer
+    assert answer["retcode"] == 101 and "colour" in answer["retmsg"], answer
+    answer = flow.post("/v1/model/query", {"model_version": parent, "query_filters": 0})
+    assert answer == {"retcode": 101, "retmsg": "parameter query_filters must be a list of column names, e.g. "
+                                                "[\"model_id\", \"role\"]"}
 
 
 def test_query_falls_back_to_the_model_files_and_records_them(models):

@@ -114,7 +114,7 @@ def test_output_data_download_is_a_tar_gz_with_csv_and_meta(client, job):
 def test_download_bad_limit_is_a_210_envelope(client, job, limit, message):
     response = client.get("/v1/tracking/component/output/data/download",
                           json={"job_id": JOB, "component_name": "dataio_0", "limit": limit})
-    assert response.status_code == 210 and response.get_json()["retcode"] == 210
+    assert response.status_code == 210 and response.get_json()["retcode"] == 101
     assert response.get_json()["retmsg"].startswith(message)
 
 
@@ -186,5 +186,6 @@ def test_summary_download_refuses_a_filename_that_is_not_plain(client, job, file
     response = client.post("/v1/tracking/component/summary/download",
                            json={"job_id": JOB, "component_name": "dataio_0", "filename": filename})
     assert response.status_code == 210
-    assert response.get_json() == {"retcode": 210, "retmsg": f"parameter filename must be a plain file name, "
-                                                             f"got {filename!r}"}
+    assert response.get_json() == {"retcode": 101, "retmsg": f"parameter filename must be a plain file name (one "
+                                                             f"file name: no '/', '\\' or control characters, not '.' "
+                                                             f"or '..'), got {filename!r}"}
