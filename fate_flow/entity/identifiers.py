@@ -95,7 +95,7 @@ FILE_NAME = Identifier("a plain file name", re.compile(r"(?!\.\.?$)[^/\\\x00-\x1
                        integers=False)
 # data-plane variable names and tags: never paths, but keys of the message store
 VARIABLE_NAME = Identifier("a data-plane variable name or tag", re.compile(r"[^/\\\x00-\x1f\x7f]+"),
-                           "printable characters without '/' or '\\'", max_length=1024, integers=False)
+                           "printable characters without '/' or '\\'", max_length=65536, integers=False)
 
 
 def check_task_version(field: str, value: Any) -> int:

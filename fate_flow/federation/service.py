@@ -16,9 +16,9 @@ import grpc
 import msgpack
 from google.protobuf.message import DecodeError
 
+from fate_flow.entity import audit, identifiers
 from fate_flow.federation import signing
 from fate_flow.federation.config import FederationSettings
-from fate_flow.entity import audit, identifiers
 from fate_flow.federation.errors import (AuthenticationError, FederationError, InvalidKeyError, MessageTooLargeError,
                                          TruncatedStreamError, UnknownPartyError)
 from fate_flow.federation.framing import SMALL_VALUE_BYTES, Frame, encode_frame, parse_frame
@@ -146,11 +146,13 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
         self.hosted(key.dst)
         if not key.name:
             raise ValueError("a value needs a name")
-        check_key(key, peer, "DataPlane/Push")
         if not self.auth.enabled:
             self.auth.check_fresh(key.src.party_id, header.auth)
-            return None
-        return self.sessions.lookup(header)
+            session = None
+        else:
+            session = self.sessions.lookup(header)
+        check_key(key, peer, "DataPlane/Push")
+        return session
 
     def PushSmall(self, request: bytes, context: grpc.ServicerContext) -> pb.PushAck:
         """A value of one chunk in one call: the request is its bytes as they are, its header and trailer ride in
@@ -233,8 +235,8 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
         what = f"read of {describe(key)}"
         try:
             self.hosted(key.dst)
-            check_key(key, context.peer(), "DataPlane/Pull")
             self.auth.check(key.dst.party_id, request.auth, signing.PULL, *key_fields(key), request.wait_ms)
+            check_key(key, context.peer(), "DataPlane/Pull")
         except FederationError as e:
             _refuse(context, e, what)
         wait = min(request.wait_ms / 1000, self.fed.get_timeout)
@@ -257,8 +259,8 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
         key = request.key
         try:
             self.hosted(key.dst)
-            check_key(key, context.peer(), "DataPlane/Ack")
             self.auth.check(key.dst.party_id, request.auth, signing.ACK, *key_fields(key), request.digest)
+            check_key(key, context.peer(), "DataPlane/Ack")
         except FederationError as e:
             _refuse(context, e, f"acknowledgement of {describe(key)}")
         return pb.AckReply(deleted=self.store.delete(index_key(key), request.digest))
