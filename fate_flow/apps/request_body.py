@@ -28,7 +28,10 @@ _MAX_NUMBER_DIGITS = 400
 TEXT_FIELDS = ("notes", "description", "tag_desc", "new_tag_desc")
 PATH_FIELDS = ("file", "output_path", "config_file")
 DELIMITER_FIELDS = ("delimiter", "delimitor", "id_delimiter")
-NAME_FIELDS = ("name", "metric_namespace", "metric_name", "meric_name", "framework_name", "deployment_type")
+NAME_FIELDS = ("name", "framework_name", "deployment_type")
+# metric names: the width of t_tracking_metric's columns (components derive them from component names)
+METRIC_FIELDS = ("metric_namespace", "metric_name", "meric_name")
+METRIC_NAME_WIDTH = 180
 
 
 def limits() -> LimitSettings:
@@ -84,12 +87,14 @@ def check_fields(body: Mapping[str, Any]) -> None:
     for fields, cap, key in ((TEXT_FIELDS, caps.text_length, "text_length"),
                              (PATH_FIELDS, caps.path_length, "path_length"),
                              (DELIMITER_FIELDS, caps.delimiter_length, "delimiter_length"),
-                             (NAME_FIELDS, caps.id_length, "id_length")):
+                             (NAME_FIELDS, caps.id_length, "id_length"),
+                             (METRIC_FIELDS, METRIC_NAME_WIDTH, None)):
         for field in fields:
             value = body.get(field)
             if isinstance(value, str) and len(value) > cap:
-                raise InvalidParameterError(f"parameter {field} is longer than the limit of {cap} characters "
-                                            f"(limits.{key}), got {len(value)}", field=field)
+                source = f" (limits.{key})" if key else ""
+                raise InvalidParameterError(f"parameter {field} is longer than the limit of {cap} characters"
+                                            f"{source}, got {len(value)}", field=field)
 
 
 def checked_form(fields: Mapping[str, Any]) -> dict:
