@@ -58,6 +58,11 @@ def test_a_signed_command_with_traversal_ids_is_refused_naming_the_field_and_wri
                                                             "task_version": 10 ** 30}, src=GUEST)
         assert answer["retcode"] == 101 and "task_version" in answer["retmsg"], answer
 
+        answer = partner.send_command(PartyRef("../../../escaped", "10000"), "job.create",
+                                      create_body("202101010000000000001", "202101010000000000001"), src=GUEST,
+                                      job_id="202101010000000000001")
+        assert answer["retcode"] == 101 and answer["retmsg"].startswith("parameter dst.role must be a role"), answer
+
         answer = partner.send_command(HOST, "task.status", {"job_id": "202101010000000000001"}, src=GUEST)
         assert answer == {"retcode": 100, "retmsg": "required parameters are missing: task_id,task_version;"}
 
@@ -68,7 +73,7 @@ def test_a_signed_command_with_traversal_ids_is_refused_naming_the_field_and_wri
         audit = [json.loads(line.split(" ", 2)[2]) for line in
                  (host.home / "logs" / "fate_flow" / "fate_flow_audit.log").read_text().splitlines()]
         refused = [r for r in audit if r["route"] == "command job.create"]
-        assert {r["field"] for r in refused} == {"job_id", "model_version"}
+        assert {r["field"] for r in refused} == {"job_id", "model_version", "dst.role"}
         assert all(r["client"].startswith("party guest 9999 at ") for r in refused)
         error_log = host.home / "logs" / "fate_flow" / "ERROR.log"
         assert "Traceback" not in (error_log.read_text() if error_log.exists() else "")
