@@ -31,7 +31,8 @@ def register_commands(registry: CommandRegistry, ctx: ServiceContext, runtime: J
                           (pc.TASK_STOP, pc.task_stop), (pc.TASK_STATUS_UPDATE, pc.task_status_update),
                           (pc.TASK_STATUS, pc.task_status), (pc.TASK_REPORT, pc.task_report),
                           (pc.JOB_STOP, pc.job_stop), (pc.JOB_RERUN, pc.job_rerun),
-                          (pc.JOB_STATUS, pc.job_status_query), (model_deploy.MODEL_DEPLOY, model_deploy.deploy_command),
+                          (pc.JOB_STATUS, pc.job_status_query),
+                          (model_deploy.MODEL_DEPLOY, model_deploy.deploy_command),
                           (model_serving.MODEL_LOAD, model_serving.load_command)):
         registry.register(name, command_fields.checked(handler(runtime), limits))
 

@@ -100,7 +100,8 @@ def parse_request(body: Mapping[str, Any]) -> MigrateRequest:
             raise ParameterError(f"execute_party {r} {', '.join(unknown)} not in role ({describe_roles(role)})")
     unify = body.get("unify_model_version")
     if unify not in (None, ""):  # a model version, e.g. 20200901_0001 as in FATE's own migrate example
-        unify = identifiers.MODEL_VERSION.check("unify_model_version", unify.strip() if isinstance(unify, str) else unify)
+        unify = identifiers.MODEL_VERSION.check("unify_model_version",
+                                                unify.strip() if isinstance(unify, str) else unify)
     return MigrateRequest(model_id=identifiers.MODEL_ID.check("model_id", body["model_id"]),
                           model_version=identifiers.MODEL_VERSION.check("model_version", body["model_version"]),
                           role=role, migrate_role=migrate_role, migrate_initiator=initiator_ref,
@@ -126,7 +127,8 @@ def _roles(value: Any, name: str) -> dict[str, list[str]]:
             raise ParameterError(f"parameter {name}.{r} must be a list of party ids")
         ids = [str(p).strip() for p in parties]
         if not all(p.isdigit() for p in ids):
-            raise ParameterError(f"parameter {name}.{r} must list party ids (numbers), got {identifiers.shown(parties)}")
+            raise ParameterError(f"parameter {name}.{r} must list party ids (numbers), got "
+                                 f"{identifiers.shown(parties)}")
         ids = [identifiers.check_party_id(f"{name}.{r}", p) for p in ids]
         if len(set(ids)) != len(ids):
             raise ParameterError(f"parameter {name}.{r} names a party twice: {ids}")

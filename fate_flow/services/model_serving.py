@@ -99,7 +99,8 @@ def _roles(value: Any) -> dict[str, list[str]]:
         identifiers.ROLE.check("role", role)
         if not isinstance(party_ids, list) or any(isinstance(p, bool) or not str(p).strip().isdigit()
                                                   for p in party_ids):
-            raise ParameterError(f"parameter role.{role} must be a list of party ids, got {identifiers.shown(party_ids)}")
+            raise ParameterError(f"parameter role.{role} must be a list of party ids, got "
+                                 f"{identifiers.shown(party_ids)}")
         roles[str(role)] = [identifiers.check_party_id(f"role.{role}", p) for p in party_ids]
     return roles
 

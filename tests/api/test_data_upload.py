@@ -104,7 +104,8 @@ def test_query_string_that_is_not_json_is_refused(client):
     response = client.post("/v1/data/upload?{not json", data={"file": (__import__("io").BytesIO(GOOD), "a.csv")},
                            content_type="multipart/form-data")
     body = response.get_json()
-    assert body["retcode"] == 100 and body["retmsg"].startswith("the query string of upload parameters is not valid JSON")
+    assert body["retcode"] == 100
+    assert body["retmsg"].startswith("the query string of upload parameters is not valid JSON")
 
 
 def test_multipart_without_a_file_part(client):

@@ -62,7 +62,8 @@ def cases(route: int):
     yield "deep objects", {"data": DEEP_OBJECT, "headers": {"Content-Type": "application/json"}}
     yield "NaN", {"data": b'{"limit": NaN, "timeout": Infinity}', "headers": {"Content-Type": "application/json"}}
     yield "long number", {"data": b'{"limit": 1' + b"0" * 5000 + b"}", "headers": {"Content-Type": "application/json"}}
-    yield "1e400", {"data": b'{"limit": 1e400, "task_version": -1e400}', "headers": {"Content-Type": "application/json"}}
+    yield "1e400", {"data": b'{"limit": 1e400, "task_version": -1e400}',
+                    "headers": {"Content-Type": "application/json"}}
     long_field = LONG_FIELDS[route % len(LONG_FIELDS)]
     yield f"{long_field}=1MB", {"json": {**BASE, long_field: ONE_MB}}
     for value in HOSTILE:
@@ -94,7 +95,8 @@ def multipart_cases():
     for field, value in (("model_id", "../../../../tmp/x"), ("model_version", "a" * 5000), ("role", "/etc"),
                          ("party_id", "9" * 40)):
         form = {"model_id": "m", "model_version": "1", "role": "guest", "party_id": "9999", field: value}
-        yield model_import, f"import form {field}", {"data": form, "files": {"file": ("m.zip", b"PK\x05\x06" + b"\0" * 18)}}
+        empty_zip = b"PK\x05\x06" + b"\0" * 18
+        yield model_import, f"import form {field}", {"data": form, "files": {"file": ("m.zip", empty_zip)}}
 
 
 def check_answer(response: requests.Response, what: str) -> None:
