@@ -53,7 +53,8 @@ def check_command(cmd: IncomingCommand, limits: LimitSettings) -> None:
     if cmd.job_id:
         identifiers.JOB_ID.check("job_id", cmd.job_id)
     for side, party in (("src", cmd.src), ("dst", cmd.dst)):  # the roles become directory names too
-        identifiers.ROLE.check(f"{side}.role", party.role)
+        if party.role:  # a ping names parties only
+            identifiers.ROLE.check(f"{side}.role", party.role)
     identifiers.check_fields(body, limits.id_length)
     missing = [name for name in REQUIRED.get(cmd.command, ())
                if body.get(name) in (None, "") and not (name == "job_id" and cmd.job_id)]
