@@ -25,10 +25,13 @@ setup(
         "psutil>=5.9,<8",
         "gmpy2>=2.1,<3",  # Paillier arithmetic (fate_flow.secure)
         "blake3>=1.0,<2",  # keyed MACs of data-plane values (fate_flow.federation.sessions)
+        # /v1/model/homo/convert and homo/deploy: HomoLR as a scikit-learn model saved with joblib (the tests also
+        # use scikit-learn as the plaintext reference for models and metrics)
+        "scikit-learn>=1.3,<2",
+        "joblib>=1.2,<2",
     ],
     extras_require={
         "test": ["pytest>=8,<10", "grpcio-tools>=1.81.1,<2",
-                 "scikit-learn>=1.3,<2",  # the plaintext reference models and metrics the tests compare with
                  "phe>=1.5,<2"],  # python-paillier: an independent Paillier to check ours against
         # the Spark computing engine (fate_flow.computing.spark); needs a Java 8/11/17 runtime (bin/java.sh)
         "spark": ["pyspark>=3.5,<4"],

@@ -12,9 +12,8 @@ bash bin/install.sh
 if ! bash bin/service.sh status >/dev/null 2>&1; then
     bash bin/service.sh start
 fi
-PY="$ROOT/.venv/bin/python"
-flow() { "$PY" fate_flow/fate_flow_client.py "$@"; }
-field() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {"d": d}))' "$1"; }
+source bin/cli_env.sh   # .venv's python first on PATH; field, wait_job (as the README's "Using it" uses them)
+flow() { python fate_flow/fate_flow_client.py "$@"; }
 
 for role in guest host; do
     table="breast_hetero_$role"
@@ -34,18 +33,10 @@ done
 
 # submit a job, wait (at most 300 s) until every party has ended it, print the job id
 run_job() {
-    local conf="$1" dsl="$2" job status
+    local conf="$1" dsl="$2" job
     job="$(flow -f submit_job -c "examples/$conf" -d "examples/$dsl" | field 'd["jobId"]')"
-    for _ in $(seq 1 1500); do
-        status="$(flow -f query_job -j "$job" | field '",".join(sorted({r["f_status"] for r in d["data"]}))')"
-        case "$status" in
-            success) echo "$job"; return 0 ;;
-            *failed*|*canceled*|*timeout*) echo "job $job ended $status; see fate_flow_home/logs/$job" >&2; return 1 ;;
-        esac
-        sleep 0.2
-    done
-    echo "job $job did not end within 300 s" >&2
-    return 1
+    wait_job "$job" 300 >/dev/null || { echo "see fate_flow_home/logs/$job" >&2; return 1; }
+    echo "$job"
 }
 
 echo "== the flagship hetero LR job: reader -> dataio -> intersection -> binning -> selection -> hetero LR -> evaluation"
@@ -54,6 +45,7 @@ job="$(run_job test_hetero_lr_job_conf.json test_hetero_lr_job_dsl.json)"
 flow -f component_metric_all -j "$job" -r guest -p 9999 -cpn evaluation_0 \
     | field '"   job " + "'"$job"': success; AUC %(auc)s, KS %(ks)s" % dict(d["data"]["train"]["hetero_lr_0"]["data"])'
 flow -f component_output_model -j "$job" -r host -p 10000 -cpn hetero_lr_0 \
-    | field '"   host 10000 keeps the weights of its own features: %s" % ", ".join(sorted(d["data"]["weight"]))'
+    | field '"   host 10000 keeps the weights of its own features: %s" % ", ".join(
+             "%s %.4f" % (k, v) for k, v in sorted(d["data"]["weight"].items()))'
 echo
 echo "The server is still running ($(bash bin/service.sh status)); stop it with: bash bin/service.sh stop"

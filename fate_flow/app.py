@@ -9,14 +9,16 @@ from pathlib import Path
 from flask import Flask, Request, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from fate_flow.apps import client_auth
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import CountingInput, record_refusal
 from fate_flow.db.base import DB, init_db
 from fate_flow.db.migrations import migrate
-from fate_flow.entity import api_paths
-from fate_flow.entity.errors import FateFlowError, InvalidParameterError
+from fate_flow.entity import api_paths, audit
+from fate_flow.entity.errors import FateFlowError, InvalidParameterError, PathNotAllowedError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.services import job_runtime
+from fate_flow.services.access_warnings import log_access_warnings
 from fate_flow.services.context import EXTENSION, ServiceContext, build_context
 from fate_flow.services.recovery import recover_local_jobs
 from fate_flow.settings import Settings
@@ -64,11 +66,12 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
     app.extensions[EXTENSION] = ctx
     app.extensions[job_runtime.EXTENSION] = job_runtime.JobRuntime(ctx)
 
-    from fate_flow.apps import (data_app, job_app, job_control_app, model_app, pipeline_app, table_app,
-                                tracking_app, version_app, worker_app)
+    from fate_flow.apps import (data_app, job_app, job_control_app, model_app, permission_app, pipeline_app,
+                                table_app, tracking_app, version_app, worker_app)
     for module in (data_app, table_app, job_app, job_control_app, worker_app, pipeline_app, tracking_app,
-                   version_app, model_app):
+                   version_app, model_app, permission_app):
         app.register_blueprint(module.bp)
+    log_access_warnings(settings)
 
     inner_wsgi = app.wsgi_app
 
@@ -86,6 +89,8 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
         request.max_content_length = settings.http.max_upload_bytes if is_upload else settings.http.max_json_bytes
         db.connect(reuse_if_open=True)
 
+    client_auth.install(app, settings.http_auth)  # after _before: it sets the body limits the check reads within
+
     @app.teardown_request
     def _teardown(exc):
         for path in g.pop("spooled_files", []):
@@ -99,6 +104,8 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
         LOG.info("%s %s refused: %s", request.method, request.path, e.message)
         if isinstance(e, InvalidParameterError):
             record_refusal(e)
+        elif isinstance(e, PathNotAllowedError):
+            audit.refused(client=request.remote_addr or "-", route=request.path, reason=e.message)
         return json_result(e.retcode, e.message, data=e.data, job_id=e.job_id)
 
     @app.errorhandler(RequestEntityTooLarge)

@@ -5,7 +5,9 @@ does. Prints the JSON answer; exits 1 when retcode != 0 and 2 when the server ca
 Each command is one entry of COMMANDS.
 
 Server address: FLOW_IP/FLOW_PORT, else $FATE_DEPLOY_BASE/conf/service_conf.yaml, else $FATE_FLOW_CONF,
-else this checkout's conf/service_conf.yaml (`fateflow.host`, `fateflow.http_port`).
+else this checkout's conf/service_conf.yaml (`fateflow.host`, `fateflow.http_port`). Requests are signed (FATE-Flow
+1.7's scheme) when an app key and its secret are given: $FATE_FLOW_APP_KEY/$FATE_FLOW_SECRET_KEY or
+--app_key/--secret_key.
 """
 from __future__ import annotations
 
@@ -178,6 +180,50 @@ def _tag_model(client, config: dict) -> dict:
     return client.model_tag_remove(config) if remove else client.model_tag_create(config)
 
 
+# keys this CLI adds to every config for itself; they are not deploy parameters
+CLI_KEYS = ("function", "config")
+
+
+def _deploy(client, config: dict) -> dict:
+    """POST model/deploy with the conf's model_id, model_version and at most one of cpn_list, cpn_path (a text
+    file listing components), dsl_path (a predict DSL file) or predict_dsl. Files are read here, on the client,
+    and sent as cpn_list / predict_dsl; any other key is sent as given (the server refuses unknown ones)."""
+    from fate_flow.entity.deploy_keys import CLIENT_FILE_KEYS, DEPLOY_REQUEST_KEYS
+    _require(config, "config")
+    missing = [k for k in ("model_id", "model_version") if config.get(k) in (None, "")]
+    if missing:
+        raise UsageError(f"the deploy conf {config['config']} must give {', '.join(missing)}")
+    body = {k: v for k, v in config.items() if k not in CLI_KEYS}
+    choices = [k for k in DEPLOY_REQUEST_KEYS if k not in ("model_id", "model_version")] + list(CLIENT_FILE_KEYS)
+    chosen = [k for k in choices if body.get(k) not in (None, "", [], {})]
+    if len(chosen) > 1:
+        raise UsageError(f"the deploy conf gives {', '.join(chosen)}: give only one of {', '.join(choices)}")
+    for file_key, sent_as in CLIENT_FILE_KEYS.items():
+        if file_key not in body:
+            continue
+        path = body.pop(file_key)
+        if path in (None, ""):
+            continue
+        if sent_as == "predict_dsl":
+            body[sent_as] = load_json_file(path, f"{file_key} file")
+        else:
+            body[sent_as] = _read_text_file(path, f"{file_key} file")
+    return client.model_deploy(body)
+
+
+def _read_text_file(path: str, what: str) -> str:
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise UsageError(f"cannot read {what} {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{what} {path} is not UTF-8 text") from None
+    if not text.strip():
+        raise UsageError(f"{what} {path} is empty")
+    return text.strip()
+
+
 TRACKING_FLAGS = ("job_id", "role", "party_id", "component_name")
 
 COMMANDS: dict[str, Command] = {
@@ -196,7 +242,8 @@ COMMANDS: dict[str, Command] = {
                                      "(-j -r -p -cpn -o [-limit n])"),
     "component_output_data_table": _json_command("tracking_output_data_table", "a component's output tables "
                                                  "(-j -r -p -cpn)", required=TRACKING_FLAGS),
-    "upload": Command(_upload, "upload a CSV file into a table (-c conf [-drop 1])"),
+    "upload": Command(_upload, "upload a CSV file into a table (-c conf [-drop 1: replace the table, 0: write the "
+                      "rows into it])"),
     "download": _json_command("download", "write a table to a file on the server (-c conf)"),
     "upload_history": _json_command("upload_history", "list uploads ([-j job_id] [-limit n])"),
     "table_info": _json_command("table_info", "show a table (-n namespace -t table_name)"),
@@ -220,6 +267,9 @@ COMMANDS: dict[str, Command] = {
                       "role, party_id, output_path)"),
     "import": Command(_model_import, "import a model zip made by export (-c conf: model_id, model_version, role, "
                       "party_id, file)"),
+    "deploy": Command(_deploy, "deploy a trained model as a child version to predict with (-c conf: model_id, "
+                      "model_version and one of cpn_list, cpn_path (a file listing components), dsl_path (a predict "
+                      "DSL file), predict_dsl)"),
     "load": _json_command("model_load", "publish a deployed model to the FATE-Serving of every party (-c conf: "
                           "initiator, role, job_parameters {model_id, model_version}; or -j model version)"),
     "bind": _json_command("model_bind", "bind a service id to a model at FATE-Serving (-c conf: service_id, "
@@ -237,6 +287,14 @@ COMMANDS: dict[str, Command] = {
                                 "[new_tag_desc])"),
     "tag_delete": _json_command("tag_destroy", "delete a tag (-c conf: tag_name)"),
     "tag_list": _json_command("tag_list", "list tags (-limit n)", required=("limit",)),
+    "grant_privilege": _json_command("permission_grant_privilege", "let a partner on another server take roles, "
+                                     "send commands, run components here (-src_party_id -src_role [-privilege_role] "
+                                     "[-privilege_command] [-privilege_component]: comma lists or all)",
+                                     required=("src_party_id", "src_role")),
+    "delete_privilege": _json_command("permission_delete_privilege", "take back what grant_privilege granted "
+                                      "(same flags)", required=("src_party_id", "src_role")),
+    "query_privilege": _json_command("permission_query_privilege", "what a partner may do here (-src_party_id "
+                                     "-src_role)", required=("src_party_id", "src_role")),
 }
 
 # short flag, long flag, type, body key
@@ -254,12 +312,24 @@ FLAGS = (
 )
 
 
+def option_strings(short: str, long: str) -> list[str]:
+    """The spellings of one flag: the short one, the long one, and the long one with a single dash, as the
+    FATE-Flow CLI guide writes them (`-j -job_id`, `-cpn -component_name`, `-c -config`)."""
+    single_dash_long = long[1:]
+    return list(dict.fromkeys((short, single_dash_long, long)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fate_flow_client.py", description="FATE-Flow 1.6 style command line")
-    parser.add_argument("-f", "--function", required=True, choices=sorted(COMMANDS),
+    parser.add_argument(*option_strings("-f", "--function"), required=True, choices=sorted(COMMANDS),
                         help="; ".join(f"{name}: {c.help}" for name, c in sorted(COMMANDS.items())))
     for short, long, kind, key in FLAGS:
-        parser.add_argument(short, long, type=kind, dest=key)
+        parser.add_argument(*option_strings(short, long), type=kind, dest=key)
+    # sent as the request's signature, never in its body (prefer the environment: argv is visible to `ps`)
+    parser.add_argument("--app_key", "--app-key", dest="app_key",
+                        help="sign requests with this app key (else $FATE_FLOW_APP_KEY)")
+    parser.add_argument("--secret_key", "--secret-key", dest="secret_key",
+                        help="the app key's secret (else $FATE_FLOW_SECRET_KEY)")
     return parser
 
 
@@ -317,9 +387,14 @@ def _fail(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     from fate_flow.client.http_client import (DownloadFailedError, FlowHttpClient, NotJSONResponseError,
                                               ServerUnreachableError)
+    from fate_flow.client.signing import credentials_from
     args = build_parser().parse_args(argv)
     host, port = server_address()
-    client = FlowHttpClient(host, port)
+    try:
+        credentials = credentials_from(args.app_key, args.secret_key)
+    except ValueError as e:
+        return _fail(str(e))
+    client = FlowHttpClient(host, port, credentials=credentials)
     try:
         response = COMMANDS[args.function].run(client, build_config(args))
     except ServerUnreachableError as e:

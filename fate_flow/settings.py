@@ -14,6 +14,8 @@ from typing import Any, Mapping
 
 import yaml
 
+from fate_flow.entity.http_signature import LOOPBACK, MAX_HEADER_CHARS, parse_networks
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONF_PATH = PROJECT_ROOT / "conf" / "service_conf.yaml"
 DEFAULT_HOME = PROJECT_ROOT / "fate_flow_home"
@@ -54,9 +56,21 @@ class StorageSettings:
 
 @dataclass(frozen=True)
 class FileAccessSettings:
-    """Directories whose files the server may read (upload) or write (download) on a client's behalf."""
+    """Directories whose files the server may read (upload, table/add...) or write (download) on a client's
+    behalf. The server's own state is out of reach even inside them (services/file_access.py)."""
 
-    allowed_dirs: tuple[Path, ...] = ()
+    read_dirs: tuple[Path, ...] = ()
+    write_dirs: tuple[Path, ...] = ()
+    # the conf used the older `allowed_dirs` key for one of the lists (the server logs a warning)
+    legacy_key: bool = False
+
+
+@dataclass(frozen=True)
+class PermissionSettings:
+    """Partner permissions (permission: section): false turns every check of what partners on other servers
+    may do here off (closed test setups only; the server logs a warning)."""
+
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -142,6 +156,21 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class HttpAuthSettings:
+    """Who may call the HTTP API (http_auth: section, plus FATE's fateflow.http_app_key/http_secret_key).
+
+    clients: app key -> secret of the clients that sign their requests (FATE-Flow 1.7's scheme);
+    unsigned_from: peer addresses/networks that may call without a signature (default: loopback only);
+    own_app_key/own_secret_key: the client this conf's own processes (the bundled serving) sign with.
+    """
+
+    clients: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    unsigned_from: tuple[Any, ...] = field(default_factory=lambda: parse_networks(LOOPBACK))
+    own_app_key: str = ""
+    own_secret_key: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
     conf_path: Path
     home: Path
@@ -156,6 +185,8 @@ class Settings:
     scheduler: SchedulerSettings = SchedulerSettings()
     resources: ResourceSettings = ResourceSettings()
     worker: WorkerSettings = WorkerSettings()
+    http_auth: HttpAuthSettings = HttpAuthSettings()
+    permission: PermissionSettings = PermissionSettings()
     limits: LimitSettings = LimitSettings()
     # the whole parsed conf, read-only, for sections owned by later parts (federation, spark, serving...)
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
@@ -219,13 +250,8 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
     sched = _section(raw, "scheduler")
     res = _section(raw, "resources")
     worker = _section(raw, "worker")
+    permission = _section(raw, "permission")
     limits = _section(raw, "limits")
-
-    allowed = access.get("allowed_dirs")
-    if allowed is None:
-        allowed = [home, PROJECT_ROOT / "examples", tempfile.gettempdir()]
-    elif not isinstance(allowed, list):
-        raise SettingsError("file_access.allowed_dirs must be a list of directories")
 
     return Settings(
         conf_path=conf_path,
@@ -249,7 +275,7 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
             sample_rows=conf_int(storage, "storage.sample_rows", 100),
             batch_bytes=conf_int(storage, "storage.batch_bytes", 8 << 20),
         ),
-        file_access=FileAccessSettings(allowed_dirs=tuple(_path(d, home) for d in allowed)),
+        file_access=_file_access(access, home),
         http=HttpSettings(
             threads=conf_int(http, "http.threads", 16),
             max_json_bytes=conf_int(http, "http.max_json_bytes", 64 << 20),
@@ -283,6 +309,8 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
             kill_grace=conf_float(worker, "worker.kill_grace", 3.0),
             component_plugins=tuple(str(m) for m in (worker.get("component_plugins") or ())),
         ),
+        http_auth=_http_auth(flow, _section(raw, "http_auth")),
+        permission=PermissionSettings(enabled=_bool(permission, "permission.enabled", True)),
         limits=_limits(limits),
         raw=MappingProxyType(dict(raw)),
     )
@@ -310,6 +338,25 @@ def _limits(section: Mapping[str, Any]) -> LimitSettings:
         raise SettingsError(f"service conf key limits.default_list_limit ({limits.default_list_limit}) must not "
                             f"exceed limits.list_limit ({limits.list_limit})")
     return limits
+
+
+def _file_access(section: Mapping[str, Any], home: Path) -> FileAccessSettings:
+    """read_dirs default to FATE_FLOW_HOME/data_in and the checkout's examples/, write_dirs to
+    FATE_FLOW_HOME/data_out and the system temp directory; the older `allowed_dirs` stands in for either."""
+    defaults = {"read_dirs": [home / "data_in", PROJECT_ROOT / "examples"],
+                "write_dirs": [home / "data_out", tempfile.gettempdir()]}
+    dirs: dict[str, tuple[Path, ...]] = {}
+    legacy_used = False
+    for key, default in defaults.items():
+        value, named = section.get(key), key
+        if value is None and section.get("allowed_dirs") is not None:
+            value, named, legacy_used = section["allowed_dirs"], "allowed_dirs", True
+        if value is None:
+            value = default
+        if not isinstance(value, list) or not all(isinstance(d, (str, Path)) and str(d) for d in value):
+            raise SettingsError(f"service conf key file_access.{named} must be a list of directories")
+        dirs[key] = tuple(_path(d, home) for d in value)
+    return FileAccessSettings(read_dirs=dirs["read_dirs"], write_dirs=dirs["write_dirs"], legacy_key=legacy_used)
 
 
 def _expand_env(value: Any, env: Mapping[str, str]) -> Any:
@@ -393,6 +440,44 @@ def _party_ids(value: Any) -> tuple[int, ...]:
         return tuple(int(p) for p in value)
     except (TypeError, ValueError):
         raise SettingsError(f"service conf key fateflow.party_ids must be a list of integers, got {value!r}") from None
+
+
+_APP_KEY = re.compile(r"[!-~]{1,%d}" % MAX_HEADER_CHARS)  # printable ASCII without spaces: one header line
+
+
+def _http_auth(flow: Mapping[str, Any], section: Mapping[str, Any]) -> HttpAuthSettings:
+    clients = section.get("clients") or {}
+    if not isinstance(clients, Mapping):
+        raise SettingsError("service conf key http_auth.clients must map app keys to secrets")
+    clients = {str(k): v for k, v in clients.items()}
+    own_key, own_secret = flow.get("http_app_key") or "", flow.get("http_secret_key") or ""
+    if bool(own_key) != bool(own_secret):
+        missing = "fateflow.http_secret_key" if own_key else "fateflow.http_app_key"
+        raise SettingsError(f"service conf key {missing} is required when the other of fateflow.http_app_key "
+                            f"and fateflow.http_secret_key is set")
+    if own_key:
+        if str(own_key) in clients and clients[str(own_key)] != own_secret:
+            raise SettingsError(f"app key {own_key!r} has two different secrets (fateflow.http_secret_key and "
+                                f"http_auth.clients)")
+        clients[str(own_key)] = own_secret
+    for key, secret in clients.items():
+        if not _APP_KEY.fullmatch(key):
+            raise SettingsError(f"service conf key http_auth.clients: app key {key[:40]!r} must be 1 to "
+                                f"{MAX_HEADER_CHARS} printable ASCII characters without spaces")
+        if not isinstance(secret, str) or not secret:
+            raise SettingsError(f"service conf: the secret of app key {key!r} must be a non-empty string "
+                                f"(quote it in YAML)")
+    unsigned = section.get("unsigned_from", list(LOOPBACK))
+    if isinstance(unsigned, str):
+        unsigned = [unsigned]
+    if not isinstance(unsigned, list):
+        raise SettingsError("service conf key http_auth.unsigned_from must be a list of addresses or CIDRs")
+    try:
+        networks = parse_networks(unsigned)
+    except ValueError as e:
+        raise SettingsError(f"service conf key http_auth.unsigned_from: {e}") from None
+    return HttpAuthSettings(clients=MappingProxyType(clients), unsigned_from=networks, own_app_key=str(own_key),
+                            own_secret_key=str(own_secret))
 
 
 def _path(value: Any, default: Path) -> Path:

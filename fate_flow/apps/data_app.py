@@ -15,7 +15,7 @@ from fate_flow.apps.request_body import (checked_form, get_delimiter, get_id, ge
 from fate_flow.entity import api_paths, identifiers
 from fate_flow.entity.errors import InvalidParameterError, ParameterError
 from fate_flow.services import data_access
-from fate_flow.services.file_access import resolve_allowed
+from fate_flow.services.file_access import FileAccess
 
 bp = Blueprint("data", __name__)
 
@@ -45,11 +45,10 @@ def upload():
     req = _parse_upload(config)
     if multipart:
         part.stream.flush()
-        file_path, display_name = Path(part.stream.name), _client_file_name(part.filename)
+        data = data_access.upload(ctx(), req, Path(part.stream.name), _client_file_name(part.filename))
     else:
-        file_path = resolve_allowed(server_file, ctx().settings.file_access.allowed_dirs, "file", must_exist=True)
-        display_name = server_file
-    data = data_access.upload(ctx(), req, file_path, display_name)
+        with FileAccess.from_settings(ctx().settings).reading(server_file, "file") as opened:
+            data = data_access.upload(ctx(), req, opened.open_path, server_file)
     return json_result(data=data, job_id=data["job_id"])
 
 
@@ -108,6 +107,6 @@ def _parse_upload(config: dict) -> data_access.UploadRequest:
         head=bool(get_int(config, "head", minimum=0, maximum=1)),
         partitions=get_int(config, "partition", minimum=1, maximum=1023),
         id_delimiter=get_delimiter(config, "id_delimiter"),
-        drop=get_int(config, "drop", default=0) == 1,
+        if_exists=data_access.existing_table_rule(get_int(config, "drop", default=None)),
         description=get_text(config, "description", default=""),
     )

@@ -10,14 +10,16 @@ from fate_flow.apps.envelope import json_result
 from fate_flow.apps.file_response import attachment, file_endpoint
 from fate_flow.apps.request_body import (checked_form, get_id, get_limit, get_party_id, get_plain_filename, get_str,
                                          get_text, json_body, require)
-from fate_flow.entity import api_paths, identifiers
+from fate_flow.entity import api_paths, audit, identifiers
+from fate_flow.entity.deploy_keys import CLIENT_FILE_KEYS, DEPLOY_REQUEST_KEYS
 from fate_flow.entity.errors import FateFlowError, ParameterError
 from fate_flow.entity.flags import parse_flag
+from fate_flow.entity.retcode import RetCode
 from fate_flow.services import (model_archive, model_deploy, model_homo, model_migrate, model_queries, model_serving,
                                 model_store, model_tags, model_transfer)
 from fate_flow.services.job_runtime import EXTENSION, JobRuntime
 from fate_flow.services.model_package import PartyModelRef
-from fate_flow.services.serving_client import requested_servings
+from fate_flow.services.serving_client import ServingNotConfiguredError, checked_servings, requested_servings
 
 bp = Blueprint("model", __name__)
 
@@ -30,12 +32,27 @@ def _route(endpoint: api_paths.Endpoint):
 def deploy():
     body = json_body()
     require(body, "model_id", "model_version")
+    _refuse_unknown_deploy_keys(body)
     deploy_request = model_deploy.DeployRequest(
         model_id=_model_id(body), model_version=_model_version(body),
         predict_dsl=body.get("predict_dsl") or body.get("dsl"), cpn_list=body.get("cpn_list"))
     runtime: JobRuntime = current_app.extensions[EXTENSION]
     result = model_deploy.deploy(runtime, deploy_request, request.remote_addr or "")
     return json_result(result.retcode, result.retmsg, data=result.data)
+
+
+def _refuse_unknown_deploy_keys(body: dict) -> None:
+    """A deploy key we do not know would be silently ignored and deploy something else than asked: refused."""
+    unknown = sorted(set(body) - set(DEPLOY_REQUEST_KEYS))
+    client_files = [k for k in unknown if k in CLIENT_FILE_KEYS]
+    if client_files:
+        raise ParameterError(f"parameters {', '.join(client_files)} name files on the client: send their content "
+                             f"as {', '.join(CLIENT_FILE_KEYS[k] for k in client_files)} (the legacy "
+                             f"CLI's -f deploy and `flow model deploy` read them for you)",
+                             retcode=RetCode.PARAMETER_ERROR)
+    if unknown:
+        raise ParameterError(f"unknown deploy parameters: {', '.join(unknown)}; /v1/model/deploy takes "
+                             f"{', '.join(DEPLOY_REQUEST_KEYS)}", retcode=RetCode.PARAMETER_ERROR)
 
 
 @_route(api_paths.MODEL_QUERY)
@@ -265,9 +282,11 @@ def transfer():
 def load():
     """Publish a deployed model to every non-arbiter party's servings (§1.5.1); form A or form B (job_id)."""
     runtime: JobRuntime = current_app.extensions[EXTENSION]
-    publish = model_serving.parse_publish_request(ctx().settings, json_body())
+    body = json_body()
+    publish = model_serving.parse_publish_request(ctx().settings, body)
+    servings = _servings(body)
     job_id = ctx().job_ids.next_id()
-    result = model_serving.load(runtime, publish)
+    result = model_serving.load(runtime, publish, servings)
     return json_result(result.retcode, result.retmsg, data=result.data, job_id=job_id)
 
 
@@ -277,8 +296,18 @@ def bind():
     body = json_body()
     publish = model_serving.parse_publish_request(ctx().settings, body)
     result = model_serving.bind(ctx().settings, publish, get_str(body, "service_id", default=None),
-                                requested_servings(body.get("servings")), request.remote_addr or "")
+                                _servings(body), request.remote_addr or "")
     return json_result(result.retcode, result.retmsg)
+
+
+def _servings(body: dict) -> list[str]:
+    """The request's `servings`, each one of this server's configured servings (else 101, audited: a client
+    never makes this server connect to an address of its choosing)."""
+    try:
+        return checked_servings(ctx().settings, requested_servings(body.get("servings")))
+    except ServingNotConfiguredError as e:
+        audit.refused(client=request.remote_addr or "", route=request.path, reason=e.message)
+        raise
 
 
 def _served_model(body: dict) -> model_serving.ServedModel:
@@ -290,8 +319,7 @@ def _served_model(body: dict) -> model_serving.ServedModel:
 def unload():
     """Ours: {model_id, model_version, role, party_id, [servings]} -> the serving's unload of that party model."""
     body = json_body()
-    result = model_serving.unload(ctx().settings, _served_model(body), requested_servings(body.get("servings")),
-                                  request.remote_addr or "")
+    result = model_serving.unload(ctx().settings, _served_model(body), _servings(body), request.remote_addr or "")
     return json_result(result.retcode, result.retmsg)
 
 
@@ -300,5 +328,5 @@ def unbind():
     """Ours: {model_id, model_version, role, party_id, service_id, [servings]} -> the serving's unbind."""
     body = json_body()
     result = model_serving.unbind(ctx().settings, _served_model(body), get_str(body, "service_id", default=None),
-                                  requested_servings(body.get("servings")), request.remote_addr or "")
+                                  _servings(body), request.remote_addr or "")
     return json_result(result.retcode, result.retmsg)

@@ -1,14 +1,33 @@
 """/v1/worker/task/...: a task's worker reporting to its own server (status, output tables, metrics,
 model buffers, summary) and reading an upstream model."""
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, request
 
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import json_body
-from fate_flow.entity import api_paths
+from fate_flow.entity import api_paths, audit
+from fate_flow.entity.errors import AuthenticationError, ParameterError
+from fate_flow.entity.worker_secret import WORKER_SECRET_HEADER
 from fate_flow.services import task_reports
 from fate_flow.services.job_runtime import EXTENSION, JobRuntime
 
 bp = Blueprint("worker", __name__)
+
+
+@bp.before_request
+def _only_its_worker():
+    """Every /v1/worker/* request must come from the worker launched for the task version it names."""
+    secret = request.headers.get(WORKER_SECRET_HEADER)
+    try:
+        body = {}
+        if secret:  # no body is read for a caller without one
+            try:
+                body = json_body()
+            except ParameterError:
+                pass
+        task_reports.check_worker_secret(body, secret)
+    except AuthenticationError as e:
+        audit.refused(client=request.remote_addr or "", route=request.path, reason=e.message)
+        raise
 
 
 def runtime() -> JobRuntime:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import requests
 from requests_toolbelt import MultipartEncoder
 
+from fate_flow.client.signing import Credentials, HttpSignatureAuth
 from fate_flow.entity import api_paths
 from fate_flow.entity.api_paths import Endpoint
 
@@ -37,10 +38,16 @@ class DownloadFailedError(Exception):
 
 
 class FlowHttpClient:
-    def __init__(self, host: str, port: int, timeout: float = 300.0):
+    def __init__(self, host: str, port: int, timeout: float = 300.0, credentials: Credentials | None = None,
+                 headers: Mapping[str, str] | None = None):
+        """`credentials`: sign every request with this app key (FATE-Flow 1.7's scheme); `headers`: sent with
+        every request."""
         self.address = f"http://{host}:{port}"
         self.timeout = timeout
         self.session = requests.Session()
+        if credentials is not None:
+            self.session.auth = HttpSignatureAuth(credentials)
+        self.session.headers.update(headers or {})
 
     # --- generic -----------------------------------------------------------------------------------
     def call(self, endpoint: Endpoint, body: dict | None = None) -> dict:
@@ -290,6 +297,25 @@ class FlowHttpClient:
 
     def model_unbind(self, body: dict) -> dict:
         return self.call(api_paths.MODEL_UNBIND, body)
+
+    # --- /v1/permission ------------------------------------------------------------------------------
+    def permission_grant_privilege(self, body: dict) -> dict:
+        return self.call(api_paths.PERMISSION_GRANT_PRIVILEGE, body)
+
+    def permission_delete_privilege(self, body: dict) -> dict:
+        return self.call(api_paths.PERMISSION_DELETE_PRIVILEGE, body)
+
+    def permission_query_privilege(self, body: dict) -> dict:
+        return self.call(api_paths.PERMISSION_QUERY_PRIVILEGE, body)
+
+    def permission_grant(self, body: dict) -> dict:
+        return self.call(api_paths.PERMISSION_GRANT, body)
+
+    def permission_delete(self, body: dict) -> dict:
+        return self.call(api_paths.PERMISSION_DELETE, body)
+
+    def permission_query(self, body: dict) -> dict:
+        return self.call(api_paths.PERMISSION_QUERY, body)
 
     def fetch_file(self, endpoint: Endpoint, body: dict, directory: Path) -> Path:
         """Stream a file endpoint's answer into `directory` under the name the server gives

@@ -10,11 +10,11 @@ import logging
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from peewee import DoubleField, IntegerField, TextField
+from peewee import CharField, DoubleField, IntegerField, TextField
 from playhouse.migrate import Operation, SchemaMigrator
 
 from fate_flow.db.base import DB
-from fate_flow.db.models import ALL_MODELS, SchemaVersion
+from fate_flow.db.models import ALL_MODELS, PartnerGrant, SchemaVersion
 
 LOG = logging.getLogger(__name__)
 
@@ -42,6 +42,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "index f_create_time of t_job and t_task (newest-first listings)", lambda m: [
         m.add_index("t_job", ("f_create_time",), False),
         m.add_index("t_task", ("f_create_time",), False),
+    ]),
+    Migration(4, "t_task.f_worker_secret_digest: the worker channel's per-task secret (its SHA-256)", lambda m: [
+        m.add_column("t_task", "f_worker_secret_digest", CharField(max_length=64, null=True)),
+    ]),
+    Migration(5, "t_partner_grant: what partners on other servers may do here", lambda m: [
+        PartnerGrant.create_table(safe=True),
     ]),
 )
 

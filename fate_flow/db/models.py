@@ -84,6 +84,8 @@ class Task(BaseModel):
     f_fail_reason = TextField(null=True)
     # automatic retries left for this task after this version
     f_auto_retries = IntegerField(default=0)
+    # SHA-256 of the secret its worker proves itself with on /v1/worker/* (entity/worker_secret.py)
+    f_worker_secret_digest = CharField(max_length=64, null=True)
 
     class Meta:
         table_name = "t_task"
@@ -237,6 +239,21 @@ class UploadHistory(BaseModel):
         table_name = "t_upload_history"
 
 
+class PartnerGrant(BaseModel):
+    """What a partner party on another server may do here: one row per granted value. `f_kind` is role,
+    command, component (lower-case module name) or dataset (JSON [namespace, name]); `f_role` the partner's
+    role the grant holds for, "*" for any (FATE-Flow 1.9's grants have no role)."""
+
+    f_party_id = CharField(max_length=50, index=True)
+    f_role = CharField(max_length=50)
+    f_kind = CharField(max_length=20)
+    f_value = CharField(max_length=400)
+
+    class Meta:
+        table_name = "t_partner_grant"
+        primary_key = CompositeKey("f_party_id", "f_role", "f_kind", "f_value")
+
+
 class SchemaVersion(BaseModel):
     f_version = IntegerField(primary_key=True)
     f_description = CharField(max_length=200)
@@ -246,4 +263,4 @@ class SchemaVersion(BaseModel):
 
 
 ALL_MODELS = (Job, Task, TrackingMetric, TrackingOutputDataInfo, ComponentSummary, MachineLearningModelInfo,
-              Tag, ModelTag, ModelOperationLog, StorageTableMeta, UploadHistory)
+              Tag, ModelTag, ModelOperationLog, StorageTableMeta, UploadHistory, PartnerGrant)

@@ -57,6 +57,15 @@ WORKER_TASK_MODEL = Endpoint("/v1/worker/task/model")
 WORKER_TASK_MODEL_GET = Endpoint("/v1/worker/task/model/get")
 WORKER_TASK_SUMMARY = Endpoint("/v1/worker/task/summary")
 
+# /v1/permission: FATE-Flow 1.6's privileges (contract §1.7) and FATE-Flow 1.9's component and dataset grants,
+# one store of what partners on other servers may do here
+PERMISSION_GRANT_PRIVILEGE = Endpoint("/v1/permission/grant/privilege")
+PERMISSION_DELETE_PRIVILEGE = Endpoint("/v1/permission/delete/privilege")
+PERMISSION_QUERY_PRIVILEGE = Endpoint("/v1/permission/query/privilege")
+PERMISSION_GRANT = Endpoint("/v1/permission/grant")
+PERMISSION_DELETE = Endpoint("/v1/permission/delete")
+PERMISSION_QUERY = Endpoint("/v1/permission/query")
+
 # /v1/version
 VERSION_GET = Endpoint("/v1/version/get", ("POST", "GET"))
 # which routed parties answer a signed ping over gRPC (optional body: {"timeout": seconds})

@@ -9,7 +9,8 @@ from fate_flow.proto.pipeline_pb2 import Pipeline
 # the FATE release whose model format (and API) this server speaks; /v1/version/get reports the same
 FATE_VERSION = "1.6.1"
 # the Pipeline fields that hold JSON text
-JSON_FIELDS = ("inference_dsl", "train_dsl", "train_runtime_conf", "roles", "runtime_conf_on_party", "parent_info")
+JSON_FIELDS = ("inference_dsl", "train_dsl", "train_runtime_conf", "roles", "runtime_conf_on_party", "parent_info",
+               "train_input_table")
 
 
 def json_bytes(value: Any) -> bytes:
@@ -19,13 +20,14 @@ def json_bytes(value: Any) -> bytes:
 def build_pipeline(*, inference_dsl: Mapping, train_dsl: Mapping, train_runtime_conf: Mapping, model_id: str,
                    model_version: str, parent: bool, roles: Mapping, work_mode: int, initiator_role: str,
                    initiator_party_id: int | str, runtime_conf_on_party: Mapping,
-                   parent_info: Mapping | None = None) -> Pipeline:
+                   parent_info: Mapping | None = None, train_input_table: Mapping | None = None) -> Pipeline:
     return Pipeline(
         inference_dsl=json_bytes(inference_dsl), train_dsl=json_bytes(train_dsl),
         train_runtime_conf=json_bytes(train_runtime_conf), fate_version=FATE_VERSION, model_id=model_id,
         model_version=model_version, parent=parent, loaded_times=0, roles=json_bytes(roles),
         work_mode=int(work_mode or 0), initiator_role=initiator_role, initiator_party_id=int(initiator_party_id),
-        runtime_conf_on_party=json_bytes(runtime_conf_on_party), parent_info=json_bytes(parent_info or {}))
+        runtime_conf_on_party=json_bytes(runtime_conf_on_party), parent_info=json_bytes(parent_info or {}),
+        train_input_table=json_bytes(train_input_table or {}))
 
 
 def json_field(pipeline: Pipeline, name: str) -> Any:

@@ -3,6 +3,10 @@
 Uploads are written into a fresh table directory and the table meta is switched to it in one database
 transaction only after every row is on disk: a failed upload leaves no table behind and never damages the
 table it was meant to replace.
+
+Into an existing table (the API guide's `drop`): 1 replaces the table; 0 writes the file's rows into it (a row
+whose id the table has replaces that row where it stands, new ids are added after the table's rows), through a
+fresh copy switched in the same way, so a failed one leaves the table as it was; anything else is refused.
 """
 from __future__ import annotations
 
@@ -13,15 +17,15 @@ from pathlib import Path
 
 from fate_flow.components.download import write_csv
 from fate_flow.components.upload import CsvSource, load_csv
-from fate_flow.computing.storage.standalone import ENGINE, STORAGE_TYPE
+from fate_flow.computing.storage.standalone import ENGINE, STORAGE_TYPE, StandaloneTable
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import StorageTableMeta, UploadHistory
-from fate_flow.entity.errors import AlreadyExistsError, FateFlowError
+from fate_flow.entity.errors import AlreadyExistsError, DataError, FateFlowError, ParameterError
 from fate_flow.entity.home_paths import home_path
 from fate_flow.entity.status import JobStatus
 from fate_flow.services import jobs, tables, tracking
 from fate_flow.services.context import ServiceContext
-from fate_flow.services.file_access import resolve_allowed
+from fate_flow.services.file_access import FileAccess
 from fate_flow.services.tables import TableMeta
 
 LOG = logging.getLogger(__name__)
@@ -31,6 +35,15 @@ TABLE_EXISTS_MSG = ("The data table already exists.If you still want to continue
                     "deleting the table")
 
 
+# what an upload does to a table that exists already (the request's `drop`: 1, 0, anything else)
+REPLACE, WRITE_INTO, REFUSE = "replace", "write_into", "refuse"
+MERGE_FLUSH_ROWS = 10_000  # rows buffered between writes while copying a table
+
+
+def existing_table_rule(drop: int | None) -> str:
+    return {1: REPLACE, 0: WRITE_INTO}.get(drop, REFUSE)
+
+
 @dataclass(frozen=True)
 class UploadRequest:
     namespace: str
@@ -38,7 +51,7 @@ class UploadRequest:
     head: bool
     partitions: int
     id_delimiter: str = ","
-    drop: bool = False
+    if_exists: str = REFUSE
     description: str = ""
 
 
@@ -52,18 +65,21 @@ class DownloadRequest:
 
 def upload(ctx: ServiceContext, req: UploadRequest, file: Path, display_name: str = "") -> dict:
     """Load `file` into table (namespace, name) and return the response `data`. The caller owns `file`."""
-    if tables.get_meta(req.namespace, req.name) is not None and not req.drop:
+    if tables.get_meta(req.namespace, req.name) is not None and req.if_exists == REFUSE:
         raise AlreadyExistsError(TABLE_EXISTS_MSG)
     job = jobs.LocalJob(ctx.job_ids.next_id(), "upload_0", "Upload", {
         "file": display_name or str(file), "head": int(req.head), "partition": req.partitions,
-        "namespace": req.namespace, "name": req.name, "id_delimiter": req.id_delimiter, "destroy": req.drop})
+        "namespace": req.namespace, "name": req.name, "id_delimiter": req.id_delimiter,
+        "destroy": req.if_exists == REPLACE, "write_into_existing": req.if_exists == WRITE_INTO})
+    source = CsvSource(file, req.head, req.id_delimiter, display_name)
     with _LocalJobRun(ctx, job, req.description) as run:
         table = ctx.store.create(req.partitions)
+        written = [table]  # every table directory this upload made; all but the one switched in are removed
         try:
             writer = table.writer(ordered=True)
             try:
                 result = load_csv(
-                    CsvSource(file, req.head, req.id_delimiter, display_name), writer, ctx.codec,
+                    source, writer, ctx.codec,
                     sample_rows=ctx.settings.storage.sample_rows, batch_bytes=ctx.settings.storage.batch_bytes,
                     on_progress=lambda done, total: run.progress(min(99, done * 100 // max(total, 1))))
                 writer.close()
@@ -75,10 +91,19 @@ def upload(ctx: ServiceContext, req: UploadRequest, file: Path, display_name: st
                 address=ctx.store.address_of(table, req.namespace, req.name), partitions=req.partitions,
                 schema=result.schema, count=result.count, part_of_data=result.part_of_data,
                 id_delimiter=req.id_delimiter, have_head=req.head, in_serialized=True)
-            replaced = _switch_table(meta, drop=req.drop)
+            existing = tables.get_meta(req.namespace, req.name) if req.if_exists == WRITE_INTO else None
+            if existing is not None:
+                meta, merged = _written_into(ctx, existing, table, meta, source)
+                written.append(merged.table)
+                run.log(f"wrote {result.count} rows into {req.namespace}.{req.name}: {merged.replaced} replaced "
+                        f"rows with the same id, {merged.added} added; the table now has {meta.count} rows")
+            replaced = _switch_table(meta, req.if_exists, expected=existing)
         except BaseException:
-            table.destroy()
+            for directory in written:
+                directory.destroy()
             raise
+        if existing is not None:
+            table.destroy()  # the rows were copied into the table switched in
         with write_transaction():
             UploadHistory.insert(f_job_id=job.job_id, f_namespace=req.namespace, f_table_name=req.name,
                                  f_partitions=req.partitions, f_count=result.count, f_schema=result.schema,
@@ -93,21 +118,115 @@ def upload(ctx: ServiceContext, req: UploadRequest, file: Path, display_name: st
     return data
 
 
-def _switch_table(meta: TableMeta, drop: bool) -> TableMeta | None:
-    """Make `meta` the table's meta in one transaction; returns the meta it replaced (its data still on disk)."""
+def _switch_table(meta: TableMeta, if_exists: str, expected: TableMeta | None = None) -> TableMeta | None:
+    """Make `meta` the table's meta in one transaction; returns the meta it replaced (its data still on disk).
+    Rows written into `expected` (None: there was no table) are switched in only if the table is still that one."""
     with write_transaction():
         old = tables.get_meta(meta.namespace, meta.name)
+        if if_exists == WRITE_INTO and (old and old.address) != (expected and expected.address):
+            raise FateFlowError(f"table {meta.namespace}.{meta.name} was changed by another upload or a delete while "
+                                f"this one wrote into it; it is left as that change made it: upload again")
         if old is not None:
-            if not drop:
+            if if_exists == REFUSE:
                 raise AlreadyExistsError(TABLE_EXISTS_MSG)
             tables.delete_meta(meta.namespace, meta.name)
         tables.insert_meta(meta)
     return old
 
 
+@dataclass(frozen=True)
+class _Merged:
+    table: StandaloneTable
+    replaced: int
+    added: int
+
+
+def _written_into(ctx: ServiceContext, existing: TableMeta, uploaded: StandaloneTable, uploaded_meta: TableMeta,
+                  source: CsvSource) -> tuple[TableMeta, _Merged]:
+    """A copy of the existing table with the uploaded rows written into it, and its meta (count, schema and
+    sample of the result). The existing table is only read."""
+    where = f"table {existing.namespace}.{existing.name}"
+    if existing.engine != ENGINE or existing.options.get(tables.EXTERNAL):
+        kind = "registered from outside" if existing.options.get(tables.EXTERNAL) else f"stored in {existing.engine}"
+        raise FateFlowError(f"{where} is {kind}; drop 0 writes rows into tables this server stores ({ENGINE}): "
+                            f"use drop 1 to replace it")
+    if not isinstance(existing.schema.get("header", ""), str):
+        raise FateFlowError(f"{where} is a component's output, not an uploaded table; drop 0 writes rows into "
+                            f"uploaded tables: use drop 1 to replace it")
+    _check_same_columns(existing, uploaded_meta, source.label, where)
+    base = ctx.store.open(existing.address, existing.partitions)
+    merged = ctx.store.create(existing.partitions)
+    try:
+        writer = merged.writer(ordered=True)
+        pending = replaced = added = 0
+
+        def put(key: bytes, value: bytes) -> None:
+            nonlocal pending
+            writer.put(key, value)
+            pending += 1
+            if pending >= MERGE_FLUSH_ROWS:
+                writer.flush()
+                pending = 0
+
+        try:
+            with uploaded.lookup() as new_value, base.lookup() as old_value:
+                for key, value in base.ordered_items():
+                    new = new_value(key)
+                    replaced += new is not None
+                    put(key, value if new is None else new)
+                for key, value in uploaded.ordered_items():
+                    if old_value(key) is None:
+                        added += 1
+                        put(key, value)
+            writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+        sample = []
+        for key, value in merged.ordered_items():
+            if len(sample) >= ctx.settings.storage.sample_rows:
+                break
+            sample.append([ctx.codec.loads(key), ctx.codec.loads(value)])
+    except BaseException:
+        merged.destroy()
+        raise
+    meta = TableMeta(
+        namespace=existing.namespace, name=existing.name, engine=ENGINE, storage_type=STORAGE_TYPE,
+        address=ctx.store.address_of(merged, existing.namespace, existing.name), partitions=existing.partitions,
+        schema=uploaded_meta.schema, count=writer.written, part_of_data=sample, id_delimiter=existing.id_delimiter,
+        have_head=existing.have_head, in_serialized=True, description=existing.description)
+    return meta, _Merged(merged, replaced, added)
+
+
+def _check_same_columns(existing: TableMeta, uploaded: TableMeta, file_label: str, where: str) -> None:
+    """Rows written into a table must have its columns: the same header line (id column included), delimiter
+    and, without a header, the same number of values."""
+    def header_line(meta: TableMeta) -> str:
+        header = meta.schema.get("header")
+        if header is None or not meta.have_head:
+            return "no header"
+        return repr(meta.id_delimiter.join([str(meta.schema.get("sid", "id")), header]))
+
+    if uploaded.id_delimiter != existing.id_delimiter:
+        raise ParameterError(f"the id_delimiter of {file_label} ({uploaded.id_delimiter!r}) is not {where}'s "
+                             f"({existing.id_delimiter!r}); drop 0 writes rows into the table as it is "
+                             f"(drop 1 replaces it)")
+    ours, theirs = header_line(uploaded), header_line(existing)
+    if ours != theirs:
+        raise DataError(f"the header of {file_label} ({ours}) does not match {where}'s ({theirs}); drop 0 "
+                             f"writes rows into the table as it is (drop 1 replaces it)")
+    if ours == "no header" and existing.part_of_data and uploaded.part_of_data:
+        width = str(uploaded.part_of_data[0][1]).count(uploaded.id_delimiter)
+        expected = str(existing.part_of_data[0][1]).count(existing.id_delimiter)
+        if width != expected:
+            raise DataError(f"the rows of {file_label} have {width + 2} columns, {where}'s have {expected + 2}; "
+                                 f"drop 0 writes rows into the table as it is (drop 1 replaces it)")
+
+
 def download(ctx: ServiceContext, req: DownloadRequest) -> dict:
     meta = tables.require_meta(req.namespace, req.name)
-    out = resolve_allowed(req.output_path, ctx.settings.file_access.allowed_dirs, "output_path", must_exist=False)
+    target = FileAccess.from_settings(ctx.settings).writable(req.output_path, "output_path")
+    out = target.path
     if meta.engine != ENGINE:
         raise FateFlowError(f"table {req.namespace}.{req.name} is stored in {meta.engine}; download reads "
                             f"{ENGINE} tables only")
@@ -120,7 +239,8 @@ def download(ctx: ServiceContext, req: DownloadRequest) -> dict:
             stored = meta.schema["header"]
             columns = stored.split(meta.id_delimiter) if isinstance(stored, str) else [str(c) for c in stored]
             header = req.delimiter.join([meta.schema.get("sid", "id")] + [c for c in columns if c != ""])
-        count = write_csv(table.ordered_items(), out, ctx.codec, req.delimiter, meta.id_delimiter, header)
+        with target.replacing(encoding="utf-8", newline="") as f:
+            count = write_csv(table.ordered_items(), f, ctx.codec, req.delimiter, meta.id_delimiter, header)
         with write_transaction():
             run.record_metric("download", "data_access", "count", count,
                               {"name": "download", "metric_type": "DOWNLOAD"})

@@ -12,6 +12,7 @@ from fate_flow.federation.client import PING
 from fate_flow.services import command_fields, model_deploy, model_serving, party_commands
 from fate_flow.services.context import ServiceContext
 from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.permission_guard import guarded
 from fate_flow.settings import PROJECT_ROOT, Settings
 
 # key of the FederationClient in Flask's app.extensions (set by server.py, or made on first use)
@@ -25,6 +26,9 @@ def register_commands(registry: CommandRegistry, ctx: ServiceContext, runtime: J
     if runtime is None:
         return
     pc = party_commands
+    # the command boundary (command_fields.py) first, then what a partner on another server may make our parties
+    # do (permission_guard.py)
+    guard = (pc.JOB_CREATE, pc.TASK_START, pc.TASK_STOP)
     for name, handler in ((pc.JOB_CREATE, pc.create), (pc.JOB_RESOURCE_APPLY, pc.resource_apply),
                           (pc.JOB_RESOURCE_RETURN, pc.resource_return), (pc.JOB_STATUS_UPDATE, pc.status_update),
                           (pc.TASK_CREATE, pc.task_create), (pc.TASK_START, pc.task_start),
@@ -34,7 +38,10 @@ def register_commands(registry: CommandRegistry, ctx: ServiceContext, runtime: J
                           (pc.JOB_STATUS, pc.job_status_query),
                           (model_deploy.MODEL_DEPLOY, model_deploy.deploy_command),
                           (model_serving.MODEL_LOAD, model_serving.load_command)):
-        registry.register(name, command_fields.checked(handler(runtime), limits))
+        bound = handler(runtime)
+        if name in guard:
+            bound = guarded(runtime, name, bound)
+        registry.register(name, command_fields.checked(bound, limits))
 
 
 def ping(cmd: IncomingCommand) -> dict[str, Any]:

@@ -1,16 +1,18 @@
 """/v1/job/submit (contract §1.2.1, §4.2): validate the DSL and conf, check the job could ever get the cores
 it asks for, create it on every party over federation (initiator last), and wake the scheduler. A predict
-job (§3.9) runs the deployed model's inference DSL over its training conf merged with the submitted one.
+job (§3.9) runs the submitted predict DSL, else the deployed model's inference DSL, over the model's training
+conf merged with the submitted one.
 
-A create that fails on any party fails the submit with "create job failed" and the per-party answers; the
-job is then marked failed (tag submit_failed) on every party that had created it."""
+A create that fails on any party fails the submit with "create job failed" and the per-party answers (or,
+when a party refused the initiator permission, retcode 108 with that party's message); the job is then
+marked failed (tag submit_failed) on every party that had created it."""
 from __future__ import annotations
 
 import logging
 from typing import Any, Mapping
 
 from fate_flow.components import registry
-from fate_flow.entity.errors import FateFlowError, ParameterError
+from fate_flow.entity.errors import FateFlowError, ParameterError, PermissionDeniedError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
 from fate_flow.federation import PartyRef
@@ -36,23 +38,29 @@ class CreateJobFailed(FateFlowError):
 
 
 def submit(runtime: JobRuntime, dsl: Any, runtime_conf: Any) -> dict:
-    """A train job runs the submitted DSL; a predict job (contract §3.9) runs the inference DSL of the deployed
-    model its conf names, with the model's training conf under the submitted one (the submitted DSL is ignored)."""
+    """A train job runs the submitted DSL; a predict job (contract §3.9) runs the submitted DSL when there is one
+    (made of the deployed model's components and Readers), else the inference DSL of the deployed model its conf
+    names, with the model's training conf under the submitted one."""
     settings = runtime.settings
     if not isinstance(runtime_conf, Mapping):
         raise ParameterError("job_runtime_conf should be an object")
     submitted = parse_runtime_conf(runtime_conf, require_work_mode=True)
     train_conf = None
+    if dsl is not None and not isinstance(dsl, Mapping):
+        raise ParameterError("job_dsl should be an object")
     if submitted.job_type == "predict":
         used = predict_model_info(submitted)
         _check_initiator_hosted(runtime, submitted)
         pipeline = model_local.load_predict_model(settings, submitted.initiator_role,
                                                   str(submitted.initiator_party_id), used.model_id,
                                                   used.model_version)
-        dsl, train_conf = json_field(pipeline, "inference_dsl"), json_field(pipeline, "train_runtime_conf")
-        # refuses an empty inference DSL (never deployed) and modules this server cannot run
-        prepare_predict_job(runtime_conf, train_conf, dsl, registry.module_names())
-    elif not isinstance(dsl, Mapping):
+        train_conf = json_field(pipeline, "train_runtime_conf")
+        # refuses an empty inference DSL (never deployed), a submitted DSL that is not the deployed model's,
+        # and modules this server cannot run
+        dsl = prepare_predict_job(runtime_conf, train_conf, json_field(pipeline, "inference_dsl"),
+                                  registry.module_names(), submitted_dsl=dsl,
+                                  train_dsl=json_field(pipeline, "train_dsl")).dsl
+    elif dsl is None:
         raise ParameterError("job_dsl should be an object")
     plan = plan_job(dsl, runtime_conf, require_work_mode=True, train_runtime_conf=train_conf)
     _check_parameters(plan)
@@ -85,7 +93,11 @@ def submit(runtime: JobRuntime, dsl: Any, runtime_conf: Any) -> dict:
         detail = "; ".join(f"{r} {p}: {results[r][p].get('retmsg')}" for r, p in sorted(failed))
         _fail_created(runtime, job_id, parties, failed, src, f"create job failed: {detail}")
         job_log(settings, job_id, f"create job failed: {detail}", logging.ERROR)
-        error = CreateJobFailed("create job failed", data=results)
+        # a party that refused the initiator permission answers the submit with its own words (retcode 108)
+        denied = [results[r][p].get("retmsg") for r, p in sorted(failed)
+                  if results[r][p].get("retcode") == RetCode.PERMISSION_ERROR]
+        error = (PermissionDeniedError("; ".join(denied), data=results) if denied
+                 else CreateJobFailed("create job failed", data=results))
         error.job_id = job_id
         raise error
     job_log(settings, job_id, f"job created on {', '.join(f'{r} {p}' for r, p in parties)}")

@@ -29,7 +29,7 @@ from fate_flow.scheduler.predict_dsl import generate_predict_dsl, parse_cpn_list
 from fate_flow.services.job_runtime import JobRuntime
 from fate_flow.services.model_local import find_local_models, party_model, proto_sources
 from fate_flow.services.model_record import (inference_dsl_for_role, modules_of, pipeline_model_info, save_model_info,
-                                            without_code_paths)
+                                            train_input_table, without_code_paths)
 from fate_flow.services.party_commands import with_db
 from fate_flow.settings import Settings
 
@@ -157,6 +157,9 @@ def deploy_party(settings: Settings, request: DeployRequest, child_version: str,
         return  # a repeated command: this party has deployed it already
     inference_dsl = inference_dsl_for_role(choose_inference_dsl(pipeline, request), role)
     child = child_pipeline(pipeline, child_version, inference_dsl)
+    if not json_field(child, "train_input_table"):  # a model trained before the table was recorded
+        child.train_input_table = json_bytes(train_input_table(
+            json_field(pipeline, "train_dsl"), json_field(pipeline, "train_runtime_conf"), role, party_id))
     deployed = parent.deploy_to(child_model.root, child, modules_of(json_field(pipeline, "train_dsl")),
                                 proto_sources())
     save_model_info(pipeline_model_info(child, role, party_id, deployed.size_kb(), "success"))

@@ -12,9 +12,11 @@ from fate_flow.entity.dsl_errors import DSLError
 from fate_flow.entity.status import JobStatus
 from fate_flow.model.pipeline import FATE_VERSION, build_pipeline, json_field
 from fate_flow.proto.pipeline_pb2 import Pipeline
-from fate_flow.scheduler.component_parameters import module_runs_on_role
-from fate_flow.scheduler.dsl_parser import parse_dsl, parse_dsl_version
+from fate_flow.scheduler.component_parameters import args_inputs, component_parameters, module_runs_on_role
+from fate_flow.scheduler.dag import SOURCE_ARGS, Component, InputRef
+from fate_flow.scheduler.dsl_parser import READER_MODULE, parse_dsl, parse_dsl_version
 from fate_flow.scheduler.predict_dsl import add_code_paths, derive_inference_dsl_v1
+from fate_flow.scheduler.runtime_conf import parse_runtime_conf
 from fate_flow.services.job_log import job_log
 from fate_flow.services.model_local import party_model, proto_sources
 from fate_flow.settings import Settings
@@ -65,7 +67,8 @@ def record_train_model(settings: Settings, row: Job, status: JobStatus) -> None:
         inference_dsl=_train_inference_dsl(settings, row), train_dsl=row.f_dsl, train_runtime_conf=row.f_runtime_conf,
         model_id=model_id, model_version=model_version, parent=True, roles=row.f_roles, work_mode=row.f_work_mode,
         initiator_role=row.f_initiator_role, initiator_party_id=row.f_initiator_party_id,
-        runtime_conf_on_party=row.f_runtime_conf_on_party)
+        runtime_conf_on_party=row.f_runtime_conf_on_party,
+        train_input_table=train_input_table(row.f_dsl, row.f_runtime_conf, row.f_role, row.f_party_id))
     model.save_pipeline(pipeline, modules_of(row.f_dsl), proto_sources())
     values = pipeline_model_info(pipeline, row.f_role, row.f_party_id, model.size_kb(), status.value)
     values.update(f_job_id=row.f_job_id, f_runtime_conf=row.f_runtime_conf)
@@ -83,6 +86,48 @@ def _train_inference_dsl(settings: Settings, row: Job) -> dict:
         job_log(settings, row.f_job_id, f"{row.f_role} {row.f_party_id}: no inference DSL could be derived for "
                 f"the model, it cannot predict: {e.message}", logging.WARNING)
         return {}
+
+
+# which data input of a component its training rows come through, in order of preference
+TRAIN_DATA_KEYS = ("train_data", "data", "eval_data", "test_data", "validate_data")
+
+
+def train_input_table(train_dsl: Mapping[str, Any], train_conf: Mapping[str, Any], role: str,
+                      party_id: Any) -> dict:
+    """{"namespace", "name"} of the table one party's training data was read from: the input of the first
+    component that trains a model, followed upstream along training data to a Reader (v2) or an `args` input (v1).
+    {} when the party read none (an arbiter) or the DSL does not say."""
+    try:
+        conf = parse_runtime_conf(train_conf, require_work_mode=False)
+        dag = parse_dsl(train_dsl, None, version=conf.version, mode="train")
+        trainers = [c for c in dag.topological_components() if c.output_model]
+        ref = _training_input(trainers[0]) if trainers else None
+        while ref is not None and ref.is_edge:
+            upstream = dag.components[ref.component]
+            if upstream.module == READER_MODULE:
+                table = component_parameters(dag, conf, upstream.name, role, party_id).get("table")
+                return _table_name(table)
+            ref = _training_input(upstream)
+        if ref is not None and ref.source == SOURCE_ARGS:
+            tables = args_inputs(conf).get(role, {}).get(int(party_id), {})
+            return _table_name(tables.get(ref.output))
+    except (DSLError, ValueError, KeyError, TypeError):
+        pass
+    return {}
+
+
+def _training_input(component: Component) -> InputRef | None:
+    data = component.data_inputs
+    for key in TRAIN_DATA_KEYS:
+        if data.get(key):
+            return data[key][0]
+    return None
+
+
+def _table_name(table: Any) -> dict:
+    if isinstance(table, Mapping) and table.get("namespace") and table.get("name"):
+        return {"namespace": str(table["namespace"]), "name": str(table["name"])}
+    return {}
 
 
 def pipeline_model_info(pipeline: Pipeline, role: str, party_id: str, size_kb: int,

@@ -5,7 +5,9 @@ ModelService defines both).
 load: the receiving server sends `model.load` to every non-arbiter party of the request over federation; each
 party checks that its model version is deployed, calls publishLoad on each of ITS OWN configured servings
 (filePath = its own /v1/model/transfer URL, from which the serving downloads the buffers), and on success
-counts the load (f_loaded_times), keeps a copy under loaded_model_backup/ and logs the operation.
+counts the load (f_loaded_times), keeps a copy under loaded_model_backup/ and logs the operation. `servings`
+named in the request are servings of the receiving server: they choose among its configured ones for the
+parties it hosts; a partner's server uses its own.
 """
 from __future__ import annotations
 
@@ -121,15 +123,17 @@ def _from_model_version(settings: Settings, version: str) -> PublishRequest:
 
 
 # ---------------------------------------------------------------------------------------------- load
-def load(runtime: JobRuntime, request: PublishRequest) -> ServingResult:
-    """Fan `model.load` out to every non-arbiter party; per-party retcodes and messages, as FATE answers."""
+def load(runtime: JobRuntime, request: PublishRequest, servings: list[str] | None = None) -> ServingResult:
+    """Fan `model.load` out to every non-arbiter party; per-party retcodes and messages, as FATE answers.
+    `servings` (already checked against this server's) are used by the parties hosted here."""
     local = runtime.client.fed.local_parties
     if request.initiator.party_id not in local:
         raise ParameterError(f"initiator {request.initiator} is not hosted by this server (it hosts parties "
                              f"{', '.join(local) or 'none'}); send load to the initiator's server")
     parties = [PartyRef(role, p) for role, party_ids in request.roles.items() if role != "arbiter"
                for p in dict.fromkeys(party_ids)]
-    answers = runtime.client.fan_out(MODEL_LOAD, parties, request.command_body(), src=request.initiator)
+    body = {**request.command_body(), **({"servings": servings} if servings else {})}
+    answers = runtime.client.fan_out(MODEL_LOAD, parties, body, src=request.initiator)
     data: dict[str, Any] = {"detail": {}}
     ok = True
     for party in parties:
@@ -151,8 +155,10 @@ def transfer_url(settings: Settings) -> str:
     return f"http://{settings.fateflow.host}:{settings.fateflow.http_port}{api_paths.MODEL_TRANSFER.path}"
 
 
-def load_party(settings: Settings, request: PublishRequest, party: PartyRef) -> ServingResult:
-    """One party's load (contract §2.4 load/do): its deployed model published to each of its own servings."""
+def load_party(settings: Settings, request: PublishRequest, party: PartyRef,
+               servings: list[str] | None = None) -> ServingResult:
+    """One party's load (contract §2.4 load/do): its deployed model published to each of its own servings
+    (`servings`, some of them, else all)."""
     model_id, version = request.model_id, request.model_version
     name = f"{gen_party_model_id(model_id, party.role, party.party_id)} {version}"
     if party.party_id not in request.roles.get(party.role, []):
@@ -163,7 +169,7 @@ def load_party(settings: Settings, request: PublishRequest, party: PartyRef) -> 
         return ServingResult(RetCode.EXCEPTION_ERROR, f"load model {name} failed: it does not exist on {party}")
     if not is_deployed(model.read_pipeline()):
         return ServingResult(RetCode.EXCEPTION_ERROR, NOT_DEPLOYED)
-    servings = serving_client.configured_servings(settings)
+    servings = servings or serving_client.configured_servings(settings)
     if not servings:
         return ServingResult(RetCode.EXCEPTION_ERROR, NO_SERVINGS)
     publish = serving_client.load_request(
@@ -199,7 +205,10 @@ def load_command(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
     initiator."""
     try:
         request = parse_publish_request(runtime.settings, cmd.body)
-        result = load_party(runtime.settings, request, cmd.dst)
+        # servings a client named are its server's: only the parties that server hosts use them
+        named = serving_client.requested_servings(cmd.body.get("servings")) if runtime.hosts(cmd.src.party_id) else []
+        servings = serving_client.checked_servings(runtime.settings, named)
+        result = load_party(runtime.settings, request, cmd.dst, servings)
     except FateFlowError as e:
         LOG.info("load on %s failed: %s", cmd.dst, e.message)
         return {"retcode": int(e.retcode), "retmsg": e.message}

@@ -3,7 +3,7 @@ uses, the exact ModelService requests FATE-Flow sends, and one call per address 
 
 Servings come from the service conf, FATE style: `servings: {hosts: ["ip:port", ...]}` or `servings: [...]`;
 else the bundled serving's section `serving: {host, grpc_port}` (its defaults when a key is absent).
-Bind/unload/unbind may name their own. `servings.timeout` (seconds, default PUBLISH_TIMEOUT) bounds each call."""
+Load/bind/unload/unbind may name some of them. `servings.timeout` (seconds, default PUBLISH_TIMEOUT) bounds each call."""
 from __future__ import annotations
 
 import logging
@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import grpc
 
-from fate_flow.entity.errors import ParameterError
+from fate_flow.entity.errors import FateFlowError, ParameterError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.proto import model_service_pb2 as pb
 from fate_flow.proto import model_service_pb2_grpc as pb_grpc
@@ -42,14 +42,14 @@ def configured_servings(settings: Settings) -> list[str]:
     """This party's serving addresses from its service conf (empty when none is configured)."""
     servings = settings.raw.get("servings")
     hosts = servings.get("hosts") if isinstance(servings, Mapping) else servings
-    hosts = [str(h).strip() for h in hosts if str(h).strip()] if isinstance(hosts, (list, tuple)) else []
+    hosts = [serving_address(h) for h in hosts if str(h).strip()] if isinstance(hosts, (list, tuple)) else []
     if hosts:
         return hosts
     serving = settings.raw.get("serving")
     if isinstance(serving, Mapping):
         host = str(serving.get("host") or "127.0.0.1")
         port = serving.get("grpc_port") or DEFAULT_GRPC_PORT
-        return [f"{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"]
+        return [serving_address(f"{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}")]
     return []
 
 
@@ -68,20 +68,43 @@ def serving_timeout(settings: Settings) -> float:
 
 
 def requested_servings(value: Any) -> list[str]:
-    """`servings` of a request: a list of "host:port"; blank entries (FATE's example conf has `[""]`) are
-    skipped, and none at all means the configured servings."""
+    """`servings` of a request: a list of "host:port" (or "http://host:port"); blank entries (FATE's example conf
+    has `[""]`) are skipped, and none at all means the configured servings."""
     if value in (None, "", []):
         return []
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
         raise ParameterError(f"parameter servings must be a list of \"host:port\", got {type(value).__name__}")
-    value = [a for a in value if str(a).strip()]
-    for address in value:
-        host, _, port = str(address).rpartition(":")
-        if not host or not port.isdigit():
-            raise ParameterError(f"parameter servings: {address!r} is not a \"host:port\" address")
-    return [str(a) for a in value]
+    return [str(a).strip() for a in value if str(a).strip()]
+
+
+class ServingNotConfiguredError(FateFlowError):
+    """A request named a serving this server is not configured with: it is never called."""
+
+    retcode = RetCode.PARAMETER_ERROR
+
+
+def serving_address(address: str) -> str:
+    """The gRPC address of a serving as written in a conf or a request: "host:port", "http://host:port" and
+    "HOST:port/" are one address."""
+    text = str(address).strip()
+    if "://" in text:
+        text = text.split("://", 1)[1]
+    return text.rstrip("/").lower()
+
+
+def checked_servings(settings: Settings, requested: list[str]) -> list[str]:
+    """The servings to call: the requested ones, each of which must be one of the configured servings (this
+    server opens no connection to an address a client names), or all configured ones when none is requested."""
+    configured = configured_servings(settings)
+    if not requested:
+        return configured
+    for address in requested:
+        if serving_address(address) not in configured:
+            raise ServingNotConfiguredError(f"parameter servings: {address[:200]!r} is not one of the servings this "
+                                            f"server is configured with (servings or serving: in its service conf)")
+    return [serving_address(a) for a in requested]
 
 
 # ---------------------------------------------------------------------------------------------- payloads (§8.5)

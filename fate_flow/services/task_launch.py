@@ -11,6 +11,7 @@ from typing import Any
 
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import Job, Task, TrackingOutputDataInfo
+from fate_flow.entity import worker_secret
 from fate_flow.entity.errors import FateFlowError
 from fate_flow.entity.home_paths import home_path
 from fate_flow.entity.retcode import RetCode
@@ -67,11 +68,13 @@ def start_task(runtime: JobRuntime, job_id: str, task_id: str, task_version: int
     directory.mkdir(parents=True, exist_ok=True)
     spec_path = directory / "task_spec.json"
     spec_path.write_text(json.dumps(spec.to_dict(), indent=2), encoding="utf-8")
+    secret = worker_secret.new_secret()  # the worker's proof on /v1/worker/*: handed over at launch only
     if not jobs.update_task_status(job_id, task_id, task_version, role, party_id, JobStatus.RUNNING,
-                                   column=jobs.PARTY, extra={"f_run_ip": spec.server.host}):
+                                   column=jobs.PARTY, extra={"f_run_ip": spec.server.host,
+                                                             "f_worker_secret_digest": worker_secret.digest(secret)}):
         return {"pid": None, "already": Task.get(*where).f_party_status}
     try:
-        handle = runtime.launcher.launch(spec_path, Path(spec.log_dir) / "std.log", directory)
+        handle = runtime.launcher.launch(spec_path, Path(spec.log_dir) / "std.log", directory, secret)
     except OSError as e:
         message = f"cannot start the worker of task {task_id} on {role} party {party_id}: {e}"
         _fail(row, message)

@@ -12,7 +12,8 @@ from typing import Any, Mapping
 
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import Job, Task
-from fate_flow.entity.errors import NotFoundError, ParameterError
+from fate_flow.entity import worker_secret
+from fate_flow.entity.errors import AuthenticationError, NotFoundError, ParameterError
 from fate_flow.entity.status import JobStatus
 from fate_flow.federation import PartyRef
 from fate_flow.model.atomic_files import write_atomically
@@ -28,15 +29,37 @@ LOG = logging.getLogger(__name__)
 TASK_REPORT = "task.report"
 
 
-def reported_task(body: Mapping[str, Any]) -> Task:
-    """The task a report is about; it must be one this server runs."""
+def _task_key(body: Mapping[str, Any]) -> tuple[str, str, int, str, str]:
     try:
-        key = (str(body["job_id"]), str(body["task_id"]), int(body["task_version"]), str(body["role"]),
-               str(body["party_id"]))
+        return (str(body["job_id"]), str(body["task_id"]), int(body["task_version"]), str(body["role"]),
+                str(body["party_id"]))
     except KeyError as e:
         raise ParameterError(f"required parameters are missing: {e.args[0]}") from None
     except (TypeError, ValueError):
         raise ParameterError(f"task_version must be an integer, got {body.get('task_version')!r}") from None
+
+
+def check_worker_secret(body: Mapping[str, Any], secret: str | None) -> None:
+    """Only the worker launched for the task version a request names may report on it (or read its models):
+    it proves that with the secret made at its launch. AuthenticationError otherwise, the same one whether the
+    task exists or not."""
+    if not secret:
+        raise AuthenticationError("the worker channel answers only the workers this server launched: the "
+                                  "request carries no worker secret")
+    try:
+        key = _task_key(body)
+    except ParameterError as e:
+        raise AuthenticationError(f"a worker request must name its task: {e.message}") from None
+    row = Task.get_or_none(Task.f_job_id == key[0], Task.f_task_id == key[1], Task.f_task_version == key[2],
+                           Task.f_role == key[3], Task.f_party_id == key[4])
+    if row is None or not worker_secret.matches(secret, row.f_worker_secret_digest):
+        raise AuthenticationError(f"not the worker this server launched for task {key[1]} version {key[2]} of "
+                                  f"{key[3]} party {key[4]}")
+
+
+def reported_task(body: Mapping[str, Any]) -> Task:
+    """The task a report is about; it must be one this server runs."""
+    key = _task_key(body)
     row = Task.get_or_none(Task.f_job_id == key[0], Task.f_task_id == key[1], Task.f_task_version == key[2],
                            Task.f_role == key[3], Task.f_party_id == key[4], Task.f_run_on_this_party == True)  # noqa
     if row is None:

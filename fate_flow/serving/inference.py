@@ -22,7 +22,7 @@ from fate_flow.federation.client import FederationClient
 from fate_flow.federation.errors import FederationError
 from fate_flow.federation.parties import PartyRef
 from fate_flow.federation.registry import IncomingCommand
-from fate_flow.serving.feature_adapter import TableFeatureAdapter
+from fate_flow.serving.feature_adapter import TableFeatureAdapter, trained_on
 from fate_flow.serving.loaded_models import LoadedModel, ModelKey, ModelRegistry
 from fate_flow.serving.online_model import probability
 
@@ -135,7 +135,7 @@ class InferenceService:
         if not isinstance(remote, Mapping) or remote.get(self.id_field) in (None, ""):
             raise ParameterError(f"sendToRemoteFeatureData has no {self.id_field!r} for host party {party} to look "
                                  f"its features up by")
-        features = self.adapter.features(party, remote[self.id_field])
+        features = self.adapter.features(party, remote[self.id_field], trained_on(model.online.pipeline))
         try:
             score = model.online.partial_score(features, with_intercept=False)
         except DataError as e:

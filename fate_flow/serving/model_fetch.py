@@ -7,6 +7,7 @@ import binascii
 from urllib.parse import urlsplit
 
 from fate_flow.client.http_client import FlowHttpClient, NotJSONResponseError, ServerUnreachableError
+from fate_flow.client.signing import Credentials
 from fate_flow.entity import api_paths
 from fate_flow.entity.errors import FateFlowError, ParameterError
 from fate_flow.entity.retcode import RetCode
@@ -23,10 +24,12 @@ def transfer_address(file_path: str) -> tuple[str, int]:
     return parts.hostname, parts.port or 80
 
 
-def fetch_model(file_path: str, namespace: str, version: str, timeout: float = TRANSFER_TIMEOUT) -> dict[str, bytes]:
-    """`<component>.<alias>:<buffer>` -> bytes of model `namespace` version `version`."""
+def fetch_model(file_path: str, namespace: str, version: str, timeout: float = TRANSFER_TIMEOUT,
+                credentials: Credentials | None = None) -> dict[str, bytes]:
+    """`<component>.<alias>:<buffer>` -> bytes of model `namespace` version `version`; the request is signed
+    with `credentials` when given."""
     host, port = transfer_address(file_path)
-    client = FlowHttpClient(host, port, timeout=timeout)
+    client = FlowHttpClient(host, port, timeout=timeout, credentials=credentials)
     what = f"model {namespace} version {version} from {file_path}"
     try:
         answer = client.model_transfer(namespace, version)

@@ -24,6 +24,8 @@ from types import MappingProxyType
 import grpc
 
 from fate_flow.client.http_client import FlowHttpClient
+from fate_flow.client.signing import Credentials
+from fate_flow.entity import audit
 from fate_flow.federation.client import PING, FederationClient
 from fate_flow.federation.config import FederationConfigError, FederationSettings, TlsSettings, federation_settings
 from fate_flow.federation.keys import KeyRing
@@ -34,10 +36,10 @@ from fate_flow.federation.signing import SiteAuthenticator
 from fate_flow.proto import federation_pb2_grpc
 from fate_flow.proto import model_service_pb2_grpc
 from fate_flow.serving.feature_adapter import TableFeatureAdapter
-from fate_flow.serving.http_api import INFERENCE_PATH, STATUS_PATH, ServingHttpServer
+from fate_flow.serving.http_api import INFERENCE_PATH, STATUS_PATH, RequestAuthenticator, ServingHttpServer
 from fate_flow.serving.inference import PARTIAL_SCORE, InferenceService
 from fate_flow.serving.loaded_models import ModelRegistry
-from fate_flow.serving.model_fetch import fetch_model
+from fate_flow.serving.model_fetch import fetch_model, transfer_address
 from fate_flow.serving.model_service import ModelService
 from fate_flow.serving.settings import ServingSettings, serving_home, serving_settings
 from fate_flow.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
@@ -60,6 +62,12 @@ def serving_federation(settings: Settings, serving: ServingSettings) -> tuple[Fe
     return fed, keys
 
 
+def own_credentials(settings: Settings) -> Credentials | None:
+    """The app key the serving signs its calls to the flow server with (fateflow.http_app_key/http_secret_key)."""
+    auth = settings.http_auth
+    return Credentials(auth.own_app_key, auth.own_secret_key) if auth.own_app_key else None
+
+
 class ServingServer:
     def __init__(self, settings: Settings, serving: ServingSettings):
         self.settings = settings
@@ -68,7 +76,12 @@ class ServingServer:
         self.registry = ModelRegistry()
         self.client = FederationClient(self.fed, keys)
         flow_host = "127.0.0.1" if settings.fateflow.host in ("0.0.0.0", "", "::") else settings.fateflow.host
-        self.flow = FlowHttpClient(flow_host, settings.fateflow.http_port, timeout=serving.remote_timeout)
+        self.credentials = own_credentials(settings)
+        self.flow = FlowHttpClient(flow_host, settings.fateflow.http_port, timeout=serving.remote_timeout,
+                                   credentials=self.credentials)
+        # the flow server whose /v1/model/transfer requests are signed (never one a publishLoad names elsewhere)
+        self.own_flow = {(flow_host, settings.fateflow.http_port),
+                         (settings.fateflow.host, settings.fateflow.http_port)}
         self.inference = InferenceService(self.registry, self.client,
                                           TableFeatureAdapter(serving.feature_tables, self.flow),
                                           serving.id_field, serving.remote_timeout)
@@ -80,7 +93,7 @@ class ServingServer:
         self.grpc = grpc.server(ThreadPoolExecutor(max_workers=GRPC_THREADS, thread_name_prefix="serving-grpc"),
                                 options=[("grpc.so_reuseport", 0)])
         model_service_pb2_grpc.add_ModelServiceServicer_to_server(
-            ModelService(self.registry, self.fed.local_parties, fetch_model), self.grpc)
+            ModelService(self.registry, self.fed.local_parties, self._fetch_model), self.grpc)
         federation_pb2_grpc.add_ControlPlaneServicer_to_server(ControlPlaneService(self.fed, auth, commands), self.grpc)
         address = f"{serving.host}:{serving.grpc_port}"
         try:
@@ -93,11 +106,16 @@ class ServingServer:
             raise FederationConfigError(f"the serving cannot listen for gRPC on {address} (serving.grpc_port in use?)")
         try:
             self.http = ServingHttpServer(serving.host, serving.http_port,
-                                          {INFERENCE_PATH: self.inference.infer, STATUS_PATH: self.status})
+                                          {INFERENCE_PATH: self.inference.infer, STATUS_PATH: self.status},
+                                          RequestAuthenticator(settings.http_auth))
         except OSError as e:
             self.replay.close()
             raise FederationConfigError(f"the serving cannot listen for HTTP on {serving.host}:{serving.http_port} "
                                         f"(serving.http_port): {e.strerror or e}") from None
+
+    def _fetch_model(self, file_path: str, namespace: str, version: str) -> dict[str, bytes]:
+        signed = transfer_address(file_path) in self.own_flow
+        return fetch_model(file_path, namespace, version, credentials=self.credentials if signed else None)
 
     def start(self) -> "ServingServer":
         self.grpc.start()
@@ -131,6 +149,13 @@ def setup_logging(settings: Settings) -> None:
     handler = logging.handlers.WatchedFileHandler(log_dir / "serving.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root.addHandler(handler)
+    audit_dir = settings.logs_dir / "fate_flow"  # refusals: the flow server's audit file, one line each
+    audit_dir.mkdir(parents=True, exist_ok=True)
+    audit_log = logging.getLogger(audit.LOGGER_NAME)
+    audit_log.propagate = False
+    audit_handler = logging.handlers.WatchedFileHandler(audit_dir / audit.FILE_NAME, encoding="utf-8")
+    audit_handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    audit_log.addHandler(audit_handler)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,8 +6,8 @@
       http_port: 8059        # POST /federation/v1/inference
       route_table:           # other parties' servings; parties of fateflow.party_ids are served here
         "10000": {host: 10.0.0.2, grpc_port: 8000, public_key: keys/10000.pub.pem}
-      feature_tables:        # host feature adapter: per hosted party, the table features are looked up in by id
-        "10000": {namespace: experiment, name: breast_hetero_host}
+      feature_tables:        # host feature adapter: per hosted party, the table features are looked up in by id;
+        "10000": {namespace: experiment, name: breast_hetero_host}   # none: the table its model was trained on
       id_field: id           # the key of sendToRemoteFeatureData a host looks rows up by
       remote_timeout: 3      # seconds a guest waits for one host's partial score
 

@@ -1,7 +1,7 @@
 """A warm interpreter that forks task workers: `python -m fate_flow.worker.fork_server`, driven by its parent
 (fate_flow.worker.launcher) over stdin/stdout, one JSON line per request and answer:
 
-    {"op": "fork", "spec": path, "log": std.log path, "cwd": dir}   -> {"pid": n}
+    {"op": "fork", "spec": path, "log": std.log path, "cwd": dir, "secret": s}   -> {"pid": n}
     {"op": "exit_code", "pid": n}                                   -> {"code": n | null}
 
 Each worker is a child forked after the heavy imports are done, in its own session, running the task
@@ -54,7 +54,7 @@ def _child(request: dict) -> None:
         sys.stdout = open(1, "w", buffering=1, closefd=False)
         sys.stderr = open(2, "w", buffering=1, closefd=False)
         from fate_flow.worker.task_executor import main
-        code = main(["--spec", request["spec"]])
+        code = main(["--spec", request["spec"]], worker_secret=request.get("secret") or None)
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else 1
     except BaseException:

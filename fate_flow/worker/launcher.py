@@ -25,6 +25,8 @@ from pathlib import Path
 
 import psutil
 
+from fate_flow.entity.worker_secret import WORKER_SECRET_ENV
+
 LOG = logging.getLogger(__name__)
 
 # where a task's computing tables live below the storage root: one directory per task run (session)
@@ -91,27 +93,32 @@ class WorkerLauncher:
         self._fork_server: _ForkServerClient | None = None
 
     # ------------------------------------------------------------------ start
-    def launch(self, spec_path: Path, std_log: Path, cwd: Path) -> WorkerHandle:
+    def launch(self, spec_path: Path, std_log: Path, cwd: Path, secret: str = "") -> WorkerHandle:
+        """Start the worker of `spec_path`; `secret` (its proof on /v1/worker/*) reaches it through the fork
+        server's pipe or its environment, never its argv."""
         std_log.parent.mkdir(parents=True, exist_ok=True)
         cwd.mkdir(parents=True, exist_ok=True)
         if self.start_method == "fork_server":
             try:
-                pid = self._server().fork(spec_path, std_log, cwd)
+                pid = self._server().fork(spec_path, std_log, cwd, secret)
             except (OSError, ValueError, RuntimeError) as e:
                 LOG.warning("fork server failed (%s); starting the worker with a fresh interpreter", e)
                 self._stop_fork_server()
-                pid = self._spawn(spec_path, std_log, cwd)
+                pid = self._spawn(spec_path, std_log, cwd, secret)
         else:
-            pid = self._spawn(spec_path, std_log, cwd)
+            pid = self._spawn(spec_path, std_log, cwd, secret)
         start_time = process_start_time(pid)
         if start_time is None:  # it already ended: its start time no longer matters
             start_time = time.time()
         return WorkerHandle(pid, start_time)
 
-    def _spawn(self, spec_path: Path, std_log: Path, cwd: Path) -> int:
+    def _spawn(self, spec_path: Path, std_log: Path, cwd: Path, secret: str) -> int:
+        env = _worker_env()
+        if secret:
+            env[WORKER_SECRET_ENV] = secret
         with open(std_log, "ab") as log:
             proc = subprocess.Popen(executor_argv(spec_path), cwd=str(cwd), stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True, env=_worker_env())
+                                    stdin=subprocess.DEVNULL, start_new_session=True, env=env)
         with self._lock:
             self._children[proc.pid] = proc
         return proc.pid
@@ -223,6 +230,7 @@ def _signal_group(pgid: int, sig: int) -> None:
 
 def _worker_env() -> dict[str, str]:
     env = dict(os.environ)
+    env.pop(WORKER_SECRET_ENV, None)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
@@ -265,8 +273,9 @@ class _ForkServerClient:
             self.proc.stdin.flush()
             return self._read(timeout)
 
-    def fork(self, spec_path: Path, std_log: Path, cwd: Path) -> int:
-        answer = self._ask({"op": "fork", "spec": str(spec_path), "log": str(std_log), "cwd": str(cwd)})
+    def fork(self, spec_path: Path, std_log: Path, cwd: Path, secret: str = "") -> int:
+        answer = self._ask({"op": "fork", "spec": str(spec_path), "log": str(std_log), "cwd": str(cwd),
+                            "secret": secret})
         if "pid" not in answer:
             raise RuntimeError(f"fork server could not start the worker: {answer.get('error')}")
         return int(answer["pid"])

@@ -24,6 +24,7 @@ from fate_flow.components.base import ComponentContext, ComponentOutput
 from fate_flow.entity.errors import FateFlowError
 from fate_flow.entity.status import JobStatus
 from fate_flow.entity.task_spec import TaskSpec
+from fate_flow.entity.worker_secret import WORKER_SECRET_ENV, WORKER_SECRET_HEADER
 from fate_flow.federation import FederationClient, PartyRef, federation_settings
 from fate_flow.settings import PROJECT_ROOT, Settings, load_settings
 from fate_flow.worker.reporter import HttpTracker, ReportError, WorkerReporter, jsonable
@@ -106,7 +107,11 @@ def _report_outputs(spec: TaskSpec, computing: TaskComputing, output: ComponentO
         reporter.summary(jsonable(summary))
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, worker_secret: str | None = None) -> int:
+    """Run the task of `--spec`. `worker_secret` (else $FATE_FLOW_WORKER_SECRET, removed from the environment
+    so no process the task starts inherits it) proves to the server that this is the worker it launched."""
+    inherited = os.environ.pop(WORKER_SECRET_ENV, None)
+    worker_secret = worker_secret or inherited
     parser = argparse.ArgumentParser(prog="fate_flow.worker.task_executor")
     parser.add_argument("--spec", required=True, help="task_spec.json written by the server")
     args = parser.parse_args(argv)
@@ -120,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         log.exception("cannot read the service conf %s", spec.conf_path)
         settings, retry = None, 120.0
         setup_error = f"{type(e).__name__}: {e}"
-    client = FlowHttpClient(spec.server.host, spec.server.http_port, timeout=60)
+    client = FlowHttpClient(spec.server.host, spec.server.http_port, timeout=60,
+                            headers={WORKER_SECRET_HEADER: worker_secret} if worker_secret else None)
     reporter = WorkerReporter(client, spec, log, retry)
     try:
         if settings is None:

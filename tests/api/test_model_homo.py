@@ -8,12 +8,15 @@ from __future__ import annotations
 import base64
 import csv
 import json
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pytest
+import requests
 import yaml
 from flask import Flask, jsonify, request
 from google.protobuf.struct_pb2 import Struct
@@ -26,8 +29,12 @@ from fate_flow.model.pipeline import build_pipeline
 from fate_flow.model.pipelined_model import BUFFER_TYPES_FILE, PipelinedModel
 from fate_flow.services.model_local import proto_sources
 from fate_flow.services.model_paths import model_dir
+from fate_flow.settings import PROJECT_ROOT
 from tests.components.harness import feature_table, run_parties, spec
-from tests.conftest import free_port
+from tests.conftest import free_port, make_settings
+from tests.default_install import default_install_site
+from tests.server_process import make_server as make_flow_server
+from tests.server_process import spawn, stop_process_group, wait_ready
 
 DATA = Path("/work/shared/data")
 CSVS = {("guest", 9999): DATA / "breast_homo_guest.csv", ("host", 10000): DATA / "breast_homo_host.csv"}
@@ -142,6 +149,37 @@ def test_a_model_without_homo_lr_is_refused_naming_what_it_holds(client, setting
                                   f"(TestModelTrainer: TestModelParam)"}
     answer = post(client, "/v1/model/homo/deploy", deploy_body(component_name="trainer_0"))
     assert answer["retcode"] == 100 and "trainer_0" in answer["retmsg"] and "is not a HomoLR model" in answer["retmsg"]
+
+
+def _answers(base_url: str) -> bool:
+    try:
+        return requests.post(base_url + "/v1/version/get", timeout=1).status_code == 200
+    except (requests.ConnectionError, requests.Timeout):
+        return False
+
+
+def test_convert_runs_on_a_default_install(trained, tmp_path):
+    """A real server whose Python sees only what `pip install -e .` (bin/install.sh) installs converts the model."""
+    outputs, scores = trained
+    server = make_flow_server(tmp_path / "server")
+    env = dict(server.env, PYTHONPATH=f"{default_install_site(tmp_path)}:{PROJECT_ROOT}")
+    python = [sys.executable, "-S"]  # no site-packages: only the linked distributions and the checkout
+    probe = subprocess.run(python + ["-c", "import pytest"], env=env, capture_output=True, text=True, timeout=60)
+    assert probe.returncode != 0 and "No module named 'pytest'" in probe.stderr, "the test extra must not be there"
+    root = write_model(make_settings(server.home, server.conf_path), "guest", "9999",
+                       {CPN: ("HomoLR", outputs[("guest", 9999)].model["model"])})
+    process = spawn(python + ["-m", "fate_flow.server", "--conf", str(server.conf_path)], env,
+                    server.home / "server.console.log")
+    try:
+        wait_ready(process, lambda: _answers(server.base_url), 60, "server on a default install", server.log_tail,
+                   lambda: stop_process_group(process, 15))
+        answer = requests.post(server.base_url + "/v1/model/homo/convert", json=REF, timeout=60).json()
+    finally:
+        stop_process_group(process, 15)
+    assert answer["retcode"] == 0, answer
+    estimator = joblib.load(root / "variables/data" / CPN / "model/converted_model/sklearn.joblib")
+    ids, x = rows_of(CSVS[("guest", 9999)], answer["data"][0]["header"])
+    assert np.allclose(estimator.predict_proba(x)[:, 1], [scores[("guest", 9999)][i] for i in ids], atol=1e-9)
 
 
 def test_missing_model_and_unknown_framework_are_refused(client, settings):
@@ -291,3 +329,31 @@ def test_an_unreachable_kubernetes_api_is_named_without_its_token(client, homo_m
         deployment_parameters={"api_url": url, "token": "kube-TOKEN-42"}))
     assert answer["retcode"] == 105 and answer["retmsg"].startswith(f"cannot reach the Kubernetes API at {url}")
     assert "kube-TOKEN-42" not in json.dumps(answer)
+
+
+def test_files_a_request_names_for_the_kubernetes_api_are_read_only_from_read_dirs(client, homo_model, settings,
+                                                                                    tmp_path):
+    """A kubeconfig's tokenFile is sent to the API server as a bearer token: pointed at the server's private key
+    (or any of its state) it would carry the key off; such a file is refused and nothing is sent."""
+    assert post(client, "/v1/model/homo/convert", REF)["retcode"] == 0
+    key = settings.home / "keys" / "9999.pem"
+    key.parent.mkdir(parents=True, exist_ok=True)
+    key.write_bytes(b"-----BEGIN PRIVATE KEY-----\nsecret\n")
+    with KubernetesApiStandIn() as kube:
+        config = yaml.safe_load(kubeconfig(kube.port))
+        config["users"][0]["user"] = {"tokenFile": str(key)}
+        answer = post(client, "/v1/model/homo/deploy", deploy_body(
+            deployment_parameters={"config_file_content": yaml.safe_dump(config)}))
+        assert answer["retcode"] == 100 and "part of the server's own state" in answer["retmsg"], answer
+        answer = post(client, "/v1/model/homo/deploy", deploy_body(deployment_parameters={"config_file": str(key)}))
+        assert answer["retcode"] == 100 and "part of the server's own state" in answer["retmsg"], answer
+        assert kube.calls == [] and "secret" not in json.dumps(answer)
+
+        token = tmp_path / "token"
+        token.write_text("kube-TOKEN-7\n")
+        config["users"][0]["user"] = {"tokenFile": "token"}  # relative to the kubeconfig's directory
+        (tmp_path / "kubeconfig").write_text(yaml.safe_dump(config))
+        answer = post(client, "/v1/model/homo/deploy", deploy_body(
+            deployment_parameters={"config_file": str(tmp_path / "kubeconfig")}))
+        assert answer["retcode"] == 0, answer
+        assert kube.calls[0][2] == "Bearer kube-TOKEN-7"

@@ -10,6 +10,7 @@ real bundled serving (`python -m fate_flow.serving`) behind `serving:`."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib.util
 import socket
 import sqlite3
@@ -145,13 +146,16 @@ def set_conf(server, **sections) -> None:
 # ---------------------------------------------------------------------------------------------- load (two servers)
 @pytest.fixture(scope="module")
 def parties(tmp_path_factory):
-    """guest 9999 and host 10000 on two servers, each with its own recording serving, and a model trained on
+    """guest 9999 and host 10000 on two servers, each with its own recording serving (the guest's server has a
+    second one, guest2), and a model trained on
     both (written as a training job leaves it) then deployed through /v1/model/deploy: (servers, servings,
     child version)."""
     base = tmp_path_factory.mktemp("load")
     servers = make_federated_servers(base, {"guest": ["9999"], "host": ["10000"]})
-    servings = {"guest": RecordingServing().start(), "host": RecordingServing().start()}
-    set_conf(servers["guest"], servings={"hosts": [servings["guest"].address], "timeout": 3})
+    servings = {"guest": RecordingServing().start(), "host": RecordingServing().start(),
+                "guest2": RecordingServing().start()}
+    set_conf(servers["guest"], servings={"hosts": [servings["guest"].address, servings["guest2"].address],
+                                         "timeout": 3})
     set_conf(servers["host"], serving={"host": "0.0.0.0", "grpc_port": servings["host"].port})
     for name, role, party in (("guest", "guest", "9999"), ("host", "host", "10000"), ("host", "arbiter", "10000")):
         settings = make_settings(servers[name].home, servers[name].conf_path)
@@ -203,6 +207,30 @@ def test_load_publishes_each_partys_model_to_its_own_serving_with_the_exact_payl
         assert db_rows(server, "select f_operation_status, f_initiator_role, f_initiator_party_id from "
                                "t_model_operation_log where f_operation_type='load' and f_model_version=?",
                        child) == [("success", "guest", "9999")]
+
+
+@pytest.mark.slow
+def test_load_calls_the_servings_the_request_names_among_the_configured_ones(parties):
+    servers, servings, child = parties
+    for serving in servings.values():
+        serving.take()
+    chosen = servings["guest2"].address
+    answer = servers["guest"].post("/v1/model/load", json={**load_body(child), "servings": [f"http://{chosen}"]})
+    assert answer.json()["retcode"] == 0, answer.json()
+    # the guest's server calls only the named one of its servings; the host's server its own configured one
+    assert [m for m, _ in servings["guest2"].take()] == ["publishLoad"] and servings["guest"].take() == []
+    [(_, request)] = servings["host"].take()
+    assert request == expected_load_request("host", "10000", child, servers["host"].http_port)
+
+    down = f"127.0.0.1:{free_port()}"
+    for address in (servings["host"].address, down):  # listening or not: the same answer, no call
+        answer = servers["guest"].post("/v1/model/load", json={**load_body(child), "servings": [chosen, address]})
+        assert answer.json() == {"retcode": 101, "retmsg": f"parameter servings: {address!r} is not one of the "
+                                 f"servings this server is configured with (servings or serving: in its service "
+                                 f"conf)"}, answer.json()
+    assert all(s.take() == [] for s in servings.values())
+    audit_log = (servers["guest"].home / "logs" / "fate_flow" / "fate_flow_audit.log").read_text()
+    assert audit_log.count('"route": "/v1/model/load"') == 2 and down in audit_log
 
 
 @pytest.mark.slow
@@ -333,14 +361,52 @@ def test_bind_publishes_the_initiators_model_under_the_service_id(client, servin
     assert serving.take() == [("publishBind", expected_bind_request())]
 
 
-def test_bind_uses_the_servings_of_the_request_when_given(client, serving):
+@contextlib.contextmanager
+def client_with_servings(settings, hosts: list[str]):
+    """A test client of an app whose conf lists `hosts` as its servings."""
+    from fate_flow.app import create_app
+    from fate_flow.db.base import DB
+    raw = {k: v for k, v in settings.raw.items() if k not in ("servings", "serving")}
+    app = create_app(replace(settings, raw=MappingProxyType({**raw, "servings": {"hosts": hosts, "timeout": 3}})))
+    try:
+        yield app.test_client()
+    finally:
+        DB.obj.close()
+
+
+def test_bind_uses_the_servings_of_the_request_when_given(settings, serving):
     other = RecordingServing().start()
     try:
-        answer = post(client, "/v1/model/bind", bind_body(servings=[other.address]))
+        with client_with_servings(settings, [serving.address, other.address]) as client:
+            answer = post(client, "/v1/model/bind", bind_body(servings=[f"http://{other.address}"]))
         assert answer["retcode"] == 0, answer
         assert other.take() == [("publishBind", expected_bind_request())] and serving.take() == []
     finally:
         other.stop()
+
+
+def test_a_serving_the_conf_does_not_name_is_never_called(client, serving, caplog):
+    """Servings are not a proxy: the answer is the same whether something listens at the address or not."""
+    listening = RecordingServing().start()
+    closed = f"127.0.0.1:{free_port()}"
+    try:
+        answers = {}
+        for address in (listening.address, closed):
+            servings = [serving.address, address]
+            ref = {"model_id": MODEL_ID, "model_version": VERSION, "role": "host", "party_id": "10000",
+                   "service_id": "lr-service", "servings": servings}
+            for path, body in (("/v1/model/bind", bind_body(servings=servings)), ("/v1/model/unload", ref),
+                               ("/v1/model/unbind", ref)):
+                answers[address, path] = post(client, path, body)
+        for (address, path), answer in answers.items():
+            assert answer == {"retcode": 101, "retmsg": f"parameter servings: {address!r} is not one of the servings "
+                              f"this server is configured with (servings or serving: in its service conf)"}, path
+        assert listening.take() == [] and serving.take() == []
+    finally:
+        listening.stop()
+    refused = [r.getMessage() for r in caplog.records if r.name == "fate_flow.audit"]
+    assert len(refused) == 6 and all('"route": "/v1/model/' in r and "is not one of the servings" in r
+                                     for r in refused)
 
 
 def test_bind_form_b_fills_the_request_from_the_guest_model(client, settings, serving):
@@ -375,18 +441,21 @@ def test_a_serving_refusal_is_answered_with_its_status_and_message(client, servi
     assert (answer["retcode"], answer["retmsg"]) == (104, "model not loaded"), answer
 
 
-def test_bind_to_a_serving_that_is_down_names_the_address(client):
+def test_bind_to_a_serving_that_is_down_names_the_address(settings):
     down = f"127.0.0.1:{free_port()}"
     started = time.monotonic()
-    answer = post(client, "/v1/model/bind", bind_body(servings=[down]))
+    with client_with_servings(settings, [down]) as client:
+        answer = post(client, "/v1/model/bind", bind_body())
     assert time.monotonic() - started < 10
     assert answer["retcode"] == 100 and down in answer["retmsg"] and "unreachable" in answer["retmsg"], answer
 
 
-@pytest.mark.parametrize("servings, words", [(["no-port"], "'no-port'"), ("x:y", "'x:y'"), ({"a": 1}, "servings")])
-def test_bad_servings_are_named(client, servings, words):
+@pytest.mark.parametrize("servings, retcode, words", [
+    (["no-port"], 101, "'no-port' is not one of the servings"), ("x:y", 101, "'x:y' is not one of"),
+    ({"a": 1}, 100, "parameter servings must be a list")])
+def test_bad_servings_are_named(client, servings, retcode, words):
     answer = post(client, "/v1/model/bind", bind_body(servings=servings))
-    assert answer["retcode"] == 100 and words in answer["retmsg"], answer
+    assert answer["retcode"] == retcode and words in answer["retmsg"], answer
 
 
 def test_unload_and_unbind_call_the_serving_for_one_party_model(client, serving):

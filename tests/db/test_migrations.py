@@ -6,7 +6,7 @@ import pytest
 from peewee import AutoField, CharField, IntegerField
 
 from fate_flow.db.base import DB, BaseModel
-from fate_flow.db.migrations import BASELINE_VERSION, Migration, migrate
+from fate_flow.db.migrations import BASELINE_VERSION, MIGRATIONS, Migration, migrate
 from fate_flow.db.models import ALL_MODELS, SchemaVersion
 
 TABLE = "t_test_widget"
@@ -168,8 +168,22 @@ def test_version_2_database_gets_the_create_time_indexes(db):
     for table in ("t_job", "t_task"):
         name = next(i.name for i in db.get_indexes(table) if i.columns == ["f_create_time"])
         db.execute_sql(f"DROP INDEX `{name}`" + ("" if db.__class__.__name__.startswith("Sqlite") else f" ON `{table}`"))
+    db.execute_sql("ALTER TABLE t_task DROP COLUMN f_worker_secret_digest")  # added by version 4
     SchemaVersion.delete().execute()
     SchemaVersion.insert(f_version=2, f_description="as made by an earlier release", **SchemaVersion.audit_values()).execute()
     assert not indexed("t_job")
-    assert migrate() == 3
+    assert migrate() == MIGRATIONS[-1].version
     assert indexed("t_job") and indexed("t_task")
+    assert "f_worker_secret_digest" in {c.name for c in db.get_columns("t_task")}
+
+
+def test_version_4_database_gets_the_partner_grants_table(db):
+    from fate_flow.db.models import PartnerGrant
+    PartnerGrant.drop_table()
+    SchemaVersion.delete().execute()
+    SchemaVersion.insert(f_version=4, f_description="as made by an earlier release", **SchemaVersion.audit_values()).execute()
+    assert not PartnerGrant.table_exists()
+    assert migrate() == 5 and PartnerGrant.table_exists()
+    PartnerGrant.insert(f_party_id="9999", f_role="*", f_kind="component", f_value="reader",
+                        **PartnerGrant.audit_values()).execute()
+    assert migrate() == 5 and PartnerGrant.select().count() == 1

@@ -83,7 +83,7 @@ def train_and_deploy(server) -> tuple[str, str, str]:
 
 def predict_job_files(server, model_id: str, version: str, directory) -> tuple:
     """The example predict conf for `version` and the model's own predict DSL, written to `directory` (FATE's
-    CLI wants a DSL file for a v2 predict job; the server runs the model's own predict DSL)."""
+    CLI wants a DSL file for a v2 predict job, and the job runs the DSL it is given)."""
     conf = json.loads((EXAMPLES / "test_predict_conf.json").read_text())
     conf["job_parameters"]["common"]["model_version"] = version
     dsl = server.post("/v1/model/get/predict/dsl", json={"model_id": model_id, "model_version": version}).json()

@@ -232,3 +232,22 @@ def test_start_refuses_an_address_another_server_already_answers(service, tmp_pa
         assert service.version()["retcode"] == 0, "the running server is untouched"
     finally:
         other.cleanup()
+
+
+def test_start_and_status_see_a_server_that_wants_signatures_from_everyone(tmp_path):
+    """With `http_auth.unsigned_from: []` the unsigned probe is refused (109): that still means it is up."""
+    port = free_port()
+    service = Service(tmp_path, conf={
+        "fateflow": {"host": "127.0.0.1", "http_port": port, "grpc_port": free_port(), "party_ids": [9999]},
+        "database": {"url": "sqlite:///${FATE_FLOW_HOME}/fate_flow.db"}, "http": {"threads": 4},
+        "http_auth": {"clients": {"ops": "0123456789abcdef"}, "unsigned_from": []}})
+    service.http_port = port
+    try:
+        r = service.run("start")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert service.version()["retcode"] == 109
+        r = service.run("status")
+        assert r.returncode == 0 and f"running (pid {service.pid()})" in r.stdout, r.stdout + r.stderr
+        assert service.run("stop").returncode == 0
+    finally:
+        service.cleanup()

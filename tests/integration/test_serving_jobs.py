@@ -2,7 +2,9 @@
 bundled serving through the flow server's /v1/model/load and /v1/model/bind, and online inference whose
 probabilities equal the predict job's for the same rows (to 1e-6). One flow server hosts guest 9999 and host
 10000; the serving runs beside it as its own process (`python -m fate_flow.serving`) and the guest's serving asks
-the host's for its partial score over signed gRPC (the same process here, as both parties share the conf)."""
+the host's for its partial score over signed gRPC (the same process here, as both parties share the conf). As on a
+fresh demo, the conf names no feature table for host 10000: its serving looks features up in the table the host's
+model was trained on."""
 import csv
 
 import pytest
@@ -26,7 +28,7 @@ SERVICE_ID = "breast-hetero-lr"
 def deployment(tmp_path_factory):
     """Flow server + serving; the flagship job trained, deployed and its deployed model run in a predict job."""
     base = tmp_path_factory.mktemp("serving_jobs")
-    serving = serving_conf()
+    serving = serving_conf(feature_tables={})
     server = make_server_with_serving(base, serving=serving).start()
     proc = ServingProcess.beside(server, serving)
     try:
@@ -88,6 +90,9 @@ def test_load_bind_then_online_inference_equals_the_predict_job(bound):
             assert answer["data"]["modelVersion"] == deployment["version"]
             assert answer["data"]["modelId"] == f"guest#9999#{deployment['model_id']}"
             assert abs(answer["data"]["score"] - predicted[sample_id]) < 1e-6, (sample_id, answer, predicted[sample_id])
+    log = (serving.home / "logs" / "fate_flow_serving" / "serving.log").read_text()
+    assert ("party 10000 has no serving.feature_tables entry: it looks host features up in "
+            "experiment.breast_hetero_host, the table its model was trained on") in log
 
 
 def test_inference_errors_name_the_party(bound):

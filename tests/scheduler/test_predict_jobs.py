@@ -81,8 +81,14 @@ def test_a_deployed_v2_model_predicts_what_training_computed(flow):
     assert deployed["retcode"] == 0, deployed
     child = deployed["data"]["model_version"]
 
-    # guest predicts on 5 rows (its predict conf), host on the 6 rows of its training conf
-    answer = flow.submit({"components": {"ignored_0": {"module": "NoSuchModule"}}}, predict_conf_v2(child, 5))
+    # a submitted predict DSL may only use the deployed components (and Readers)
+    answer = flow.submit({"components": {"other_0": {"module": "TestSource", "output": {"data": ["data"]}}}},
+                         predict_conf_v2(child, 5))
+    assert answer["retcode"] == 100 and "other_0 (TestSource) is not a component of the deployed model" in \
+        answer["retmsg"], answer
+
+    # no DSL: the model's own; guest predicts on 5 rows (its predict conf), host on the 6 rows of its training conf
+    answer = flow.submit({}, predict_conf_v2(child, 5))
     assert answer["retcode"] == 0, answer
     assert answer["data"]["model_info"] == {"model_id": MODEL_ID, "model_version": child}
     predict_id = answer["jobId"]

@@ -255,6 +255,79 @@ def test_undeployed_v2_model():
                                  "been deployed yet."
 
 
+def deployed_without_reader() -> dict:
+    """What deploy stores for cpn_list dataio_0, intersection_0, hetero_lr_0: dataio_0 lost its data input."""
+    return generate_predict_dsl(v2_dag(), ["dataio_0", "intersection_0", "hetero_lr_0"])
+
+
+def with_reader(predict_dsl: dict) -> dict:
+    """FATE's habit (hetero-lr-normal-predict-dsl.json): the deployed DSL plus reader_0 feeding dataio_0."""
+    dsl = json.loads(json.dumps(predict_dsl))
+    dsl["components"] = {"reader_0": {"module": "Reader", "output": {"data": ["data"]}}, **dsl["components"]}
+    dsl["components"]["dataio_0"]["input"]["data"] = {"data": ["reader_0.data"]}
+    return dsl
+
+
+def test_a_submitted_predict_dsl_with_a_reader_is_the_one_that_runs():
+    stored = deployed_without_reader()
+    submitted = with_reader(stored)
+    job = prepare_predict_job(example("v2_predict_conf"), example("v2_train_conf"), stored, MODULES,
+                              submitted_dsl=submitted, train_dsl=example("v2_train_dsl"))
+    assert job.dsl == submitted
+    assert job.dag.order == ("reader_0", "dataio_0", "intersection_0", "hetero_lr_0")
+    assert [r.text for r in job.dag.components["dataio_0"].data_inputs["data"]] == ["reader_0.data"]
+
+
+@pytest.mark.parametrize("submitted", [None, {}, {"components": {}}])
+def test_without_a_submitted_dsl_the_stored_inference_dsl_runs(submitted):
+    stored = example("v2_predict_dsl")
+    job = prepare_predict_job(example("v2_predict_conf"), example("v2_train_conf"), stored, MODULES,
+                              submitted_dsl=submitted, train_dsl=example("v2_train_dsl"))
+    assert job.dsl == stored and job.dag.order[0] == "reader_0"
+
+
+def test_a_stored_dsl_whose_top_component_lost_its_reader_is_refused_at_submit():
+    with pytest.raises(DSLError) as info:
+        prepare_predict_job(example("v2_predict_conf"), example("v2_train_conf"), deployed_without_reader(),
+                            MODULES, train_dsl=example("v2_train_dsl"))
+    assert (info.value.component, info.value.field) == ("dataio_0", "input.data")
+    assert "Component dataio_0 has no data input in the deployed model's predict DSL" in info.value.message
+
+
+def _edited(edit) -> dict:
+    dsl = with_reader(deployed_without_reader())
+    edit(dsl["components"])
+    return dsl
+
+
+@pytest.mark.parametrize("edit, component, field, words", [
+    (lambda c: c.update(evaluation_0={"module": "Evaluation", "input": {"data": {"data": ["hetero_lr_0.data"]}}}),
+     "evaluation_0", "job_dsl", "evaluation_0 (Evaluation) is not a component of the deployed model"),
+    (lambda c: c["hetero_lr_0"]["input"].pop("model"), "hetero_lr_0", "input.model",
+     "hetero_lr_0's input.model is [], the deployed model gives it ['pipeline.hetero_lr_0.model']"),
+    (lambda c: c["dataio_0"]["input"].update(model=["pipeline.hetero_lr_0.model"]), "dataio_0", "input.model",
+     "the deployed model gives it ['pipeline.dataio_0.model']"),
+    (lambda c: c["intersection_0"].update(module="HeteroFeatureBinning"), "intersection_0", "module",
+     "the deployed model's intersection_0 is Intersection"),
+    (lambda c: c["dataio_0"]["input"].pop("data"), "dataio_0", "input.data", "has no data input in the submitted"),
+])
+def test_a_submitted_predict_dsl_uses_only_the_deployed_components_with_their_models(edit, component, field, words):
+    with pytest.raises(DSLError) as info:
+        prepare_predict_job(example("v2_predict_conf"), example("v2_train_conf"), deployed_without_reader(),
+                            MODULES, submitted_dsl=_edited(edit), train_dsl=example("v2_train_dsl"))
+    assert (info.value.component, info.value.field) == (component, field)
+    assert words in info.value.message
+
+
+def test_a_submitted_predict_dsl_is_checked_like_any_dsl():
+    dsl = with_reader(deployed_without_reader())
+    dsl["components"]["dataio_0"]["input"]["data"] = {"data": ["reader_9.data"]}
+    with pytest.raises(DSLError) as info:
+        prepare_predict_job(example("v2_predict_conf"), example("v2_train_conf"), deployed_without_reader(),
+                            MODULES, submitted_dsl=dsl)
+    assert "reader_9" in info.value.message
+
+
 def test_v2_predict_conf_template():
     template = predict_conf_template(example("v2_predict_dsl"), example("v2_train_conf"), "mid", "mv")
     assert template == {

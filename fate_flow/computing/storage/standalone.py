@@ -19,8 +19,9 @@ import heapq
 import shutil
 import uuid
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import lmdb
 
@@ -134,6 +135,21 @@ class StandaloneTable:
                 return txn.get(key)
         finally:
             env.close()
+
+    @contextmanager
+    def lookup(self) -> Iterator[Callable[[bytes], bytes | None]]:
+        """A `get` that keeps every partition open until the block ends (for many lookups in a row)."""
+        envs = [self._env(p) for p in range(self.partitions)]
+        txns = []
+        try:
+            for env in envs:
+                txns.append(env.begin(db=env.open_db(_DATA_DB, create=False), buffers=False))
+            yield lambda key: txns[partition_of(key, len(txns))].get(key)
+        finally:
+            for txn in txns:
+                txn.abort()
+            for env in envs:
+                env.close()
 
     def count(self) -> int:
         total = 0

@@ -1,0 +1,47 @@
+"""Who may call the HTTP API: the one check every request passes before a handler sees it.
+
+A request that carries signature headers is verified (FATE-Flow 1.7's scheme, fate_flow.entity.http_signature)
+against `http_auth.clients`; one that carries none is let through only from `http_auth.unsigned_from`
+(loopback by default). The client address is the socket peer; forwarding headers are not believed.
+The routes of the worker channel (/v1/worker/*) are left to its own check (the per-task secret, apps/worker_app.py).
+Every refusal answers retcode 109 and is written to the audit log.
+"""
+from __future__ import annotations
+
+from flask import Flask, request
+
+from fate_flow.apps import worker_app
+from fate_flow.entity import audit
+from fate_flow.entity.errors import AuthenticationError
+from fate_flow.entity.http_signature import APP_KEY, ClientGate, path_with_query
+from fate_flow.settings import HttpAuthSettings
+
+
+def install(app: Flask, auth: HttpAuthSettings) -> ClientGate:
+    """Register the check as a before_request hook (after the hooks registered so far, which set the body
+    limits); returns the gate, whose nonce memory lives as long as the app."""
+    gate = ClientGate(auth.clients, auth.unsigned_from)
+
+    @app.before_request
+    def _authenticate():
+        if request.blueprint == worker_app.bp.name:
+            return None  # the worker channel checks its own callers
+        peer = request.remote_addr or ""
+        target = path_with_query(request.path, request.query_string.decode("utf-8", "replace"))
+        try:
+            gate.admit(peer, request.headers, target, request.content_type, lambda: request.get_data(cache=True),
+                       _form_fields)
+        except AuthenticationError as e:
+            audit.refused(client=peer, route=request.path, reason=e.message,
+                          app_key=(request.headers.get(APP_KEY) or "")[:64] or None)
+            raise
+        return None
+
+    return gate
+
+
+def _form_fields() -> list[tuple[str, str]]:
+    """Every value of every form field; file parts are not among them (werkzeug streams those to the upload
+    spool, never into memory)."""
+    form = request.form
+    return [(name, value) for name in form for value in form.getlist(name)]
