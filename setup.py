@@ -33,6 +33,8 @@ setup(
     extras_require={
         "test": ["pytest>=8,<10", "grpcio-tools>=1.81.1,<2",
                  "phe>=1.5,<2"],  # python-paillier: an independent Paillier to check ours against
+        # bench/secureboost.py's reference: XGBoost (CPU build) on the joined plaintext data
+        "bench": ["xgboost-cpu>=2,<4", "scikit-learn>=1.3,<2"],
         # the Spark computing engine (fate_flow.computing.spark); needs a Java 8/11/17 runtime (bin/java.sh)
         "spark": ["pyspark>=3.5,<4"],
     },

@@ -9,7 +9,9 @@ FATE_FLOW_HOME/temp/fate_flow/<new party model id>_<version>.zip; the new party 
 
 Not done here: FATE fans migrate/do out to parties on other servers; an executing party this server does not
 host is answered as unreachable. Component model buffers are copied unchanged (FATE rewrites the party ids
-some components embed in their buffers; ours embed none of the party ids a migration changes).
+some components embed in their buffers; ours embed none a migration would have to change: HeteroSecureBoost's
+trees name parties as role:party id, and its model maps those names to positions in the job, which it resolves
+against the parties of the job that uses it).
 """
 from __future__ import annotations
 

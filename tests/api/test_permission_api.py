@@ -61,8 +61,8 @@ def test_a_grant_with_no_privilege_is_a_no_op_as_flow_sdk_sends_it(client):
 @pytest.mark.parametrize("body,retcode,message", [
     ({**GUEST, "privilege_role": "host,boss"}, 100, "boss does not exist in the permission role"),
     ({**GUEST, "privilege_command": "delete"}, 100, "delete does not exist in the permission command"),
-    ({**GUEST, "privilege_component": "heterosecureboost"}, 100,
-     "heterosecureboost does not exist in the permission component"),
+    ({**GUEST, "privilege_component": "heteronn"}, 100,
+     "heteronn does not exist in the permission component"),
     ({"src_role": "guest"}, 100, "required parameters are missing: src_party_id;"),
     ({"src_party_id": "9999"}, 100, "required parameters are missing: src_role;"),
     ({"src_party_id": "x", "src_role": "guest"}, 101,

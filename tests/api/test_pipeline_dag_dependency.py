@@ -75,6 +75,6 @@ def test_refusals(client, app, body, expected):
 
 def test_preview_with_a_module_this_server_cannot_run(client, app):
     dsl = example("v2_train_dsl")
-    dsl["components"]["evaluation_0"]["module"] = "HeteroSecureBoost"
+    dsl["components"]["evaluation_0"]["module"] = "HeteroNN"
     body = post(client, role="guest", party_id=10000, job_dsl=dsl, job_runtime_conf=example("v2_train_conf"))
-    assert body == {"retcode": 100, "retmsg": "Component evaluation_0, module HeteroSecureBoost does not exist"}
+    assert body == {"retcode": 100, "retmsg": "Component evaluation_0, module HeteroNN does not exist"}
