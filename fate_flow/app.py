@@ -11,11 +11,11 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from fate_flow.apps import client_auth
 from fate_flow.apps.envelope import json_result
-from fate_flow.apps.request_body import CountingInput
+from fate_flow.apps.request_body import CountingInput, record_refusal
 from fate_flow.db.base import DB, init_db
 from fate_flow.db.migrations import migrate
 from fate_flow.entity import api_paths, audit
-from fate_flow.entity.errors import FateFlowError, PathNotAllowedError
+from fate_flow.entity.errors import FateFlowError, InvalidParameterError, PathNotAllowedError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.services import job_runtime
 from fate_flow.services.access_warnings import log_access_warnings
@@ -102,7 +102,9 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
     @app.errorhandler(FateFlowError)
     def _fate_error(e: FateFlowError):
         LOG.info("%s %s refused: %s", request.method, request.path, e.message)
-        if isinstance(e, PathNotAllowedError):
+        if isinstance(e, InvalidParameterError):
+            record_refusal(e)
+        elif isinstance(e, PathNotAllowedError):
             audit.refused(client=request.remote_addr or "-", route=request.path, reason=e.message)
         return json_result(e.retcode, e.message, data=e.data, job_id=e.job_id)
 
@@ -124,7 +126,11 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
+        """A real server fault: its traceback goes to the log (ERROR.log); the client learns that it happened,
+        never the exception, its text or a server path."""
         LOG.exception("%s %s failed", request.method, request.path)
-        return json_result(RetCode.EXCEPTION_ERROR, f"{type(e).__name__}: {e}")
+        return json_result(RetCode.EXCEPTION_ERROR, f"internal error: the server could not complete {request.method} "
+                                                    f"{request.path}; its administrator finds the cause in the "
+                                                    f"server's ERROR.log")
 
     return app

@@ -82,6 +82,20 @@ class HttpSettings:
 
 
 @dataclass(frozen=True)
+class LimitSettings:
+    """Caps on what one request may ask for (limits: section); a request beyond one is refused with retcode 101
+    naming the field and the cap."""
+
+    json_depth: int = 100           # nesting of a JSON body (DSLs and confs need about 8)
+    id_length: int = 100            # model ids and versions, component names, namespaces, table and tag names
+    text_length: int = 10_000       # notes and descriptions
+    path_length: int = 4096         # server-side file paths (upload's file, download's output_path...)
+    list_limit: int = 10_000        # the most rows a `limit` may ask for
+    default_list_limit: int = 10    # `limit` when a list request has none (FATE's clients send 10)
+    delimiter_length: int = 8       # field delimiters of upload, download and table/add
+
+
+@dataclass(frozen=True)
 class LogSettings:
     level: str = "INFO"
     dir: Path = Path()
@@ -176,6 +190,7 @@ class Settings:
     worker: WorkerSettings = WorkerSettings()
     http_auth: HttpAuthSettings = HttpAuthSettings()
     permission: PermissionSettings = PermissionSettings()
+    limits: LimitSettings = LimitSettings()
     # the whole parsed conf, read-only, for sections owned by later parts (federation, spark, serving...)
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -186,6 +201,11 @@ class Settings:
     @property
     def logs_dir(self) -> Path:
         return self.log.dir
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """model_local_cache/: one <role>#<party_id>#<model_id>/<model_version> directory per party model."""
+        return self.home / "model_local_cache"
 
     @property
     def temp_dir(self) -> Path:
@@ -234,6 +254,7 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
     res = _section(raw, "resources")
     worker = _section(raw, "worker")
     permission = _section(raw, "permission")
+    limits = _section(raw, "limits")
 
     return Settings(
         conf_path=conf_path,
@@ -293,8 +314,33 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
         ),
         http_auth=_http_auth(flow, _section(raw, "http_auth")),
         permission=PermissionSettings(enabled=_bool(permission, "permission.enabled", True)),
+        limits=_limits(limits),
         raw=MappingProxyType(dict(raw)),
     )
+
+
+# the widest database column an identifier limited by limits.id_length is stored in
+ID_COLUMN_WIDTH = 100
+
+
+def _limits(section: Mapping[str, Any]) -> LimitSettings:
+    d = LimitSettings()
+    limits = LimitSettings(
+        json_depth=conf_int(section, "limits.json_depth", d.json_depth, minimum=8),
+        id_length=conf_int(section, "limits.id_length", d.id_length, minimum=8),
+        text_length=conf_int(section, "limits.text_length", d.text_length, minimum=1),
+        path_length=conf_int(section, "limits.path_length", d.path_length, minimum=16),
+        list_limit=conf_int(section, "limits.list_limit", d.list_limit, minimum=1),
+        default_list_limit=conf_int(section, "limits.default_list_limit", d.default_list_limit, minimum=1),
+        delimiter_length=conf_int(section, "limits.delimiter_length", d.delimiter_length, minimum=1),
+    )
+    if limits.id_length > ID_COLUMN_WIDTH:
+        raise SettingsError(f"service conf key limits.id_length must be at most {ID_COLUMN_WIDTH} (the width of the "
+                            f"database columns that hold ids and names), got {limits.id_length}")
+    if limits.default_list_limit > limits.list_limit:
+        raise SettingsError(f"service conf key limits.default_list_limit ({limits.default_list_limit}) must not "
+                            f"exceed limits.list_limit ({limits.list_limit})")
+    return limits
 
 
 def _file_access(section: Mapping[str, Any], home: Path) -> FileAccessSettings:

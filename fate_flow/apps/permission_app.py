@@ -8,8 +8,8 @@ from typing import Any
 from flask import Blueprint
 
 from fate_flow.apps.envelope import json_result
-from fate_flow.apps.request_body import NAME_MAX, get_party_id, get_str, json_body
-from fate_flow.entity import api_paths
+from fate_flow.apps.request_body import get_party_id, get_str, json_body, limits
+from fate_flow.entity import api_paths, identifiers
 from fate_flow.entity.errors import ParameterError
 from fate_flow.services import permissions
 from fate_flow.services.permissions import Dataset
@@ -96,6 +96,5 @@ def _text(item: dict, where: str, key: str) -> str:
     value = item.get(key)
     if not isinstance(value, str) or not value.strip():
         raise ParameterError(f"parameter {where}.{key} must be a non-empty string")
-    if len(value) > NAME_MAX:
-        raise ParameterError(f"parameter {where}.{key} is longer than {NAME_MAX} characters")
-    return value
+    kind = identifiers.TABLE_NAMESPACE if key == "namespace" else identifiers.TABLE_NAME
+    return kind.check(f"{where}.{key}", value, limits().id_length)

@@ -21,6 +21,7 @@ from fate_flow.computing.storage.standalone import ENGINE, STORAGE_TYPE, Standal
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import StorageTableMeta, UploadHistory
 from fate_flow.entity.errors import AlreadyExistsError, DataError, FateFlowError, ParameterError
+from fate_flow.entity.home_paths import home_path
 from fate_flow.entity.status import JobStatus
 from fate_flow.services import jobs, tables, tracking
 from fate_flow.services.context import ServiceContext
@@ -276,7 +277,7 @@ class _LocalJobRun:
         self.ctx = ctx
         self.job = job
         self.description = description
-        log_dir = ctx.settings.logs_dir / job.job_id / jobs.LOCAL_ROLE / jobs.LOCAL_PARTY_ID / job.component_name
+        log_dir = home_path(ctx.settings.logs_dir, job.job_id, jobs.LOCAL_ROLE, jobs.LOCAL_PARTY_ID, job.component_name)
         self.log_path = log_dir / "INFO.log"
 
     def __enter__(self) -> "_LocalJobRun":

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 from fate_flow.db.base import ms_to_datetime, now_ms, write_transaction
 from fate_flow.db.models import Job, Task
+from fate_flow.entity.home_paths import home_path
 from fate_flow.entity.status import END_STATUSES, JobStatus, can_transition
 from fate_flow.settings import Settings
 
@@ -45,11 +46,11 @@ class LocalJob:
 
 def job_files(settings: Settings, job_id: str, initiator_role: str) -> dict[str, Path]:
     """Where a job's conf files live (contract §12.4); the submit-style responses print these paths."""
-    base = settings.jobs_dir / job_id
+    base = home_path(settings.jobs_dir, job_id)
     return {
         "job_dsl_path": base / "job_dsl.json",
         "job_runtime_conf_path": base / "job_runtime_conf.json",
-        "job_runtime_conf_on_party_path": base / initiator_role / "job_runtime_on_party_conf.json",
+        "job_runtime_conf_on_party_path": home_path(base, initiator_role, "job_runtime_on_party_conf.json"),
         "train_runtime_conf_path": base / "train_runtime_conf.json",
         "pipeline_dsl_path": base / "pipeline_dsl.json",
     }
@@ -74,7 +75,7 @@ def submit_response(settings: Settings, job_id: str, role: str, party_id: str, m
     return {
         "job_id": job_id,
         "model_info": {"model_id": model_id, "model_version": job_id},
-        "logs_directory": str(settings.logs_dir / job_id),
+        "logs_directory": str(home_path(settings.logs_dir, job_id)),
         "board_url": board_url(settings, job_id, role, party_id),
         **{k: str(v) for k, v in job_files(settings, job_id, role).items()},
     }

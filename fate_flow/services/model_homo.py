@@ -29,6 +29,7 @@ import requests
 import yaml
 
 from fate_flow.components.linear_model.lr_model import read_model
+from fate_flow.entity import identifiers
 from fate_flow.entity.errors import FateFlowError, ParameterError
 from fate_flow.entity.flags import parse_flag
 from fate_flow.entity.retcode import RetCode
@@ -36,7 +37,7 @@ from fate_flow.model.atomic_files import replacing, write_atomically
 from fate_flow.model.pipelined_model import PipelinedModel
 from fate_flow.services.file_access import FileAccess
 from fate_flow.services.model_local import party_model
-from fate_flow.services.model_package import PartyModelRef, check_path_parts
+from fate_flow.services.model_package import PartyModelRef
 from fate_flow.settings import Settings
 
 MODULE = "HomoLR"
@@ -174,7 +175,7 @@ def parse_deploy_request(ref: PartyModelRef, component_name: str, service_id: st
     protocol = deployment_parameters.get("protocol_version", "v1")
     if protocol not in ("v1", "v2"):
         raise ParameterError(f"parameter deployment_parameters.protocol_version must be v1 or v2, got {protocol!r}")
-    check_path_parts(component_name=component_name)
+    identifiers.COMPONENT_NAME.check("component_name", component_name)
     _check_framework(framework_name)
     return HomoDeployRequest(ref, component_name, service_id, deployment_type, dict(deployment_parameters),
                              framework_name)

@@ -58,20 +58,21 @@ def test_a_grant_with_no_privilege_is_a_no_op_as_flow_sdk_sends_it(client):
     assert privileges(client)["data"]["privilege_role"] == []
 
 
-@pytest.mark.parametrize("body,message", [
-    ({**GUEST, "privilege_role": "host,boss"}, "boss does not exist in the permission role"),
-    ({**GUEST, "privilege_command": "delete"}, "delete does not exist in the permission command"),
-    ({**GUEST, "privilege_component": "heteronn"},
+@pytest.mark.parametrize("body,retcode,message", [
+    ({**GUEST, "privilege_role": "host,boss"}, 100, "boss does not exist in the permission role"),
+    ({**GUEST, "privilege_command": "delete"}, 100, "delete does not exist in the permission command"),
+    ({**GUEST, "privilege_component": "heteronn"}, 100,
      "heteronn does not exist in the permission component"),
-    ({"src_role": "guest"}, "required parameters are missing: src_party_id;"),
-    ({"src_party_id": "9999"}, "required parameters are missing: src_role;"),
-    ({"src_party_id": "x", "src_role": "guest"}, "parameter src_party_id must be a party id (an integer), got 'x'"),
-    ({"src_party_id": "9999", "src_role": "boss"},
+    ({"src_role": "guest"}, 100, "required parameters are missing: src_party_id;"),
+    ({"src_party_id": "9999"}, 100, "required parameters are missing: src_role;"),
+    ({"src_party_id": "x", "src_role": "guest"}, 101,
+     "parameter src_party_id must be a party id (an integer of at most 10 digits), got 'x'"),
+    ({"src_party_id": "9999", "src_role": "boss"}, 101,
      "parameter src_role must be one of ['arbiter', 'guest', 'host'], got 'boss'"),
-    ({**GUEST, "privilege_role": ["host"]}, "parameter privilege_role must be a string, got list"),
+    ({**GUEST, "privilege_role": ["host"]}, 101, "parameter privilege_role must be a string, got list"),
 ])
-def test_bad_privilege_requests_name_the_value(client, body, message):
-    assert post(client, "/v1/permission/grant/privilege", body) == {"retcode": 100, "retmsg": message}
+def test_bad_privilege_requests_name_the_value(client, body, retcode, message):
+    assert post(client, "/v1/permission/grant/privilege", body) == {"retcode": retcode, "retmsg": message}
     assert privileges(client)["data"]["privilege_role"] == []
 
 
@@ -114,12 +115,21 @@ def test_the_two_apis_share_one_store(client):
     ({"party_id": 9999, "component": "nosuchmodule"}, "nosuchmodule does not exist in the permission component"),
     ({"party_id": 9999, "dataset": "*"}, 'parameter dataset must be an object {"namespace", "name"}'),
     ({"party_id": 9999, "dataset": [{"namespace": "a"}]}, "parameter dataset[0].name must be a non-empty string"),
-    ({"party_id": 9999, "dataset": {"namespace": "a", "name": "x" * 101}},
-     "parameter dataset.name is longer than 100 characters"),
     ({"party_id": 9999, "dataset": [1]}, 'parameter dataset[0] must be an object {"namespace", "name"}'),
 ])
 def test_bad_grants_name_the_field(client, body, message):
     assert post(client, "/v1/permission/grant", body) == {"retcode": 100, "retmsg": message}
+    assert post(client, "/v1/permission/query", {"party_id": 9999})["data"] == {"component": [], "dataset": []}
+
+
+@pytest.mark.parametrize("dataset,message", [
+    ({"namespace": "a", "name": "x" * 101}, "parameter dataset.name must be a table name of at most 100 characters, "
+                                            "got 101"),
+    ({"namespace": "../a", "name": "t"}, "parameter dataset.namespace must be a table namespace"),
+])
+def test_grants_of_tables_that_cannot_exist_are_refused(client, dataset, message):
+    answer = post(client, "/v1/permission/grant", {"party_id": 9999, "dataset": dataset})
+    assert answer["retcode"] == 101 and answer["retmsg"].startswith(message), answer
     assert post(client, "/v1/permission/query", {"party_id": 9999})["data"] == {"component": [], "dataset": []}
 
 
