@@ -15,7 +15,7 @@ from fate_flow.apps.context import ctx
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import get_int, get_party_id, get_str, json_body
 from fate_flow.entity import api_paths, audit
-from fate_flow.entity.errors import AuthenticationError, ParameterError
+from fate_flow.entity.errors import AuthenticationError, InvalidParameterError, ParameterError
 from fate_flow.entity.status import JobStatus
 from fate_flow.services import job_browse, log_lines
 
@@ -166,7 +166,7 @@ def _statuses(value) -> tuple[str, ...]:
     known = [s.value for s in JobStatus]
     for v in values:
         if v not in known:
-            raise ParameterError(f"parameter status must be one of {', '.join(known)} (or a list of them), "
+            raise InvalidParameterError(f"parameter status must be one of {', '.join(known)} (or a list of them), "
                                  f"got {v!r}")
     return tuple(values)
 
@@ -176,6 +176,6 @@ def _range_ms(body: dict, name: str) -> tuple[int | None, int | None]:
     if value in (None, "", []):
         return None, None
     if not isinstance(value, list) or len(value) != 2:
-        raise ParameterError(f"parameter {name} must be [from, to] in milliseconds (either may be null)")
+        raise InvalidParameterError(f"parameter {name} must be [from, to] in milliseconds (either may be null)")
     bounds = {f"{name}[0]": value[0], f"{name}[1]": value[1]}
     return tuple(get_int(bounds, key, default=None, minimum=0, maximum=1 << 50) for key in bounds)
