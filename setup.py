@@ -7,6 +7,8 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["fate_flow", "fate_flow.*"]),
     include_package_data=True,
+    # the board's pages and the vendored libraries they use
+    package_data={"fate_flow": ["board/static/*", "board/static/*/*", "board/static/*/*/*"]},
     install_requires=[
         "flask>=3.0,<4",
         "werkzeug>=3.0,<4",
@@ -32,7 +34,10 @@ setup(
     ],
     extras_require={
         "test": ["pytest>=8,<10", "grpcio-tools>=1.81.1,<2",
-                 "phe>=1.5,<2"],  # python-paillier: an independent Paillier to check ours against
+                 "phe>=1.5,<2",  # python-paillier: an independent Paillier to check ours against
+                 "selenium>=4.20,<5"],  # the board's browser tests drive Debian's chromium (bin/chromium.sh)
+        # bench/secureboost.py's reference: XGBoost (CPU build) on the joined plaintext data
+        "bench": ["xgboost-cpu>=2,<4", "scikit-learn>=1.3,<2"],
         # the Spark computing engine (fate_flow.computing.spark); needs a Java 8/11/17 runtime (bin/java.sh)
         "spark": ["pyspark>=3.5,<4"],
     },

@@ -2,6 +2,7 @@
 # The whole test suite, as CI runs it (.ci/run) and as the README tells a fresh machine to:
 #   1. bin/install.sh '.[test,spark]'   project venv .venv with fate_flow, its test extras and pyspark
 #   1b. bin/java.sh               a Java runtime for the Spark engine (apt-get installs a headless JRE if missing)
+#   1c. bin/chromium.sh           Chromium and its WebDriver for the board's browser tests (apt-get on first use)
 #   2. bin/mariadb.sh start       a private MariaDB on loopback (apt-get installs it on first use)
 #   3. bin/client_venv.sh         .venv-client with the real fate-client 1.6.1 (flow CLI, flow_sdk, pipeline)
 #   4. pytest tests/              everything, on SQLite
@@ -12,6 +13,8 @@
 # FATE_FLOW_SKIP_MARIADB=1 skips steps 2, 5 and 6 (a machine where MariaDB cannot be installed).
 # FATE_FLOW_SKIP_SPARK=1 skips pyspark and step 1b: the Spark engine's tests then skip instead of failing
 # (otherwise FATE_FLOW_REQUIRE_SPARK=1 makes a missing pyspark/java a test failure).
+# FATE_FLOW_SKIP_BROWSER=1 skips step 1c: the board's browser tests then skip instead of failing
+# (otherwise FATE_FLOW_REQUIRE_BROWSER=1 makes a missing chromium/chromedriver a test failure).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -88,6 +91,13 @@ if [[ "${FATE_FLOW_SKIP_SPARK:-}" == 1 ]]; then
 else
     export FATE_FLOW_REQUIRE_SPARK=1
     step "Java for Spark (bin/java.sh)" bash "$ROOT/bin/java.sh" || true
+fi
+
+if [[ "${FATE_FLOW_SKIP_BROWSER:-}" == 1 ]]; then
+    record "Chromium for the board" "skipped (FATE_FLOW_SKIP_BROWSER=1)"
+else
+    export FATE_FLOW_REQUIRE_BROWSER=1
+    step "Chromium for the board (bin/chromium.sh)" bash "$ROOT/bin/chromium.sh" || true
 fi
 
 DB_URL=""

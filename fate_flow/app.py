@@ -11,13 +11,14 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from fate_flow.apps import client_auth
 from fate_flow.apps.envelope import json_result
-from fate_flow.apps.request_body import CountingInput
+from fate_flow.apps.request_body import CountingInput, record_refusal
 from fate_flow.db.base import DB, init_db
 from fate_flow.db.migrations import migrate
-from fate_flow.entity import api_paths
-from fate_flow.entity.errors import FateFlowError
+from fate_flow.entity import api_paths, audit
+from fate_flow.entity.errors import FateFlowError, InvalidParameterError, PathNotAllowedError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.services import job_runtime
+from fate_flow.services.access_warnings import log_access_warnings
 from fate_flow.services.context import EXTENSION, ServiceContext, build_context
 from fate_flow.services.disk_space import as_disk_full
 from fate_flow.services.recovery import recover_local_jobs
@@ -66,11 +67,12 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
     app.extensions[EXTENSION] = ctx
     app.extensions[job_runtime.EXTENSION] = job_runtime.JobRuntime(ctx)
 
-    from fate_flow.apps import (data_app, job_app, job_control_app, model_app, pipeline_app, table_app,
-                                tracking_app, version_app, worker_app)
+    from fate_flow.apps import (board_app, data_app, job_app, job_control_app, model_app, permission_app,
+                                pipeline_app, table_app, tracking_app, version_app, worker_app)
     for module in (data_app, table_app, job_app, job_control_app, worker_app, pipeline_app, tracking_app,
-                   version_app, model_app):
+                   version_app, model_app, permission_app, board_app):
         app.register_blueprint(module.bp)
+    log_access_warnings(settings)
 
     inner_wsgi = app.wsgi_app
 
@@ -105,6 +107,10 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
     @app.errorhandler(FateFlowError)
     def _fate_error(e: FateFlowError):
         LOG.info("%s %s refused: %s", request.method, request.path, e.message)
+        if isinstance(e, InvalidParameterError):
+            record_refusal(e)
+        elif isinstance(e, PathNotAllowedError):
+            audit.refused(client=request.remote_addr or "-", route=request.path, reason=e.message)
         return json_result(e.retcode, e.message, data=e.data, job_id=e.job_id)
 
     @app.errorhandler(RequestEntityTooLarge)
@@ -125,11 +131,16 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
+        """A real server fault: its traceback goes to the log (ERROR.log); the client learns that it happened,
+        never the exception, its text or a server path. A full disk is named as such (which filesystem, how much
+        to free), with a one-line warning instead of a traceback."""
         full = as_disk_full(e, settings, request.content_length)
         if full is not None:
             LOG.warning("%s %s failed: %s", request.method, request.path, full.message)
             return json_result(full.retcode, full.message)
         LOG.exception("%s %s failed", request.method, request.path)
-        return json_result(RetCode.EXCEPTION_ERROR, f"{type(e).__name__}: {e}")
+        return json_result(RetCode.EXCEPTION_ERROR, f"internal error: the server could not complete {request.method} "
+                                                    f"{request.path}; its administrator finds the cause in the "
+                                                    f"server's ERROR.log")
 
     return app

@@ -253,8 +253,7 @@ COMMANDS: dict[str, Command] = {
     "submit_job": Command(_submit_job, "submit a job (-c runtime conf -d dsl)"),
     "stop_job": _json_command("job_stop", "stop a job (-j job_id)", required=("job_id",)),
     "query_job": _json_command("job_query", "query jobs (-j -r -p -s)", drop_keys=("f_runtime_conf", "f_dsl")),
-    "clean_job": _json_command("job_clean", "clean a job's tasks, tables and metrics (-j [-r -p -cpn])",
-                               required=("job_id",)),
+    "clean_job": _json_command("job_clean", "clean ended jobs' tasks, tables and metrics ([-j -r -p -cpn])"),
     "clean_queue": Command(_clean_queue, "cancel every waiting job this server initiated"),
     "data_view_query": _json_command("job_data_view_query", "a job's output data tables (-j [-r -p -cpn])"),
     "job_config": Command(_job_config, "save a job's dsl and confs (-j -r -p -o)"),
@@ -288,6 +287,14 @@ COMMANDS: dict[str, Command] = {
                                 "[new_tag_desc])"),
     "tag_delete": _json_command("tag_destroy", "delete a tag (-c conf: tag_name)"),
     "tag_list": _json_command("tag_list", "list tags (-limit n)", required=("limit",)),
+    "grant_privilege": _json_command("permission_grant_privilege", "let a partner on another server take roles, "
+                                     "send commands, run components here (-src_party_id -src_role [-privilege_role] "
+                                     "[-privilege_command] [-privilege_component]: comma lists or all)",
+                                     required=("src_party_id", "src_role")),
+    "delete_privilege": _json_command("permission_delete_privilege", "take back what grant_privilege granted "
+                                      "(same flags)", required=("src_party_id", "src_role")),
+    "query_privilege": _json_command("permission_query_privilege", "what a partner may do here (-src_party_id "
+                                     "-src_role)", required=("src_party_id", "src_role")),
 }
 
 # short flag, long flag, type, body key

@@ -154,9 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conf", help="service conf yaml (default: $FATE_FLOW_CONF or conf/service_conf.yaml)")
     parser.add_argument("--daemon", action="store_true", help="detach and run in the background")
     args = parser.parse_args(argv)
+    from fate_flow.federation import FederationConfigError, federation_settings
+    from fate_flow.federation.keys import check_private_keys
+    from fate_flow.settings import PROJECT_ROOT
     try:
         settings = load_settings(args.conf)
-    except SettingsError as e:
+        check_private_keys(federation_settings(settings, PROJECT_ROOT))
+    except (SettingsError, FederationConfigError) as e:
         print(f"fate_flow_server: {e}", file=sys.stderr)
         return 2
     FlowServer(settings, daemon=args.daemon).run()

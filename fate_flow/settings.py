@@ -58,9 +58,21 @@ class StorageSettings:
 
 @dataclass(frozen=True)
 class FileAccessSettings:
-    """Directories whose files the server may read (upload) or write (download) on a client's behalf."""
+    """Directories whose files the server may read (upload, table/add...) or write (download) on a client's
+    behalf. The server's own state is out of reach even inside them (services/file_access.py)."""
 
-    allowed_dirs: tuple[Path, ...] = ()
+    read_dirs: tuple[Path, ...] = ()
+    write_dirs: tuple[Path, ...] = ()
+    # the conf used the older `allowed_dirs` key for one of the lists (the server logs a warning)
+    legacy_key: bool = False
+
+
+@dataclass(frozen=True)
+class PermissionSettings:
+    """Partner permissions (permission: section): false turns every check of what partners on other servers
+    may do here off (closed test setups only; the server logs a warning)."""
+
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,20 @@ class HttpSettings:
 
 
 @dataclass(frozen=True)
+class LimitSettings:
+    """Caps on what one request may ask for (limits: section); a request beyond one is refused with retcode 101
+    naming the field and the cap."""
+
+    json_depth: int = 100           # nesting of a JSON body (DSLs and confs need about 8)
+    id_length: int = 100            # model ids and versions, component names, namespaces, table and tag names
+    text_length: int = 10_000       # notes and descriptions
+    path_length: int = 4096         # server-side file paths (upload's file, download's output_path...)
+    list_limit: int = 10_000        # the most rows a `limit` may ask for
+    default_list_limit: int = 10    # `limit` when a list request has none (FATE's clients send 10)
+    delimiter_length: int = 8       # field delimiters of upload, download and table/add
+
+
+@dataclass(frozen=True)
 class LogSettings:
     level: str = "INFO"
     dir: Path = Path()
@@ -88,6 +114,9 @@ class LogSettings:
 
 @dataclass(frozen=True)
 class FateBoardSettings:
+    """An external FATE-Board that board URLs point at (fateboard: section); without one they point at the
+    board this server serves itself."""
+
     host: str = "127.0.0.1"
     port: int = 8080
 
@@ -165,12 +194,14 @@ class Settings:
     file_access: FileAccessSettings
     http: HttpSettings
     log: LogSettings
-    fateboard: FateBoardSettings
+    fateboard: FateBoardSettings | None
     job_default: JobDefaultSettings
     scheduler: SchedulerSettings = SchedulerSettings()
     resources: ResourceSettings = ResourceSettings()
     worker: WorkerSettings = WorkerSettings()
     http_auth: HttpAuthSettings = HttpAuthSettings()
+    permission: PermissionSettings = PermissionSettings()
+    limits: LimitSettings = LimitSettings()
     # the whole parsed conf, read-only, for sections owned by later parts (federation, spark, serving...)
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -181,6 +212,11 @@ class Settings:
     @property
     def logs_dir(self) -> Path:
         return self.log.dir
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """model_local_cache/: one <role>#<party_id>#<model_id>/<model_version> directory per party model."""
+        return self.home / "model_local_cache"
 
     @property
     def temp_dir(self) -> Path:
@@ -228,12 +264,8 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
     sched = _section(raw, "scheduler")
     res = _section(raw, "resources")
     worker = _section(raw, "worker")
-
-    allowed = access.get("allowed_dirs")
-    if allowed is None:
-        allowed = [home, PROJECT_ROOT / "examples", tempfile.gettempdir()]
-    elif not isinstance(allowed, list):
-        raise SettingsError("file_access.allowed_dirs must be a list of directories")
+    permission = _section(raw, "permission")
+    limits = _section(raw, "limits")
 
     return Settings(
         conf_path=conf_path,
@@ -258,7 +290,7 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
             batch_bytes=conf_int(storage, "storage.batch_bytes", 8 << 20),
             min_free_bytes=conf_int(storage, "storage.min_free_bytes", 64 << 20, minimum=0),
         ),
-        file_access=FileAccessSettings(allowed_dirs=tuple(_path(d, home) for d in allowed)),
+        file_access=_file_access(access, home),
         http=HttpSettings(
             threads=conf_int(http, "http.threads", 16),
             max_json_bytes=conf_int(http, "http.max_json_bytes", 64 << 20),
@@ -273,7 +305,7 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
         ),
         log=LogSettings(level=str(log.get("level", "INFO")).upper(), dir=_path(log.get("dir"), home / "logs")),
         fateboard=FateBoardSettings(host=str(board.get("host", "127.0.0.1")),
-                                    port=conf_int(board, "fateboard.port", 8080)),
+                                    port=conf_int(board, "fateboard.port", 8080)) if board else None,
         job_default=JobDefaultSettings(
             task_cores=conf_int(job, "job_default.task_cores", 4),
             task_parallelism=conf_int(job, "job_default.task_parallelism", 1),
@@ -299,8 +331,53 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
             component_plugins=tuple(str(m) for m in (worker.get("component_plugins") or ())),
         ),
         http_auth=_http_auth(flow, _section(raw, "http_auth")),
+        permission=PermissionSettings(enabled=_bool(permission, "permission.enabled", True)),
+        limits=_limits(limits),
         raw=MappingProxyType(dict(raw)),
     )
+
+
+# the widest database column an identifier limited by limits.id_length is stored in
+ID_COLUMN_WIDTH = 100
+
+
+def _limits(section: Mapping[str, Any]) -> LimitSettings:
+    d = LimitSettings()
+    limits = LimitSettings(
+        json_depth=conf_int(section, "limits.json_depth", d.json_depth, minimum=8),
+        id_length=conf_int(section, "limits.id_length", d.id_length, minimum=8),
+        text_length=conf_int(section, "limits.text_length", d.text_length, minimum=1),
+        path_length=conf_int(section, "limits.path_length", d.path_length, minimum=16),
+        list_limit=conf_int(section, "limits.list_limit", d.list_limit, minimum=1),
+        default_list_limit=conf_int(section, "limits.default_list_limit", d.default_list_limit, minimum=1),
+        delimiter_length=conf_int(section, "limits.delimiter_length", d.delimiter_length, minimum=1),
+    )
+    if limits.id_length > ID_COLUMN_WIDTH:
+        raise SettingsError(f"service conf key limits.id_length must be at most {ID_COLUMN_WIDTH} (the width of the "
+                            f"database columns that hold ids and names), got {limits.id_length}")
+    if limits.default_list_limit > limits.list_limit:
+        raise SettingsError(f"service conf key limits.default_list_limit ({limits.default_list_limit}) must not "
+                            f"exceed limits.list_limit ({limits.list_limit})")
+    return limits
+
+
+def _file_access(section: Mapping[str, Any], home: Path) -> FileAccessSettings:
+    """read_dirs default to FATE_FLOW_HOME/data_in and the checkout's examples/, write_dirs to
+    FATE_FLOW_HOME/data_out and the system temp directory; the older `allowed_dirs` stands in for either."""
+    defaults = {"read_dirs": [home / "data_in", PROJECT_ROOT / "examples"],
+                "write_dirs": [home / "data_out", tempfile.gettempdir()]}
+    dirs: dict[str, tuple[Path, ...]] = {}
+    legacy_used = False
+    for key, default in defaults.items():
+        value, named = section.get(key), key
+        if value is None and section.get("allowed_dirs") is not None:
+            value, named, legacy_used = section["allowed_dirs"], "allowed_dirs", True
+        if value is None:
+            value = default
+        if not isinstance(value, list) or not all(isinstance(d, (str, Path)) and str(d) for d in value):
+            raise SettingsError(f"service conf key file_access.{named} must be a list of directories")
+        dirs[key] = tuple(_path(d, home) for d in value)
+    return FileAccessSettings(read_dirs=dirs["read_dirs"], write_dirs=dirs["write_dirs"], legacy_key=legacy_used)
 
 
 def _expand_env(value: Any, env: Mapping[str, str]) -> Any:

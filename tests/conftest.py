@@ -54,13 +54,14 @@ def make_settings(home, conf_path=None, database_url: str | None = None) -> Sett
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    """Settings whose server may touch only its home, the checkout's examples/ and this test's tmp_path
-    (not all of /tmp, so "outside the allowed directories" holds wherever the checkout lives)."""
+    """Settings whose server may read the checkout's examples/ and this test's tmp_path and write tmp_path
+    (not all of /tmp, so "outside the directories" holds wherever the checkout lives); its home, inside
+    tmp_path, stays out of reach as the server's own state."""
     from dataclasses import replace
     from fate_flow.settings import PROJECT_ROOT, FileAccessSettings
     settings = make_settings(tmp_path / "home", database_url=_test_database_url())
-    allowed = FileAccessSettings(allowed_dirs=(settings.home, PROJECT_ROOT / "examples", tmp_path))
-    return replace(settings, file_access=allowed)
+    access = FileAccessSettings(read_dirs=(PROJECT_ROOT / "examples", tmp_path), write_dirs=(tmp_path,))
+    return replace(settings, file_access=access)
 
 
 @pytest.fixture

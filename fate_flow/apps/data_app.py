@@ -2,7 +2,6 @@
 download (to a server-side path) and upload history."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from urllib.parse import unquote_plus
 
@@ -10,16 +9,20 @@ from flask import Blueprint, request
 
 from fate_flow.apps.context import ctx
 from fate_flow.apps.envelope import json_result
-from fate_flow.apps.request_body import (NAME_MAX, get_delimiter, get_int, get_str, get_table_name, json_body,
-                                         require_whole_body)
-from fate_flow.entity import api_paths
-from fate_flow.entity.errors import MissingParametersError, ParameterError
+from fate_flow.apps.request_body import (checked_form, get_delimiter, get_id, get_int, get_limit, get_namespace,
+                                         get_path, get_str, get_table_name, get_text, json_body, limits,
+                                         parse_json_object, require, require_whole_body)
+from fate_flow.entity import api_paths, identifiers
+from fate_flow.entity.errors import InvalidParameterError, ParameterError
 from fate_flow.services import data_access
-from fate_flow.services.file_access import resolve_allowed
+from fate_flow.services.file_access import FileAccess
 
 bp = Blueprint("data", __name__)
 
 SUPPORTED_STORAGE_ENGINES = ("STANDALONE", "LMDB")
+# what an upload needs, as FATE's "required parameters are missing" names them (table_name may come as name)
+UPLOAD_REQUIRED = ("namespace", "table_name", "head", "partition")
+TABLE_ALIASES = {"table_name": "name"}
 
 
 @bp.route(api_paths.DATA_UPLOAD.path, methods=api_paths.DATA_UPLOAD.methods)
@@ -28,35 +31,37 @@ def upload():
     if multipart:
         config = _query_string_config()
         config.update(request.form.to_dict())
+        config = checked_form(config)
         part = request.files.get("file")
         require_whole_body()
-        if part is None:
-            raise MissingParametersError(["file"])
+        require(config, *UPLOAD_REQUIRED, also=[] if part is not None else ["file"], aliases=TABLE_ALIASES)
     else:
         config = json_body()
         if get_int(config, "use_local_data", default=0) != 0:
             raise ParameterError("no file part: send the file as the multipart/form-data part 'file', or set "
                                  "use_local_data to 0 to load a file that is on the server")
-        get_str(config, "file")
+        require(config, "file", *UPLOAD_REQUIRED, aliases=TABLE_ALIASES)
+        server_file = get_path(config, "file")
     req = _parse_upload(config)
     if multipart:
         part.stream.flush()
-        file_path, display_name = Path(part.stream.name), Path(part.filename or "upload.csv").name
+        data = data_access.upload(ctx(), req, Path(part.stream.name), _client_file_name(part.filename))
     else:
-        file_path = resolve_allowed(config["file"], ctx().settings.file_access.allowed_dirs, "file", must_exist=True)
-        display_name = str(config["file"])
-    data = data_access.upload(ctx(), req, file_path, display_name)
+        with FileAccess.from_settings(ctx().settings).reading(server_file, "file") as opened:
+            data = data_access.upload(ctx(), req, opened.open_path, server_file)
     return json_result(data=data, job_id=data["job_id"])
 
 
 @bp.route(api_paths.DATA_DOWNLOAD.path, methods=api_paths.DATA_DOWNLOAD.methods)
 def download():
     body = json_body()
+    require(body, "namespace", "table_name", "output_path", aliases=TABLE_ALIASES)
     req = data_access.DownloadRequest(
-        namespace=get_str(body, "namespace", max_length=NAME_MAX),
+        namespace=get_namespace(body),
         name=get_table_name(body),
-        output_path=get_str(body, "output_path"),
-        delimiter=get_delimiter(body, "delimiter"),
+        output_path=get_path(body, "output_path"),
+        # seed 000 spells it delimitor
+        delimiter=get_delimiter(body, "delimiter", spelling="delimitor"),
     )
     data = data_access.download(ctx(), req)
     return json_result(data=data, job_id=data["job_id"])
@@ -65,7 +70,9 @@ def download():
 @bp.route(api_paths.DATA_UPLOAD_HISTORY.path, methods=api_paths.DATA_UPLOAD_HISTORY.methods)
 def upload_history():
     body = json_body()
-    history = data_access.upload_history(get_str(body, "job_id", default=None), get_int(body, "limit", default=None))
+    # FATE answers every upload when limit is absent: here every one up to limits.list_limit
+    history = data_access.upload_history(get_id(body, "job_id", identifiers.JOB_ID, default=None),
+                                         get_limit(body, default=limits().list_limit))
     return json_result(data=history)
 
 
@@ -75,28 +82,31 @@ def _query_string_config() -> dict:
     if "namespace" in request.args and "table_name" in request.args:
         return request.args.to_dict()
     raw = unquote_plus(request.query_string.decode("utf-8", errors="replace"))
-    if not raw.strip():
-        return {}
-    try:
-        config = json.loads(raw)
-    except json.JSONDecodeError as e:
-        raise ParameterError(f"upload parameters in the query string are not a JSON object: {e}") from None
-    if not isinstance(config, dict):
-        raise ParameterError("upload parameters in the query string must be a JSON object")
-    return config
+    return parse_json_object(raw, "the query string of upload parameters")
+
+
+def _client_file_name(name: str | None) -> str:
+    """The name the client gave its file part (only shown in the upload's records)."""
+    shown_name = Path(name or "upload.csv").name or "upload.csv"
+    cap = limits().path_length
+    if len(shown_name) > cap:
+        raise InvalidParameterError(f"parameter file: the file part's name is longer than the limit of {cap} "
+                                    f"characters (limits.path_length)", field="file")
+    return shown_name
 
 
 def _parse_upload(config: dict) -> data_access.UploadRequest:
     engine = get_str(config, "storage_engine", default="STANDALONE").upper()
     if engine not in SUPPORTED_STORAGE_ENGINES:
-        raise ParameterError(f"parameter storage_engine: {engine} is not supported here; use STANDALONE")
+        raise InvalidParameterError(f"parameter storage_engine: {identifiers.shown(engine)} is not supported here; use "
+                                    f"STANDALONE", field="storage_engine")
     get_int(config, "work_mode", default=0, minimum=0, maximum=1)
     return data_access.UploadRequest(
-        namespace=get_str(config, "namespace", max_length=NAME_MAX),
+        namespace=get_namespace(config),
         name=get_table_name(config),
         head=bool(get_int(config, "head", minimum=0, maximum=1)),
         partitions=get_int(config, "partition", minimum=1, maximum=1023),
         id_delimiter=get_delimiter(config, "id_delimiter"),
         if_exists=data_access.existing_table_rule(get_int(config, "drop", default=None)),
-        description=get_str(config, "description", default=""),
+        description=get_text(config, "description", default=""),
     )

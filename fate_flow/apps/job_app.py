@@ -10,15 +10,14 @@ from flask import Blueprint, Response
 from fate_flow.apps.context import ctx
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.file_response import attachment, file_endpoint
-from fate_flow.apps.request_body import get_int, get_party_id, get_plain_filename, get_str, json_body, require
-from fate_flow.entity import api_paths
-from fate_flow.entity.errors import FateFlowError, ParameterError
+from fate_flow.apps.request_body import (get_id, get_limit, get_party_id, get_plain_filename, get_text, json_body,
+                                         require)
+from fate_flow.entity import api_paths, identifiers
+from fate_flow.entity.errors import FateFlowError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.services import job_dsl, job_log_archive, job_queries
 
 bp = Blueprint("job", __name__)
-
-
 
 def _route(endpoint: api_paths.Endpoint):
     return bp.route(endpoint.path, methods=endpoint.methods)
@@ -34,7 +33,7 @@ def query_job():
 
 @_route(api_paths.JOB_LIST)
 def list_job():
-    rows = job_queries.list_jobs(get_int(json_body(), "limit"))
+    rows = job_queries.list_jobs(get_limit(json_body()))
     if not rows:
         return json_result(RetCode.PARAMETER_ERROR, "No job found")
     return json_result(data=rows)
@@ -44,10 +43,8 @@ def list_job():
 def update_job():
     body = json_body()
     require(body, "job_id", "role", "party_id")
-    notes = body.get("notes")
-    if notes is not None and not isinstance(notes, str):
-        raise ParameterError(f"parameter notes must be a string, got {type(notes).__name__}")
-    job_queries.update_job_notes(get_str(body, "job_id"), get_str(body, "role"), get_party_id(body), notes or "")
+    job_queries.update_job_notes(get_id(body, "job_id", identifiers.JOB_ID), get_id(body, "role", identifiers.ROLE),
+                                 get_party_id(body), get_text(body, "notes", default=""))
     return json_result()
 
 
@@ -59,7 +56,7 @@ def job_config():
 @_route(api_paths.JOB_LOG)
 @file_endpoint
 def job_log() -> Response:
-    archive = job_log_archive.job_log_archive(ctx().settings, get_str(json_body(), "job_id"))
+    archive = job_log_archive.job_log_archive(ctx().settings, get_id(json_body(), "job_id", identifiers.JOB_ID))
     return attachment(archive.chunks(), archive.filename, "application/x-tar")
 
 
@@ -73,7 +70,7 @@ def query_task():
 
 @_route(api_paths.TASK_LIST)
 def list_task():
-    rows = job_queries.list_tasks(get_int(json_body(), "limit"))
+    rows = job_queries.list_tasks(get_limit(json_body()))
     if not rows:
         return json_result(RetCode.EXCEPTION_ERROR, "No task found")
     return json_result(data=rows)
@@ -81,9 +78,8 @@ def list_task():
 
 @_route(api_paths.JOB_DATA_VIEW_QUERY)
 def query_data_view():
-    body = json_body()
-    require(body, "job_id")  # FATE needs it to pick the job's dated table
-    rows = job_queries.query_data_views(body)
+    # every filter is optional (seed 001); FATE 1.6 needed job_id only to pick a dated table, which we do not have
+    rows = job_queries.query_data_views(json_body())
     if not rows:
         return json_result(RetCode.PARAMETER_ERROR, "find data view failed")
     return json_result(data=rows)
@@ -108,5 +104,6 @@ def generate_dsl() -> Response:
 def get_url():
     body = json_body()
     require(body, "job_id", "role", "party_id")
-    urls = job_queries.board_urls(ctx().settings, get_str(body, "job_id"), get_str(body, "role"), get_party_id(body))
+    urls = job_queries.board_urls(ctx().settings, get_id(body, "job_id", identifiers.JOB_ID),
+                                  get_id(body, "role", identifiers.ROLE), get_party_id(body))
     return json_result(data={"board_url": urls})

@@ -2,9 +2,9 @@
 from flask import Blueprint, current_app
 
 from fate_flow.apps.envelope import json_result
-from fate_flow.apps.request_body import get_str, json_body
-from fate_flow.entity import api_paths
-from fate_flow.entity.errors import FateFlowError, MissingParametersError
+from fate_flow.apps.request_body import get_id, get_str, json_body, require
+from fate_flow.entity import api_paths, identifiers
+from fate_flow.entity.errors import InvalidParameterError, MissingParametersError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
 from fate_flow.services import job_control, job_submit
@@ -32,10 +32,11 @@ def submit():
 @bp.route(api_paths.JOB_STOP.path, methods=api_paths.JOB_STOP.methods)
 def stop():
     body = json_body()
-    job_id = get_str(body, "job_id")
+    job_id = get_id(body, "job_id", identifiers.JOB_ID)
     status = get_str(body, "stop_status", default=JobStatus.CANCELED.value)
     if status not in STOP_STATUSES:
-        raise FateFlowError(f"stop_status must be one of {', '.join(STOP_STATUSES)}, got {status!r}")
+        raise InvalidParameterError(f"parameter stop_status must be one of {', '.join(STOP_STATUSES)}, got "
+                                    f"{identifiers.shown(status)}", field="stop_status")
     answer = job_control.request_stop(runtime(), job_id, JobStatus(status))
     if answer.get("retcode") != 0:
         return json_result(answer.get("retcode", RetCode.OPERATING_ERROR), answer.get("retmsg", "stop job failed"),
@@ -46,8 +47,9 @@ def stop():
 @bp.route(api_paths.JOB_RERUN.path, methods=api_paths.JOB_RERUN.methods)
 def rerun():
     body = json_body()
-    job_id = get_str(body, "job_id")
-    component = get_str(body, "component_name")
+    require(body, "job_id", "component_name")
+    job_id = get_id(body, "job_id", identifiers.JOB_ID)
+    component = get_id(body, "component_name", identifiers.COMPONENT_NAME)
     answer = job_control.request_rerun(runtime(), job_id, component)
     if answer.get("retcode") != 0:
         return json_result(answer.get("retcode", RetCode.OPERATING_ERROR), answer.get("retmsg", "rerun job failed"),

@@ -8,10 +8,11 @@ from flask import Blueprint, Response, current_app, request
 from fate_flow.apps.context import ctx
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.file_response import attachment, file_endpoint
-from fate_flow.apps.request_body import get_int, get_party_id, get_plain_filename, get_str, json_body, require
-from fate_flow.entity import api_paths, audit
+from fate_flow.apps.request_body import (checked_form, get_id, get_limit, get_party_id, get_plain_filename, get_str,
+                                         get_text, json_body, require)
+from fate_flow.entity import api_paths, audit, identifiers
 from fate_flow.entity.deploy_keys import CLIENT_FILE_KEYS, DEPLOY_REQUEST_KEYS
-from fate_flow.entity.errors import FateFlowError, MissingParametersError, ParameterError
+from fate_flow.entity.errors import FateFlowError, ParameterError
 from fate_flow.entity.flags import parse_flag
 from fate_flow.entity.retcode import RetCode
 from fate_flow.services import (model_archive, model_deploy, model_homo, model_migrate, model_queries, model_serving,
@@ -33,7 +34,7 @@ def deploy():
     require(body, "model_id", "model_version")
     _refuse_unknown_deploy_keys(body)
     deploy_request = model_deploy.DeployRequest(
-        model_id=get_str(body, "model_id"), model_version=get_str(body, "model_version"),
+        model_id=_model_id(body), model_version=_model_version(body),
         predict_dsl=body.get("predict_dsl") or body.get("dsl"), cpn_list=body.get("cpn_list"))
     runtime: JobRuntime = current_app.extensions[EXTENSION]
     result = model_deploy.deploy(runtime, deploy_request, request.remote_addr or "")
@@ -58,8 +59,8 @@ def _refuse_unknown_deploy_keys(body: dict) -> None:
 def query():
     body = json_body()
     retmsg, rows = model_queries.query_model_info(
-        ctx().settings, get_str(body, "model_version"), model_id=get_str(body, "model_id", default=None),
-        role=get_str(body, "role", default=None), party_id=get_party_id(body, default=None),
+        ctx().settings, _model_version(body), model_id=_model_id(body, default=None),
+        role=_role(body, default=None), party_id=get_party_id(body, default=None),
         query_filters=body.get("query_filters"))
     return json_result(retmsg=retmsg, data=rows)
 
@@ -67,15 +68,15 @@ def query():
 @_route(api_paths.MODEL_GET_PREDICT_DSL)
 def get_predict_dsl() -> Response:
     body = json_body()
-    require(body, "model_id", "model_version")
+    # model_id is optional (seed 000): the first local model of that version, as FATE looks it up
+    require(body, "model_version")
     return _predict_dsl_answer(body)
 
 
 @file_endpoint
 def _predict_dsl_answer(body: dict) -> Response:
-    dsl = model_queries.predict_dsl(ctx().settings, get_str(body, "model_id"), get_str(body, "model_version"),
-                                    role=get_str(body, "role", default=None),
-                                    party_id=get_party_id(body, default=None))
+    dsl = model_queries.predict_dsl(ctx().settings, _model_id(body, default=None), _model_version(body),
+                                    role=_role(body, default=None), party_id=get_party_id(body, default=None))
     return _json_or_file(dsl, get_plain_filename(body))
 
 
@@ -88,7 +89,7 @@ def get_predict_conf() -> Response:
 
 @file_endpoint
 def _predict_conf_answer(body: dict) -> Response:
-    conf = model_queries.predict_conf(ctx().settings, get_str(body, "model_id"), get_str(body, "model_version"))
+    conf = model_queries.predict_conf(ctx().settings, _model_id(body), _model_version(body))
     return _json_or_file(conf, get_plain_filename(body))
 
 
@@ -116,10 +117,22 @@ def restore():
     return json_result(data=data)
 
 
-def _party_model_ref(body: dict) -> PartyModelRef:
-    require(body, "model_id", "model_version", "role", "party_id")
-    return PartyModelRef(model_id=get_str(body, "model_id"), model_version=get_str(body, "model_version"),
-                                     role=get_str(body, "role"), party_id=get_party_id(body))
+def _party_model_ref(body: dict, also_missing: tuple[str, ...] = ()) -> PartyModelRef:
+    require(body, "model_id", "model_version", "role", "party_id", also=also_missing)
+    return PartyModelRef(model_id=_model_id(body), model_version=_model_version(body), role=_role(body),
+                         party_id=get_party_id(body))
+
+
+def _model_id(body: dict, **default) -> str:
+    return get_id(body, "model_id", identifiers.MODEL_ID, **default)
+
+
+def _model_version(body: dict, **default) -> str:
+    return get_id(body, "model_version", identifiers.MODEL_VERSION, **default)
+
+
+def _role(body: dict, **default) -> str:
+    return get_id(body, "role", identifiers.ROLE, **default)
 
 
 @_route(api_paths.MODEL_MIGRATE)
@@ -149,7 +162,8 @@ def homo_deploy():
     body = json_body()
     require(body, "service_id", "model_id", "model_version", "role", "party_id", "component_name", "deployment_type")
     deploy_request = model_homo.parse_deploy_request(
-        _party_model_ref(body), get_str(body, "component_name"), get_str(body, "service_id"),
+        _party_model_ref(body), get_id(body, "component_name", identifiers.COMPONENT_NAME),
+        get_str(body, "service_id"),
         get_str(body, "deployment_type"), body.get("deployment_parameters"),
         get_str(body, "framework_name", default=None))
     result = model_homo.deploy(ctx().settings, deploy_request)
@@ -178,10 +192,8 @@ def import_model():
     if request.mimetype != "multipart/form-data":
         raise ParameterError("send the model zip as the multipart/form-data part 'file', with the form fields "
                              "model_id, model_version, role and party_id")
-    ref = _party_model_ref(request.form.to_dict())
     part = request.files.get("file")
-    if part is None:
-        raise MissingParametersError(["file"])
+    ref = _party_model_ref(checked_form(request.form.to_dict()), also_missing=() if part is not None else ("file",))
     part.stream.seek(0)
     model_archive.import_model(ctx().settings, ref, part.stream, request.remote_addr or "")
     return json_result()
@@ -196,7 +208,7 @@ def _tag_answer(result: model_tags.TagResult) -> Response:
 def tag_create():
     body = json_body()
     return _tag_answer(model_tags.create_tag(get_str(body, "tag_name", default=None),
-                                             get_str(body, "tag_desc", default=None)))
+                                             get_text(body, "tag_desc", default=None)))
 
 
 @_route(api_paths.MODEL_TAG_RETRIEVE)
@@ -209,7 +221,7 @@ def tag_retrieve():
 def tag_update():
     body = json_body()
     return _tag_answer(model_tags.update_tag(get_str(body, "tag_name"), get_str(body, "new_tag_name", default=None),
-                                             get_str(body, "new_tag_desc", default=None)))
+                                             get_text(body, "new_tag_desc", default=None)))
 
 
 @_route(api_paths.MODEL_TAG_DESTROY)
@@ -219,7 +231,7 @@ def tag_destroy():
 
 @_route(api_paths.MODEL_TAG_LIST)
 def tag_list():
-    return _tag_answer(model_tags.list_tags(get_int(json_body(), "limit", minimum=0)))
+    return _tag_answer(model_tags.list_tags(get_limit(json_body())))
 
 
 @_route(api_paths.MODEL_TAG_OTHER)
@@ -230,18 +242,25 @@ def tag_other(operation: str):
 @_route(api_paths.MODEL_MODEL_TAG_CREATE)
 def model_tag_create():
     body = json_body()
-    return _tag_answer(model_tags.tag_model(get_str(body, "job_id"), get_str(body, "tag_name")))
+    require(body, "job_id", "tag_name")
+    return _tag_answer(model_tags.tag_model(_tag_job_id(body), get_str(body, "tag_name")))
 
 
 @_route(api_paths.MODEL_MODEL_TAG_REMOVE)
 def model_tag_remove():
     body = json_body()
-    return _tag_answer(model_tags.untag_model(get_str(body, "job_id"), get_str(body, "tag_name")))
+    require(body, "job_id", "tag_name")
+    return _tag_answer(model_tags.untag_model(_tag_job_id(body), get_str(body, "tag_name")))
 
 
 @_route(api_paths.MODEL_MODEL_TAG_RETRIEVE)
 def model_tag_retrieve():
-    return _tag_answer(model_tags.model_tags(get_str(json_body(), "job_id")))
+    return _tag_answer(model_tags.model_tags(_tag_job_id(json_body())))
+
+
+def _tag_job_id(body: dict) -> str:
+    """Model tags name a model by its version, as the `job_id` field (FATE's tag API)."""
+    return get_id(body, "job_id", identifiers.JOB_ID)
 
 
 @_route(api_paths.MODEL_MODEL_TAG_OTHER)
@@ -255,7 +274,8 @@ def transfer():
     """The model buffers FATE-Serving downloads (§1.5.3): namespace = party model id, name = model version."""
     body = json_body()
     require(body, "namespace", "name")
-    return json_result(data=model_transfer.transfer(ctx().settings, get_str(body, "namespace"), get_str(body, "name")))
+    return json_result(data=model_transfer.transfer(ctx().settings, get_str(body, "namespace"),
+                                                    get_id(body, "name", identifiers.MODEL_VERSION)))
 
 
 @_route(api_paths.MODEL_LOAD)

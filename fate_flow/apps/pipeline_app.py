@@ -7,9 +7,9 @@ from typing import Any
 from flask import Blueprint
 
 from fate_flow.apps.envelope import json_result
-from fate_flow.apps.request_body import get_party_id, get_str, json_body, require
-from fate_flow.entity import api_paths
-from fate_flow.entity.errors import ParameterError
+from fate_flow.apps.request_body import get_id, get_party_id, json_body, require
+from fate_flow.entity import api_paths, identifiers
+from fate_flow.entity.errors import InvalidParameterError, MissingParametersError
 from fate_flow.services import job_dsl
 
 bp = Blueprint("pipeline", __name__)
@@ -18,13 +18,14 @@ bp = Blueprint("pipeline", __name__)
 @bp.route(api_paths.PIPELINE_DAG_DEPENDENCY.path, methods=api_paths.PIPELINE_DAG_DEPENDENCY.methods)
 def dag_dependency():
     body = json_body()
-    require(body, "role", "party_id")
-    role, party_id = get_str(body, "role"), get_party_id(body)
-    if body.get("job_id") not in (None, ""):
-        return json_result(data=job_dsl.job_dependency(get_str(body, "job_id"), role, party_id))
-    if body.get("job_dsl") is None and body.get("job_runtime_conf") is None:
-        raise ParameterError("required parameters are missing: job_id, or job_dsl and job_runtime_conf;")
-    require(body, "job_dsl", "job_runtime_conf")
+    if body.get("job_id") in (None, "") and body.get("job_dsl") is None and body.get("job_runtime_conf") is None:
+        missing = [n for n in ("role", "party_id") if body.get(n) in (None, "")]
+        raise MissingParametersError(missing + ["job_id, or job_dsl and job_runtime_conf"])
+    by_job = body.get("job_id") not in (None, "")
+    require(body, "role", "party_id", *(() if by_job else ("job_dsl", "job_runtime_conf")))
+    role, party_id = get_id(body, "role", identifiers.ROLE), get_party_id(body)
+    if by_job:
+        return json_result(data=job_dsl.job_dependency(get_id(body, "job_id", identifiers.JOB_ID), role, party_id))
     data = job_dsl.preview_dependency(_object(body, "job_dsl"), _object(body, "job_runtime_conf"),
                                       _object(body, "job_train_runtime_conf", optional=True), role, party_id)
     return json_result(data=data)
@@ -35,5 +36,5 @@ def _object(body: dict, name: str, optional: bool = False) -> dict[str, Any] | N
     if value is None and optional:
         return None
     if not isinstance(value, dict):
-        raise ParameterError(f"parameter {name} must be a JSON object, got {type(value).__name__}")
+        raise InvalidParameterError(f"parameter {name} must be a JSON object, got {type(value).__name__}", field=name)
     return value

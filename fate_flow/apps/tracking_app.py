@@ -13,9 +13,11 @@ from flask import Blueprint
 from fate_flow.apps.context import ctx
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.file_response import attachment, file_endpoint
-from fate_flow.apps.request_body import get_int, get_party_id, get_plain_filename, get_str, json_body
-from fate_flow.entity import api_paths
-from fate_flow.entity.errors import FateFlowError, ParameterError
+from fate_flow.apps.request_body import (get_id, get_int, get_party_id, get_plain_filename, get_str, json_body,
+                                         require)
+from fate_flow.entity import api_paths, identifiers
+from fate_flow.entity.flags import parse_flag
+from fate_flow.entity.errors import FateFlowError, InvalidParameterError
 from fate_flow.services import tracking, tracking_queries
 from fate_flow.services.tar_stream import tar_gz_chunks
 from fate_flow.services.tracking_queries import ComponentAt
@@ -27,22 +29,31 @@ def _route(endpoint: api_paths.Endpoint):
     return bp.route(endpoint.path, methods=endpoint.methods)
 
 
-def _component(body: dict) -> ComponentAt:
-    return tracking_queries.locate(get_str(body, "job_id"), get_str(body, "component_name"),
-                                   get_str(body, "role", default=None), get_party_id(body, default=None))
+def _component(body: dict, *also_required: str) -> ComponentAt:
+    require(body, "job_id", "component_name", *also_required)
+    return tracking_queries.locate(_job_id(body), get_id(body, "component_name", identifiers.COMPONENT_NAME),
+                                   _role(body, default=None), get_party_id(body, default=None))
+
+
+def _job_id(body: dict) -> str:
+    return get_id(body, "job_id", identifiers.JOB_ID)
+
+
+def _role(body: dict, **default) -> str:
+    return get_id(body, "role", identifiers.ROLE, **default)
 
 
 @_route(api_paths.TRACKING_JOB_DATA_VIEW)
 def job_data_view():
     body = json_body()
-    return json_result(data=tracking_queries.data_view(get_str(body, "job_id"), get_str(body, "role"),
-                                                       get_party_id(body)))
+    require(body, "job_id", "role", "party_id")
+    return json_result(data=tracking_queries.data_view(_job_id(body), _role(body), get_party_id(body)))
 
 
 @_route(api_paths.TRACKING_JOB_SUMMARY)
 def job_summary():
     body = json_body()
-    return json_result(data=tracking_queries.job_summary(get_str(body, "job_id"), get_str(body, "role", default=None),
+    return json_result(data=tracking_queries.job_summary(_job_id(body), _role(body, default=None),
                                                          get_party_id(body, default=None)))
 
 
@@ -56,9 +67,12 @@ def component_metrics():
 @_route(api_paths.TRACKING_METRIC_DATA)
 def component_metric_data():
     body = json_body()
-    at = _component(body)
+    # seeds 000 and 001 spell metric_name as meric_name
+    name_field = "metric_name" if body.get("metric_name") not in (None, "") or \
+        body.get("meric_name") in (None, "") else "meric_name"
+    at = _component(body, "metric_namespace", name_field)
     data, meta = tracking.metric_data(at.job_id, at.component, at.role, at.party_id,
-                                      get_str(body, "metric_namespace"), get_str(body, "metric_name"))
+                                      get_str(body, "metric_namespace"), get_str(body, name_field))
     if not data and not meta:
         return json_result(retmsg="no data", data=[], meta={})
     return json_result(data=data, meta=meta)
@@ -74,9 +88,9 @@ def component_metric_all():
 @_route(api_paths.TRACKING_METRIC_DELETE)
 def component_metric_delete():
     body = json_body()
-    job_id = get_str(body, "job_id")
-    deleted = tracking.delete_metrics(job_id, get_str(body, "role", default=None),
-                                      get_party_id(body, default=None), get_str(body, "component_name", default=None))
+    job_id = _job_id(body)
+    deleted = tracking.delete_metrics(job_id, _role(body, default=None), get_party_id(body, default=None),
+                                      get_id(body, "component_name", identifiers.COMPONENT_NAME, default=None))
     return json_result(data={"deleted": deleted})
 
 
@@ -108,7 +122,7 @@ def component_output_data_download():
     body = json_body()
     at = _component(body)
     limit = _limit(body, default=-1)
-    head = str(body.get("head", True)).lower() not in ("false", "0")
+    head = parse_flag(body.get("head", True), "head")
     directory = Path(tempfile.mkdtemp(prefix="output_data_", dir=ctx().settings.temp_dir))
     try:
         if not tracking_queries.write_output_data(ctx(), at, None if limit == -1 else limit, head, directory):
@@ -148,13 +162,14 @@ def component_summary_download():
 
 @_route(api_paths.TRACKING_COMPONENT_LIST)
 def component_list():
-    return json_result(data={"components": tracking_queries.component_list(get_str(json_body(), "job_id"))})
+    return json_result(data={"components": tracking_queries.component_list(_job_id(json_body()))})
 
 
 def _limit(body: dict, default: int) -> int:
     limit = get_int(body, "limit", default=default)
     if limit == 0:
-        raise ParameterError("limit is 0")
+        raise InvalidParameterError("limit is 0", field="limit")
     if limit < -1:
-        raise ParameterError(f"parameter limit must be a number of rows, or -1 for all of them; got {limit}")
+        raise InvalidParameterError(f"parameter limit must be a number of rows, or -1 for all of them; got {limit}",
+                                    field="limit")
     return limit

@@ -27,7 +27,7 @@ def get_version():
     disks = disk_space.disk_report(ctx().settings)
     full = disk_space.full_disks(disks)
     message = "success" if not full else "; ".join(
-        f"disk full: {DiskUsage(d['mount'], tuple(d['paths']), d['free_bytes'], d['total_bytes']).describe()} "
+        f"disk full: {DiskUsage(d['mount'], tuple(d['holds']), d['free_bytes'], d['total_bytes']).describe()} "
         f"has {size_text(d['free_bytes'])} free" for d in full)
     return json_result(data={**VERSIONS, "disk": disks}, retmsg=message)
 

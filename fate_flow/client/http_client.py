@@ -298,6 +298,25 @@ class FlowHttpClient:
     def model_unbind(self, body: dict) -> dict:
         return self.call(api_paths.MODEL_UNBIND, body)
 
+    # --- /v1/permission ------------------------------------------------------------------------------
+    def permission_grant_privilege(self, body: dict) -> dict:
+        return self.call(api_paths.PERMISSION_GRANT_PRIVILEGE, body)
+
+    def permission_delete_privilege(self, body: dict) -> dict:
+        return self.call(api_paths.PERMISSION_DELETE_PRIVILEGE, body)
+
+    def permission_query_privilege(self, body: dict) -> dict:
+        return self.call(api_paths.PERMISSION_QUERY_PRIVILEGE, body)
+
+    def permission_grant(self, body: dict) -> dict:
+        return self.call(api_paths.PERMISSION_GRANT, body)
+
+    def permission_delete(self, body: dict) -> dict:
+        return self.call(api_paths.PERMISSION_DELETE, body)
+
+    def permission_query(self, body: dict) -> dict:
+        return self.call(api_paths.PERMISSION_QUERY, body)
+
     def fetch_file(self, endpoint: Endpoint, body: dict, directory: Path) -> Path:
         """Stream a file endpoint's answer into `directory` under the name the server gives
         (Content-Disposition). Raises DownloadFailedError with the server's envelope when it sends none."""

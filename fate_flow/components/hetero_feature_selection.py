@@ -39,7 +39,8 @@ META, PARAM = "FeatureSelectionMeta", "FeatureSelectionParam"
 SUPPORTED = ("manually", "unique_value", "iv_value_thres", "iv_percentile", "iv_top_k", "iv_filter",
              "coefficient_of_variation_value_thres", "outlier_cols", "percentage_value")
 UNSUPPORTED = {"statistic_filter": "a DataStatistics model", "psi_filter": "a PSI model",
-               "hetero_sbt_filter": "a HeteroSecureBoost model", "homo_sbt_filter": "a HomoSecureBoost model",
+               "hetero_sbt_filter": "a filter on a HeteroSecureBoost model's feature importance",
+               "homo_sbt_filter": "a HomoSecureBoost model",
                "hetero_fast_sbt_filter": "a HeteroFastSecureBoost model"}
 FILTER_TYPES = ("threshold", "top_k", "top_percentile")
 

@@ -27,6 +27,8 @@ MODULES: dict[str, ModuleInfo] = {m.name: m for m in (
                "fate_flow.components.hetero_feature_selection:HeteroFeatureSelection"),
     ModuleInfo("HeteroLR", ("guest", "host", "arbiter"), "fate_flow.components.hetero_lr:HeteroLR"),
     ModuleInfo("HomoLR", ("guest", "host", "arbiter"), "fate_flow.components.homo_lr:HomoLR"),
+    ModuleInfo("HeteroSecureBoost", ("guest", "host"),
+               "fate_flow.components.secureboost.component:HeteroSecureBoost"),
     ModuleInfo("Evaluation", ("guest", "host"), "fate_flow.components.evaluation:Evaluation"),
 )}
 

@@ -14,7 +14,7 @@ from peewee import CharField, DoubleField, IntegerField, TextField
 from playhouse.migrate import Operation, SchemaMigrator
 
 from fate_flow.db.base import DB
-from fate_flow.db.models import ALL_MODELS, SchemaVersion
+from fate_flow.db.models import ALL_MODELS, PartnerGrant, SchemaVersion
 
 LOG = logging.getLogger(__name__)
 
@@ -46,7 +46,20 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "t_task.f_worker_secret_digest: the worker channel's per-task secret (its SHA-256)", lambda m: [
         m.add_column("t_task", "f_worker_secret_digest", CharField(max_length=64, null=True)),
     ]),
+    Migration(5, "t_partner_grant: what partners on other servers may do here", lambda m: [
+        PartnerGrant.create_table(safe=True),
+    ]),
+    Migration(6, "index t_job for the board's job list (status by creation, sorts by start, end, duration)", lambda m:
+              _missing_indexes(m, "t_job", [("f_status", "f_create_time"), ("f_start_time",), ("f_end_time",),
+                                            ("f_elapsed",)])),
 )
+
+
+def _missing_indexes(migrator: SchemaMigrator, table: str, column_sets: Sequence[tuple[str, ...]]) -> list[Operation]:
+    """add_index for each set of columns no index of `table` covers yet, whatever its name (a database whose
+    tables were made from the models has them under the models' names)."""
+    existing = {tuple(index.columns) for index in migrator.database.get_indexes(table)}
+    return [migrator.add_index(table, columns, False) for columns in column_sets if tuple(columns) not in existing]
 
 
 def migrate(models: Sequence = ALL_MODELS, migrations: Sequence[Migration] = MIGRATIONS) -> int:

@@ -53,7 +53,9 @@ class Job(BaseModel):
 
     class Meta:
         table_name = "t_job"
-        indexes = ((("f_create_time",), False),)  # newest-first listings (list/job, list/task)
+        # newest-first listings (list/job, list/task); the board's job list: a status by creation, sorts
+        indexes = ((("f_create_time",), False), (("f_status", "f_create_time"), False), (("f_start_time",), False),
+                   (("f_end_time",), False), (("f_elapsed",), False))
         primary_key = CompositeKey("f_job_id", "f_role", "f_party_id")
 
 
@@ -239,6 +241,21 @@ class UploadHistory(BaseModel):
         table_name = "t_upload_history"
 
 
+class PartnerGrant(BaseModel):
+    """What a partner party on another server may do here: one row per granted value. `f_kind` is role,
+    command, component (lower-case module name) or dataset (JSON [namespace, name]); `f_role` the partner's
+    role the grant holds for, "*" for any (FATE-Flow 1.9's grants have no role)."""
+
+    f_party_id = CharField(max_length=50, index=True)
+    f_role = CharField(max_length=50)
+    f_kind = CharField(max_length=20)
+    f_value = CharField(max_length=400)
+
+    class Meta:
+        table_name = "t_partner_grant"
+        primary_key = CompositeKey("f_party_id", "f_role", "f_kind", "f_value")
+
+
 class SchemaVersion(BaseModel):
     f_version = IntegerField(primary_key=True)
     f_description = CharField(max_length=200)
@@ -248,4 +265,4 @@ class SchemaVersion(BaseModel):
 
 
 ALL_MODELS = (Job, Task, TrackingMetric, TrackingOutputDataInfo, ComponentSummary, MachineLearningModelInfo,
-              Tag, ModelTag, ModelOperationLog, StorageTableMeta, UploadHistory)
+              Tag, ModelTag, ModelOperationLog, StorageTableMeta, UploadHistory, PartnerGrant)

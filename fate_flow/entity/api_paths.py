@@ -45,6 +45,11 @@ JOB_CLEAN = Endpoint("/v1/job/clean")
 JOB_CLEAN_QUEUE = Endpoint("/v1/job/clean/queue")
 JOB_DSL_GENERATE = Endpoint("/v1/job/dsl/generate")
 JOB_URL_GET = Endpoint("/v1/job/url/get")
+# ours, read by the board: a page of the job list (filters, sort, paging in the database), the server's
+# overview (jobs by status, the queue, cores per hosted party), lines of a job's or a component's log from an offset
+JOB_LIST_PAGE = Endpoint("/v1/job/list/page")
+JOB_OVERVIEW = Endpoint("/v1/job/overview")
+JOB_LOG_LINES = Endpoint("/v1/job/log/lines")
 
 # /v1/pipeline (contract §1.4)
 PIPELINE_DAG_DEPENDENCY = Endpoint("/v1/pipeline/dag/dependency")
@@ -56,6 +61,15 @@ WORKER_TASK_METRIC = Endpoint("/v1/worker/task/metric")
 WORKER_TASK_MODEL = Endpoint("/v1/worker/task/model")
 WORKER_TASK_MODEL_GET = Endpoint("/v1/worker/task/model/get")
 WORKER_TASK_SUMMARY = Endpoint("/v1/worker/task/summary")
+
+# /v1/permission: FATE-Flow 1.6's privileges (contract §1.7) and FATE-Flow 1.9's component and dataset grants,
+# one store of what partners on other servers may do here
+PERMISSION_GRANT_PRIVILEGE = Endpoint("/v1/permission/grant/privilege")
+PERMISSION_DELETE_PRIVILEGE = Endpoint("/v1/permission/delete/privilege")
+PERMISSION_QUERY_PRIVILEGE = Endpoint("/v1/permission/query/privilege")
+PERMISSION_GRANT = Endpoint("/v1/permission/grant")
+PERMISSION_DELETE = Endpoint("/v1/permission/delete")
+PERMISSION_QUERY = Endpoint("/v1/permission/query")
 
 # /v1/version
 VERSION_GET = Endpoint("/v1/version/get", ("POST", "GET"))

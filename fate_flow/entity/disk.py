@@ -11,7 +11,7 @@ import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from fate_flow.entity.errors import FateFlowError
 from fate_flow.entity.retcode import RetCode
@@ -32,21 +32,19 @@ class DiskFullError(FateFlowError):
 
 @dataclass(frozen=True)
 class DiskUsage:
-    mount: str                  # where the filesystem is mounted
-    paths: tuple[str, ...]      # the server's directories on it
+    mount: str                  # where the filesystem is mounted: the disk's name
+    holds: tuple[str, ...]      # what of the server is on it ("home", "table store", ...), never its paths
     free_bytes: int
     total_bytes: int
 
     def describe(self) -> str:
-        """'<paths> (filesystem <mount>)', leaving out paths inside another one named."""
-        paths = [p for p in self.paths if not any(q != p and Path(p).is_relative_to(q) for q in self.paths)]
-        return f"{', '.join(dict.fromkeys(paths))} (filesystem {self.mount})"
+        return f"the filesystem mounted at {self.mount} (this server's {', '.join(self.holds)})"
 
     def full(self, min_free_bytes: int) -> bool:
         return self.free_bytes < min_free_bytes
 
     def to_dict(self, min_free_bytes: int) -> dict:
-        return {"mount": self.mount, "paths": list(self.paths), "free_bytes": self.free_bytes,
+        return {"mount": self.mount, "holds": list(self.holds), "free_bytes": self.free_bytes,
                 "total_bytes": self.total_bytes, "full": self.full(min_free_bytes)}
 
 
@@ -73,10 +71,10 @@ def mount_point(path: Path) -> Path:
     return path
 
 
-def disk_usage(paths: Iterable[Path]) -> list[DiskUsage]:
-    """One DiskUsage per filesystem holding any of `paths` (in the order first named)."""
+def disk_usage(places: Mapping[str, Path]) -> list[DiskUsage]:
+    """One DiskUsage per filesystem holding any of `places` (what -> path), in the order first named."""
     by_device: dict[int, tuple[Path, list[str], os.statvfs_result]] = {}
-    for path in paths:
+    for what, path in places.items():
         try:
             existing = _existing(path)
             device = existing.stat().st_dev
@@ -84,9 +82,9 @@ def disk_usage(paths: Iterable[Path]) -> list[DiskUsage]:
                 by_device[device] = (mount_point(existing), [], os.statvfs(existing))
         except OSError:
             continue
-        by_device[device][1].append(str(path))
-    return [DiskUsage(str(mount), tuple(names), st.f_bavail * st.f_frsize, st.f_blocks * st.f_frsize)
-            for mount, names, st in by_device.values()]
+        by_device[device][1].append(what)
+    return [DiskUsage(str(mount), tuple(dict.fromkeys(holds)), st.f_bavail * st.f_frsize, st.f_blocks * st.f_frsize)
+            for mount, holds, st in by_device.values()]
 
 
 def _chain(exc: BaseException) -> Iterable[BaseException]:
@@ -114,25 +112,27 @@ def write_failure(exc: BaseException) -> tuple[str, str | None] | None:
     return None
 
 
-def disk_full_error(exc: BaseException, paths: Iterable[Path], min_free_bytes: int,
+def disk_full_error(exc: BaseException, places: Mapping[str, Path], min_free_bytes: int,
                     needed_bytes: int | None = None) -> DiskFullError | None:
-    """A DiskFullError for `exc` when it is a write that found no space on the disk holding one of `paths`
-    (the server's directories), else None. `needed_bytes`: what the failed operation would have taken."""
+    """A DiskFullError for `exc` when it is a write that found no space on a disk holding one of `places`
+    (what -> path: the server's directories), else None. `needed_bytes`: what the failed operation would have
+    taken. The message names the disk by its mount point and what of the server it holds, not by file paths."""
     failure = write_failure(exc)
     if failure is None:
         return None
     kind, filename = failure
-    paths = list(paths) + ([Path(filename)] if filename else [])
-    usages = disk_usage(paths)
+    places = dict(places)
+    if filename:
+        places.setdefault("file being written", Path(filename))
+    usages = disk_usage(places)
     if not usages:
         return None
     usage = min(usages, key=lambda u: u.free_bytes)
     if kind == "map full":
-        return DiskFullError(f"a store under {usage.describe()} reached its size limit (LMDB map size); "
-                             f"nothing was written")
+        return DiskFullError(f"a store on {usage.describe()} reached its size limit (LMDB map size); nothing was "
+                             f"written")
     if kind == "write failed" and not usage.full(min_free_bytes):
         return None  # an I/O error with room on every disk is another fault
     want = max(min_free_bytes, needed_bytes or 0)
-    return DiskFullError(
-        f"the disk is full: {usage.describe()} has {size_text(usage.free_bytes)} free of "
-        f"{size_text(usage.total_bytes)}; free at least {size_text(want)} there and try again")
+    return DiskFullError(f"the disk is full: {usage.describe()} has {size_text(usage.free_bytes)} free of "
+                         f"{size_text(usage.total_bytes)}; free at least {size_text(want)} there and try again")

@@ -28,6 +28,17 @@ class ParameterError(FateFlowError):
     retcode = RetCode.EXCEPTION_ERROR
 
 
+class InvalidParameterError(ParameterError):
+    """A request field has a value the input boundary refuses: wrong type, out of range, too long, not the
+    identifier it must be, or a body that is not well-formed. Retcode 101; the message names the field."""
+
+    retcode = RetCode.PARAMETER_ERROR
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
 class MissingParametersError(ParameterError):
     def __init__(self, names: Iterable[str]):
         names = list(names)

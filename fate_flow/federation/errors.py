@@ -29,6 +29,10 @@ class TruncatedStreamError(FederationError):
     """A value stream ended before its signed trailer, or its bytes do not match the trailer."""
 
 
+class InvalidKeyError(FederationError):
+    """A data-plane key whose fields are not the identifiers they name (job id, role, party id, name, tag)."""
+
+
 class GetTimeoutError(FederationError):
     """A get waited its whole timeout without the value arriving."""
 

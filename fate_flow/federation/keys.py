@@ -96,6 +96,7 @@ def load_or_create_private_key(keys_dir: Path, party_id: str, create: bool = Tru
             raise FederationConfigError(f"{public_key_path(keys_dir, party_id)} exists but its private key {path}"
                                         f" does not; restore it or remove both to make a new pair")
         _create_key_pair(keys_dir, party_id)
+    check_private_key_mode(path)
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as e:
@@ -109,6 +110,26 @@ def load_or_create_private_key(keys_dir: Path, party_id: str, create: bool = Tru
     return key
 
 
+def check_private_key_mode(path: Path) -> None:
+    """Refuse a private key that anyone but its owner may read or write (as ssh does)."""
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except OSError as e:
+        raise FederationConfigError(f"cannot read private key {path}: {e.strerror}") from None
+    if mode & 0o077:
+        raise FederationConfigError(f"private key {path} is readable or writable by other users (mode "
+                                    f"{mode:04o}); the server will not use it until only its owner can: "
+                                    f"chmod 600 {path}")
+
+
+def check_private_keys(fed: FederationSettings) -> None:
+    """The modes of the hosted parties' private keys that exist (a missing one is made on start)."""
+    for party_id in fed.local_parties:
+        path = private_key_path(fed.keys_dir, party_id)
+        if path.exists():
+            check_private_key_mode(path)
+
+
 def load_public_key(source: str, party_id: str):
     """`source` is a PEM file path or the PEM text."""
     try:
@@ -120,6 +141,7 @@ def load_public_key(source: str, party_id: str):
 
 def _create_key_pair(keys_dir: Path, party_id: str) -> None:
     keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(keys_dir, 0o700)  # also when it was there already (e.g. holding a partner's public key)
     key = ed25519.Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
@@ -135,9 +157,10 @@ def _public_pem(key) -> bytes:
 def _write_new(path: Path, data: bytes, mode: int) -> bool:
     """Write `data` to `path` unless it exists (another process may be making the same key at once)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), mode)  # a leftover temporary file keeps its old mode through O_CREAT
             f.write(data)
         os.link(tmp, path)
         return True

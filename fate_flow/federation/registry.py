@@ -25,6 +25,8 @@ class IncomingCommand:
     dst: PartyRef        # the hosted party it is addressed to (one server may host several)
     job_id: str = ""
     verb: str = "POST"
+    # the gRPC peer the command came from (its server's address), for refusal records
+    peer: str = ""
 
 
 Handler = Callable[[IncomingCommand], Mapping[str, Any]]

@@ -16,11 +16,12 @@ import grpc
 import msgpack
 from google.protobuf.message import DecodeError
 
+from fate_flow.entity import audit, identifiers
 from fate_flow.entity.disk import DEFAULT_MIN_FREE_BYTES, disk_full_error
 from fate_flow.federation import signing
 from fate_flow.federation.admission import BusyError, RpcGuard, Ticket, guarded_stream, guarded_unary
 from fate_flow.federation.config import FederationSettings
-from fate_flow.federation.errors import (AuthenticationError, FederationError, MessageTooLargeError,
+from fate_flow.federation.errors import (AuthenticationError, FederationError, InvalidKeyError, MessageTooLargeError,
                                          TruncatedStreamError, UnknownPartyError)
 from fate_flow.federation.framing import SMALL_VALUE_BYTES, Frame, encode_frame, parse_frame
 from fate_flow.federation.parties import PartyRef
@@ -44,6 +45,7 @@ _CODES = [
     (AlreadyStoredError, grpc.StatusCode.ALREADY_EXISTS),
     (UnknownPartyError, grpc.StatusCode.FAILED_PRECONDITION),
     (BusyError, grpc.StatusCode.UNAVAILABLE),
+    (InvalidKeyError, grpc.StatusCode.INVALID_ARGUMENT),
 ]
 
 
@@ -58,6 +60,21 @@ def index_key(key: pb.ValueKey) -> bytes:
     starts no msgpack array, so the two never meet)."""
     packed = msgpack.packb(list(key_fields(key)), use_bin_type=True)
     return packed if len(packed) <= _MAX_INDEX_KEY else b"\xff" + hashlib.sha256(packed).digest()
+
+
+def check_key(key: pb.ValueKey, peer: str, route: str) -> None:
+    """Every field of a data-plane key is the identifier it names; a refusal is audited and stores nothing."""
+    try:
+        identifiers.JOB_ID.check("job_id", key.job_id)
+        identifiers.VARIABLE_NAME.check("name", key.name)
+        identifiers.VARIABLE_NAME.check("tag", key.tag)
+        for side, party in (("src", key.src), ("dst", key.dst)):
+            identifiers.ROLE.check(f"{side}.role", party.role)
+            identifiers.check_party_id(f"{side}.party_id", party.party_id)
+    except identifiers.IdentifierError as e:
+        audit.refused(client=f"party {key.src.party_id or '(none)'} at {peer}", route=route, reason=e.message,
+                      field=e.field)
+        raise InvalidKeyError(f"data-plane key: {e.message}") from None
 
 
 def describe(key: pb.ValueKey) -> str:
@@ -99,7 +116,7 @@ class ControlPlaneService(pb_grpc.ControlPlaneServicer, _Checks):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"command body is not a JSON object: {e}")
         envelope = self.registry.dispatch(IncomingCommand(
             command=request.command, body=body, src=PartyRef.from_pb(src), dst=PartyRef.from_pb(dst),
-            job_id=request.job_id, verb=request.verb or "POST"))
+            job_id=request.job_id, verb=request.verb or "POST", peer=context.peer()))
         try:
             data = json.dumps(envelope, separators=(",", ":"), default=str).encode()
         except (TypeError, ValueError) as e:
@@ -126,7 +143,7 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
         except FederationError as e:
             _refuse(context, e, f"handshake claiming to be from party {request.src.party_id}")
 
-    def _check_header(self, header: pb.ValueHeader) -> AcceptedSession | None:
+    def _check_header(self, header: pb.ValueHeader, peer: str) -> AcceptedSession | None:
         """The session the value comes in (None with site_auth off), before any of it is written."""
         key = header.key
         self.hosted(key.dst)
@@ -134,8 +151,11 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
             raise ValueError("a value needs a name")
         if not self.auth.enabled:
             self.auth.check_fresh(key.src.party_id, header.auth)
-            return None
-        return self.sessions.lookup(header)
+            session = None
+        else:
+            session = self.sessions.lookup(header)
+        check_key(key, peer, "DataPlane/Push")
+        return session
 
     def PushSmall(self, request: bytes, context: grpc.ServicerContext) -> pb.PushAck:
         """A value of one chunk in one call: the request is its bytes as they are, its header and trailer ride in
@@ -175,7 +195,7 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
                 raise MessageTooLargeError(f"a small value is at most {SMALL_VALUE_BYTES} bytes; stream bigger ones")
             # an unknown session or a used counter is refused before anything is received; nothing is stored
             # before the trailer's MAC checked out (a stream's chunks beyond inline_bytes go to a .part file)
-            session = self._check_header(header)
+            session = self._check_header(header, context.peer())
             if ticket is not None and not small:
                 ticket.data_stream_of(header.key.src.party_id)
             writer = self.store.writer(self.fed.max_value_bytes)
@@ -210,7 +230,7 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
             LOG.warning("%s: the sender's stream broke off (%s); nothing was stored", what, e)
             context.abort(grpc.StatusCode.CANCELLED, f"{what}: stream broke off")
         except Exception as e:
-            full = disk_full_error(e, [self.fed.store_dir], DEFAULT_MIN_FREE_BYTES)
+            full = disk_full_error(e, {"federation store": self.fed.store_dir}, DEFAULT_MIN_FREE_BYTES)
             if full is None:
                 raise
             LOG.warning("refused %s from %s: %s", what, context.peer(), full.message)
@@ -229,6 +249,7 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
         try:
             self.hosted(key.dst)
             self.auth.check(key.dst.party_id, request.auth, signing.PULL, *key_fields(key), request.wait_ms)
+            check_key(key, context.peer(), "DataPlane/Pull")
             if ticket is not None:
                 ticket.data_stream_of(key.dst.party_id)
         except FederationError as e:
@@ -254,6 +275,7 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
         try:
             self.hosted(key.dst)
             self.auth.check(key.dst.party_id, request.auth, signing.ACK, *key_fields(key), request.digest)
+            check_key(key, context.peer(), "DataPlane/Ack")
         except FederationError as e:
             _refuse(context, e, f"acknowledgement of {describe(key)}")
         return pb.AckReply(deleted=self.store.delete(index_key(key), request.digest))

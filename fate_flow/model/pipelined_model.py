@@ -23,6 +23,7 @@ import yaml
 from google.protobuf.message import Message
 
 from fate_flow.entity.errors import FateFlowError, NotFoundError
+from fate_flow.entity.home_paths import home_path
 from fate_flow.model.atomic_files import write_atomically
 from fate_flow.proto.pipeline_pb2 import Pipeline
 from fate_flow.serde.protobuf_types import parse_buffer
@@ -91,7 +92,7 @@ class PipelinedModel:
         buffers = self.component_models().get(component, {}).get(alias)
         if not buffers:
             raise NotFoundError(f"model {component}.{alias} does not exist in {self.root}")
-        directory = self.data_dir / component / alias
+        directory = home_path(self.data_dir, component, alias)
         return {name: parse_buffer(type_name, (directory / name).read_bytes()) for name, type_name in buffers.items()}
 
     def define_meta(self) -> dict:

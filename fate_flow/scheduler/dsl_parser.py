@@ -7,6 +7,7 @@ import heapq
 from types import MappingProxyType
 from typing import Any, Collection, Mapping
 
+from fate_flow.entity import identifiers
 from fate_flow.entity.dsl_errors import DSLError
 from fate_flow.scheduler.dag import (MODEL_KINDS, SOURCE_ARGS, SOURCE_COMPONENT, SOURCE_PIPELINE, Component,
                                      Dag, InputRef)
@@ -58,6 +59,8 @@ def parse_dsl(dsl: Mapping[str, Any], known_modules: Collection[str] | None, *, 
             _check_v2_name(name)
     elif mode == "train":
         _check_v1_names(modules)
+    for name in modules:  # names become directory names (task dirs, log dirs, model dirs)
+        identifiers.COMPONENT_NAME.check("dsl component name", name)
 
     outputs = {name: _outputs_of(name, body) for name, body in raw_components.items()}
     components: dict[str, Component] = {}

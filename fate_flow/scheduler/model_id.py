@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from fate_flow.entity import identifiers
 from fate_flow.entity.errors import MissingParametersError
 from fate_flow.scheduler.runtime_conf import RuntimeConf
 
@@ -49,4 +50,6 @@ def predict_model_info(conf: RuntimeConf) -> ModelInfo:
     missing = [key for key in ("model_id", "model_version") if not common.get(key)]
     if missing:
         raise MissingParametersError(missing)
-    return ModelInfo(model_id=str(common["model_id"]), model_version=str(common["model_version"]))
+    return ModelInfo(model_id=identifiers.MODEL_ID.check("job_parameters.model_id", common["model_id"]),
+                     model_version=identifiers.MODEL_VERSION.check("job_parameters.model_version",
+                                                                   common["model_version"]))

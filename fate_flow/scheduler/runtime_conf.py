@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from fate_flow.entity import identifiers
 from fate_flow.entity.dsl_errors import RuntimeConfError
 from fate_flow.entity.errors import MissingParametersError
 from fate_flow.scheduler.dsl_parser import parse_dsl_version
@@ -51,10 +52,8 @@ def normalise_party_id(value: Any, what: str) -> int:
     """Party ids come as ints or digit strings; they are stored as ints (contract §3.6)."""
     if isinstance(value, bool):
         raise RuntimeConfError(f"{what} should be an integer, but {value!r} found", field=what)
-    if isinstance(value, int) and value >= 0:
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    if isinstance(value, int) and value >= 0 or isinstance(value, str) and value.strip().isdigit():
+        return int(identifiers.check_party_id(what, value))
     raise RuntimeConfError(f"{what} should be an integer, but {value!r} found", field=what)
 
 
@@ -120,6 +119,7 @@ def _parse_roles(value: Any) -> dict[str, tuple[int, ...]]:
     for role, parties in value.items():
         if not isinstance(role, str) or not role:
             raise RuntimeConfError(f"role name {role!r} should be a non-empty string", field="role")
+        identifiers.ROLE.check("role", role)
         if not isinstance(parties, list) or not parties:
             raise RuntimeConfError(f"role {role} should be a non-empty list of party ids, but {parties!r} found",
                                    field=f"role.{role}")

@@ -21,10 +21,11 @@ from fate_flow.computing.storage.standalone import ENGINE, STORAGE_TYPE, Standal
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import StorageTableMeta, UploadHistory
 from fate_flow.entity.errors import AlreadyExistsError, DataError, FateFlowError, ParameterError
+from fate_flow.entity.home_paths import home_path
 from fate_flow.entity.status import JobStatus
 from fate_flow.services import jobs, tables, tracking
 from fate_flow.services.context import ServiceContext
-from fate_flow.services.file_access import resolve_allowed
+from fate_flow.services.file_access import FileAccess
 from fate_flow.services.tables import TableMeta
 
 LOG = logging.getLogger(__name__)
@@ -224,7 +225,8 @@ def _check_same_columns(existing: TableMeta, uploaded: TableMeta, file_label: st
 
 def download(ctx: ServiceContext, req: DownloadRequest) -> dict:
     meta = tables.require_meta(req.namespace, req.name)
-    out = resolve_allowed(req.output_path, ctx.settings.file_access.allowed_dirs, "output_path", must_exist=False)
+    target = FileAccess.from_settings(ctx.settings).writable(req.output_path, "output_path")
+    out = target.path
     if meta.engine != ENGINE:
         raise FateFlowError(f"table {req.namespace}.{req.name} is stored in {meta.engine}; download reads "
                             f"{ENGINE} tables only")
@@ -237,7 +239,8 @@ def download(ctx: ServiceContext, req: DownloadRequest) -> dict:
             stored = meta.schema["header"]
             columns = stored.split(meta.id_delimiter) if isinstance(stored, str) else [str(c) for c in stored]
             header = req.delimiter.join([meta.schema.get("sid", "id")] + [c for c in columns if c != ""])
-        count = write_csv(table.ordered_items(), out, ctx.codec, req.delimiter, meta.id_delimiter, header)
+        with target.replacing(encoding="utf-8", newline="") as f:
+            count = write_csv(table.ordered_items(), f, ctx.codec, req.delimiter, meta.id_delimiter, header)
         with write_transaction():
             run.record_metric("download", "data_access", "count", count,
                               {"name": "download", "metric_type": "DOWNLOAD"})
@@ -274,7 +277,7 @@ class _LocalJobRun:
         self.ctx = ctx
         self.job = job
         self.description = description
-        log_dir = ctx.settings.logs_dir / job.job_id / jobs.LOCAL_ROLE / jobs.LOCAL_PARTY_ID / job.component_name
+        log_dir = home_path(ctx.settings.logs_dir, job.job_id, jobs.LOCAL_ROLE, jobs.LOCAL_PARTY_ID, job.component_name)
         self.log_path = log_dir / "INFO.log"
 
     def __enter__(self) -> "_LocalJobRun":

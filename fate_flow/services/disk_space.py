@@ -9,17 +9,18 @@ from fate_flow.entity.disk import DiskFullError, disk_full_error, disk_usage
 from fate_flow.settings import Settings
 
 
-def server_paths(settings: Settings) -> list[Path]:
-    paths = [settings.home, settings.storage.root, settings.logs_dir]
+def server_places(settings: Settings) -> dict[str, Path]:
+    """What the server writes, and where."""
+    places = {"home": settings.home, "table store": settings.storage.root, "logs": settings.logs_dir}
     url = urlparse(settings.database.url)
     if url.scheme == "sqlite" and url.path:
-        paths.append(Path("/" + unquote(url.path).lstrip("/")).parent)
-    return paths
+        places["database"] = Path("/" + unquote(url.path).lstrip("/")).parent
+    return places
 
 
 def disk_report(settings: Settings) -> list[dict]:
-    """Each filesystem the server writes to: mount, the server's paths on it, free and total bytes, full."""
-    return [u.to_dict(settings.storage.min_free_bytes) for u in disk_usage(server_paths(settings))]
+    """Each filesystem the server writes to: mount, what of the server it holds, free and total bytes, full."""
+    return [u.to_dict(settings.storage.min_free_bytes) for u in disk_usage(server_places(settings))]
 
 
 def full_disks(report: list[dict]) -> list[dict]:
@@ -28,4 +29,4 @@ def full_disks(report: list[dict]) -> list[dict]:
 
 def as_disk_full(exc: BaseException, settings: Settings, needed_bytes: int | None = None) -> DiskFullError | None:
     """The DiskFullError `exc` amounts to (a write that found one of the server's disks full), or None."""
-    return disk_full_error(exc, server_paths(settings), settings.storage.min_free_bytes, needed_bytes)
+    return disk_full_error(exc, server_places(settings), settings.storage.min_free_bytes, needed_bytes)

@@ -9,10 +9,11 @@ from typing import Any, MutableMapping
 from fate_flow import __version__
 from fate_flow.federation import CommandRegistry, FederationClient, IncomingCommand, federation_settings
 from fate_flow.federation.client import PING
-from fate_flow.services import model_deploy, model_serving, party_commands
+from fate_flow.services import command_fields, model_deploy, model_serving, party_commands
 from fate_flow.services.context import ServiceContext
 from fate_flow.services.disk_space import as_disk_full
 from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.permission_guard import guarded
 from fate_flow.settings import PROJECT_ROOT, Settings
 
 # key of the FederationClient in Flask's app.extensions (set by server.py, or made on first use)
@@ -20,26 +21,29 @@ EXTENSION = "fate_flow.federation"
 
 
 def register_commands(registry: CommandRegistry, ctx: ServiceContext, runtime: JobRuntime | None = None) -> None:
+    """Every handler behind the command boundary (command_fields): nothing runs on a body that is not checked."""
     registry.explain = lambda e: as_disk_full(e, ctx.settings)
-    registry.register(PING, ping)
+    limits = ctx.settings.limits
+    registry.register(PING, command_fields.checked(ping, limits))
     if runtime is None:
         return
     pc = party_commands
-    registry.register(pc.JOB_CREATE, pc.create(runtime))
-    registry.register(pc.JOB_RESOURCE_APPLY, pc.resource_apply(runtime))
-    registry.register(pc.JOB_RESOURCE_RETURN, pc.resource_return(runtime))
-    registry.register(pc.JOB_STATUS_UPDATE, pc.status_update(runtime))
-    registry.register(pc.TASK_CREATE, pc.task_create(runtime))
-    registry.register(pc.TASK_START, pc.task_start(runtime))
-    registry.register(pc.TASK_STOP, pc.task_stop(runtime))
-    registry.register(pc.TASK_STATUS_UPDATE, pc.task_status_update(runtime))
-    registry.register(pc.TASK_STATUS, pc.task_status(runtime))
-    registry.register(pc.TASK_REPORT, pc.task_report(runtime))
-    registry.register(pc.JOB_STOP, pc.job_stop(runtime))
-    registry.register(pc.JOB_RERUN, pc.job_rerun(runtime))
-    registry.register(pc.JOB_STATUS, pc.job_status_query(runtime))
-    registry.register(model_deploy.MODEL_DEPLOY, model_deploy.deploy_command(runtime))
-    registry.register(model_serving.MODEL_LOAD, model_serving.load_command(runtime))
+    # the command boundary (command_fields.py) first, then what a partner on another server may make our parties
+    # do (permission_guard.py)
+    guard = (pc.JOB_CREATE, pc.TASK_START, pc.TASK_STOP)
+    for name, handler in ((pc.JOB_CREATE, pc.create), (pc.JOB_RESOURCE_APPLY, pc.resource_apply),
+                          (pc.JOB_RESOURCE_RETURN, pc.resource_return), (pc.JOB_STATUS_UPDATE, pc.status_update),
+                          (pc.TASK_CREATE, pc.task_create), (pc.TASK_START, pc.task_start),
+                          (pc.TASK_STOP, pc.task_stop), (pc.TASK_STATUS_UPDATE, pc.task_status_update),
+                          (pc.TASK_STATUS, pc.task_status), (pc.TASK_REPORT, pc.task_report),
+                          (pc.JOB_STOP, pc.job_stop), (pc.JOB_RERUN, pc.job_rerun),
+                          (pc.JOB_STATUS, pc.job_status_query),
+                          (model_deploy.MODEL_DEPLOY, model_deploy.deploy_command),
+                          (model_serving.MODEL_LOAD, model_serving.load_command)):
+        bound = handler(runtime)
+        if name in guard:
+            bound = guarded(runtime, name, bound)
+        registry.register(name, command_fields.checked(bound, limits))
 
 
 def ping(cmd: IncomingCommand) -> dict[str, Any]:

@@ -211,19 +211,24 @@ def request_rerun(runtime: JobRuntime, job_id: str, component_name: str) -> dict
 
 # ------------------------------------------------------------------------------------------ clean
 def clean_tasks(runtime: JobRuntime, filters: Mapping[str, Any]) -> dict:
-    """/v1/job/clean: destroy the output tables and metrics of the matching tasks of ended jobs here."""
+    """/v1/job/clean: destroy the output tables and metrics of the matching tasks of ended jobs here. Every
+    filter is optional (seed 001): without job_id, the matching tasks of every ended job are cleaned and those
+    of jobs still going are left alone; a job named by job_id must have ended."""
     query = Task.select().where(Task.f_run_on_this_party == True)  # noqa: E712
     for key in ("job_id", "role", "party_id", "component_name"):
-        if filters.get(key) is not None:
+        if filters.get(key) not in (None, ""):
             query = query.where(getattr(Task, f"f_{key}") == str(filters[key]))
     rows = list(query)
     if not rows:
         raise FateFlowError("no found task")
+    named = filters.get("job_id") not in (None, "")
     cleaned = []
     for task in rows:
         job = Job.get_or_none(Job.f_job_id == task.f_job_id, Job.f_role == task.f_role,
                               Job.f_party_id == task.f_party_id)
         if job is not None and JobStatus(job.f_status) not in END_STATUSES:
+            if not named:
+                continue
             raise OperationRefused(f"job {task.f_job_id} is {job.f_status}; clean its tasks after it ends")
         outputs = list(Out.select().where(Out.f_job_id == task.f_job_id, Out.f_task_id == task.f_task_id,
                                           Out.f_task_version == task.f_task_version, Out.f_role == task.f_role,

@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 
+from fate_flow.entity.home_paths import home_path
 from fate_flow.settings import Settings
 
 LOG = logging.getLogger("fate_flow.schedule")
@@ -18,7 +19,7 @@ def job_log(settings: Settings, job_id: str, message: str, level: int = logging.
     LOG.log(level, "[%s] %s", job_id, message)
     stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
     line = f"[{logging.getLevelName(level)}] [{stamp}] [{job_id}] [{os.getpid()}:{threading.get_ident()}] {message}\n"
-    directory = settings.logs_dir / job_id
+    directory = home_path(settings.logs_dir, job_id)
     names = ["fate_flow_schedule.log"] + (["fate_flow_schedule_error.log"] if level >= logging.ERROR else [])
     with _lock:
         directory.mkdir(parents=True, exist_ok=True)

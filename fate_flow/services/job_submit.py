@@ -3,15 +3,16 @@ it asks for, create it on every party over federation (initiator last), and wake
 job (§3.9) runs the submitted predict DSL, else the deployed model's inference DSL, over the model's training
 conf merged with the submitted one.
 
-A create that fails on any party fails the submit with "create job failed" and the per-party answers; the
-job is then marked failed (tag submit_failed) on every party that had created it."""
+A create that fails on any party fails the submit with "create job failed" and the per-party answers (or,
+when a party refused the initiator permission, retcode 108 with that party's message); the job is then
+marked failed (tag submit_failed) on every party that had created it."""
 from __future__ import annotations
 
 import logging
 from typing import Any, Mapping
 
 from fate_flow.components import registry
-from fate_flow.entity.errors import FateFlowError, ParameterError
+from fate_flow.entity.errors import FateFlowError, ParameterError, PermissionDeniedError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
 from fate_flow.federation import PartyRef
@@ -92,7 +93,11 @@ def submit(runtime: JobRuntime, dsl: Any, runtime_conf: Any) -> dict:
         detail = "; ".join(f"{r} {p}: {results[r][p].get('retmsg')}" for r, p in sorted(failed))
         _fail_created(runtime, job_id, parties, failed, src, f"create job failed: {detail}")
         job_log(settings, job_id, f"create job failed: {detail}", logging.ERROR)
-        error = CreateJobFailed("create job failed", data=results)
+        # a party that refused the initiator permission answers the submit with its own words (retcode 108)
+        denied = [results[r][p].get("retmsg") for r, p in sorted(failed)
+                  if results[r][p].get("retcode") == RetCode.PERMISSION_ERROR]
+        error = (PermissionDeniedError("; ".join(denied), data=results) if denied
+                 else CreateJobFailed("create job failed", data=results))
         error.job_id = job_id
         raise error
     job_log(settings, job_id, f"job created on {', '.join(f'{r} {p}' for r, p in parties)}")

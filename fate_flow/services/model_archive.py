@@ -20,6 +20,7 @@ from google.protobuf.message import DecodeError
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import MachineLearningModelInfo
 from fate_flow.entity.errors import AlreadyExistsError, DataError, FateFlowError, NotFoundError
+from fate_flow.entity.home_paths import home_path
 from fate_flow.model.atomic_files import write_atomically
 from fate_flow.model.pipeline import json_field
 from fate_flow.model.pipelined_model import PipelinedModel
@@ -50,7 +51,7 @@ def export_model(settings: Settings, ref: PartyModelRef, request_ip: str = "") -
     if not model.has_pipeline():
         log_party_model_operation("export", ref, request_ip, ok=False)
         raise NotFoundError(f"Model {ref} is not exist.")
-    target = archive_dir(settings) / export_filename(ref)
+    target = home_path(archive_dir(settings), export_filename(ref))
     write_atomically(target, zip_model(model.root), fsync=True)
     log_party_model_operation("export", ref, request_ip, ok=True)
     return target

@@ -29,14 +29,15 @@ import requests
 import yaml
 
 from fate_flow.components.linear_model.lr_model import read_model
+from fate_flow.entity import identifiers
 from fate_flow.entity.errors import FateFlowError, ParameterError
 from fate_flow.entity.flags import parse_flag
 from fate_flow.entity.retcode import RetCode
 from fate_flow.model.atomic_files import replacing, write_atomically
 from fate_flow.model.pipelined_model import PipelinedModel
-from fate_flow.services.file_access import resolve_allowed
+from fate_flow.services.file_access import FileAccess
 from fate_flow.services.model_local import party_model
-from fate_flow.services.model_package import PartyModelRef, check_path_parts
+from fate_flow.services.model_package import PartyModelRef
 from fate_flow.settings import Settings
 
 MODULE = "HomoLR"
@@ -174,7 +175,7 @@ def parse_deploy_request(ref: PartyModelRef, component_name: str, service_id: st
     protocol = deployment_parameters.get("protocol_version", "v1")
     if protocol not in ("v1", "v2"):
         raise ParameterError(f"parameter deployment_parameters.protocol_version must be v1 or v2, got {protocol!r}")
-    check_path_parts(component_name=component_name)
+    identifiers.COMPONENT_NAME.check("component_name", component_name)
     _check_framework(framework_name)
     return HomoDeployRequest(ref, component_name, service_id, deployment_type, dict(deployment_parameters),
                              framework_name)
@@ -202,7 +203,8 @@ def deploy(settings: Settings, request: HomoDeployRequest) -> HomoDeployResult:
     artifact_dir.mkdir(parents=True, exist_ok=True)
     with replacing(artifact_dir / KSERVE_MODEL_FILE) as tmp:
         shutil.copyfile(converted, tmp)
-    with tempfile.TemporaryDirectory(prefix="fate_flow_kube_") as files_dir:
+    settings.temp_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="fate_flow_kube_", dir=settings.temp_dir) as files_dir:
         api = kubernetes_api(settings, params, conf, Path(files_dir))
         return _deploy_artifact(request, alias, artifact_dir, api, conf)
 
@@ -317,28 +319,73 @@ class KubernetesApi:
 def kubernetes_api(settings: Settings, params: Mapping[str, Any], conf: Mapping[str, Any],
                    files_dir: Path) -> KubernetesApi | None:
     """The Kubernetes API the request (first) or the service conf names; None when neither names one.
-    files_dir: where certificates given inline in a kubeconfig are written for the duration of the request."""
+    files_dir: where certificates given inline in a kubeconfig, or read for the request, are written for the
+    duration of the request. Files a request names (its kubeconfig and the files that names) are read only
+    where file_access.read_dirs allows; the service conf's are the operator's own."""
+    access = FileAccess.from_settings(settings)
     if params.get("config_file_content"):
         return _from_kubeconfig(str(params["config_file_content"]), "deployment_parameters.config_file_content",
-                                params.get("context"), files_dir)
+                                params.get("context"), _RequestFiles(access, files_dir))
     if params.get("config_file"):
-        path = resolve_allowed(str(params["config_file"]), settings.file_access.allowed_dirs,
-                               "deployment_parameters.config_file", must_exist=True)
-        return _from_kubeconfig(path.read_text(encoding="utf-8"), "deployment_parameters.config_file",
-                                params.get("context"), files_dir, base=path.parent)
+        path, text = access.read_text(str(params["config_file"]), "deployment_parameters.config_file")
+        return _from_kubeconfig(text, "deployment_parameters.config_file", params.get("context"),
+                                _RequestFiles(access, files_dir, base=path.parent))
     if params.get("api_url"):
+        ca_file = params.get("ca_file")
+        if ca_file:
+            params = {**params, "ca_file": _RequestFiles(access, files_dir).copy(ca_file, "deployment_parameters.ca_file")}
         return _from_url(params, "deployment_parameters")
     if conf.get("config_file"):
         path = Path(str(conf["config_file"])).expanduser()
         if not path.is_file():
             raise FateFlowError(f"service conf {CONF_SECTION}.config_file: file {path} does not exist")
         return _from_kubeconfig(path.read_text(encoding="utf-8"), f"service conf {CONF_SECTION}.config_file",
-                                params.get("context") or conf.get("context"), files_dir, base=path.parent)
+                                params.get("context") or conf.get("context"), _ConfFiles(files_dir, path.parent))
     if conf.get("api_url"):
         token_file = conf.get("token_file")
         token = _read_token(token_file, f"service conf {CONF_SECTION}.token_file") if token_file else conf.get("token")
         return _from_url({**conf, "token": token}, f"service conf {CONF_SECTION}")
     return None
+
+
+class _ConfFiles:
+    """Files named by the operator's kubeconfig (service conf): used where they are."""
+
+    def __init__(self, files_dir: Path, base: Path):
+        self.files_dir = files_dir
+        self.base = base
+
+    def copy(self, name: Any, where: str) -> str:
+        path = Path(str(name)).expanduser()
+        return str(path if path.is_absolute() else self.base / path)
+
+    def read_text(self, name: Any, where: str) -> str:
+        return _read_token(self.copy(name, where), where)
+
+
+class _RequestFiles:
+    """Files named by a request's kubeconfig: read through file_access (read_dirs, never the server's state)
+    and copied into the request's files_dir, so what the TLS library opens later is what was checked."""
+
+    def __init__(self, access: FileAccess, files_dir: Path, base: Path | None = None):
+        self.access = access
+        self.files_dir = files_dir
+        self.base = base
+
+    def _value(self, name: Any) -> str:
+        path = Path(str(name)).expanduser()
+        return str(path if path.is_absolute() or self.base is None else self.base / path)
+
+    def copy(self, name: Any, where: str) -> str:
+        with self.access.reading(self._value(name), where) as checked:
+            target = self.files_dir / f"file-{uuid.uuid4().hex}"
+            with open(checked.open_path, "rb") as source, open(target, "xb") as sink:
+                shutil.copyfileobj(source, sink)
+        target.chmod(0o600)
+        return str(target)
+
+    def read_text(self, name: Any, where: str) -> str:
+        return self.access.read_text(self._value(name), where)[1].strip()
 
 
 def _from_url(values: Mapping[str, Any], where: str) -> KubernetesApi:
@@ -351,8 +398,7 @@ def _from_url(values: Mapping[str, Any], where: str) -> KubernetesApi:
     return KubernetesApi(server=url, token=values.get("token") or None, verify=verify)
 
 
-def _from_kubeconfig(text: str, where: str, context_name: Any, files_dir: Path,
-                     base: Path | None = None) -> KubernetesApi:
+def _from_kubeconfig(text: str, where: str, context_name: Any, files: "_ConfFiles | _RequestFiles") -> KubernetesApi:
     """Cluster, user and namespace of a kubeconfig's current (or named) context. Exec and auth-provider
     plugins are not supported."""
     try:
@@ -371,13 +417,12 @@ def _from_kubeconfig(text: str, where: str, context_name: Any, files_dir: Path,
 
     def material(path_key: str, data_key: str, source: dict) -> str | None:
         if source.get(data_key):
-            target = files_dir / f"{data_key}-{uuid.uuid4().hex}"
+            target = files.files_dir / f"{data_key}-{uuid.uuid4().hex}"
             target.write_bytes(base64.b64decode(source[data_key]))
             target.chmod(0o600)
             return str(target)
         if source.get(path_key):
-            path = Path(source[path_key]).expanduser()
-            return str(path if path.is_absolute() or base is None else base / path)
+            return files.copy(source[path_key], f"{where} {path_key}")
         return None
 
     if user.get("exec") or user.get("auth-provider"):
@@ -391,7 +436,7 @@ def _from_kubeconfig(text: str, where: str, context_name: Any, files_dir: Path,
                  material("client-key", "client-key-data", user))
     token = user.get("token")
     if not token and user.get("tokenFile"):
-        token = _read_token(user["tokenFile"], f"{where}: user {context.get('user')} tokenFile")
+        token = files.read_text(user["tokenFile"], f"{where}: user {context.get('user')} tokenFile")
     basic = (str(user["username"]), str(user.get("password", ""))) if user.get("username") else None
     return KubernetesApi(server=str(server), token=token or None, basic_auth=basic, verify=verify,
                          client_cert=(cert, key) if cert and key else None, namespace=context.get("namespace"))

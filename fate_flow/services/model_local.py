@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fate_flow.entity.errors import FateFlowError
+from fate_flow.entity.home_paths import home_path
 from fate_flow.model.pipeline import is_deployed
 from fate_flow.model.pipelined_model import PipelinedModel
 from fate_flow.proto.pipeline_pb2 import Pipeline
@@ -38,7 +39,7 @@ def proto_sources() -> list[Path]:
 def find_local_models(settings: Settings, model_version: str | None = None, model_id: str | None = None,
                       role: str | None = None, party_id: str | None = None) -> list[LocalModel]:
     """Complete models (with a Pipeline record) matching the given parts; a part not given matches any."""
-    cache = settings.home / "model_local_cache"
+    cache = settings.model_cache_dir
     if not cache.is_dir():
         return []
     pattern = "#".join(glob.escape(str(part)) if part not in (None, "") else "*" for part in (role, party_id, model_id))
@@ -47,7 +48,7 @@ def find_local_models(settings: Settings, model_version: str | None = None, mode
         parts = directory.name.split("#", 2)
         if not directory.is_dir() or len(parts) != 3:
             continue
-        versions = [directory / str(model_version)] if model_version else sorted(directory.iterdir())
+        versions = [home_path(directory, model_version)] if model_version else sorted(directory.iterdir())
         for version in versions:
             model = PipelinedModel(version)
             if not version.name.startswith(".") and model.has_pipeline():

@@ -9,7 +9,9 @@ FATE_FLOW_HOME/temp/fate_flow/<new party model id>_<version>.zip; the new party 
 
 Not done here: FATE fans migrate/do out to parties on other servers; an executing party this server does not
 host is answered as unreachable. Component model buffers are copied unchanged (FATE rewrites the party ids
-some components embed in their buffers; ours embed none of the party ids a migration changes).
+some components embed in their buffers; ours embed none a migration would have to change: HeteroSecureBoost's
+trees name parties as role:party id, and its model maps those names to positions in the job, which it resolves
+against the parties of the job that uses it).
 """
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from fate_flow.db.models import MachineLearningModelInfo
+from fate_flow.entity import identifiers
 from fate_flow.entity.errors import FateFlowError, MissingParametersError, ParameterError
+from fate_flow.entity.home_paths import home_path
 from fate_flow.entity.retcode import RetCode
 from fate_flow.model.atomic_files import write_atomically
 from fate_flow.model.pipeline import dsl_version, json_bytes, json_field
@@ -28,7 +32,7 @@ from fate_flow.proto.pipeline_pb2 import Pipeline
 from fate_flow.scheduler.model_id import gen_model_id, gen_party_model_id
 from fate_flow.services.model_local import party_model, proto_sources
 from fate_flow.services.model_record import modules_of
-from fate_flow.services.model_package import check_path_parts, log_model_operation, zip_model
+from fate_flow.services.model_package import log_model_operation, zip_model
 from fate_flow.settings import Settings
 
 MIGRATE_ROLES = ("guest", "host", "arbiter")
@@ -97,12 +101,13 @@ def parse_request(body: Mapping[str, Any]) -> MigrateRequest:
         if unknown:
             raise ParameterError(f"execute_party {r} {', '.join(unknown)} not in role ({describe_roles(role)})")
     unify = body.get("unify_model_version")
-    if unify not in (None, "") and (not isinstance(unify, (str, int)) or not str(unify).strip().isalnum()):
-        raise ParameterError(f"parameter unify_model_version must be letters and digits, got {unify!r}")
-    check_path_parts(model_id=str(body["model_id"]), model_version=str(body["model_version"]))
-    return MigrateRequest(model_id=str(body["model_id"]), model_version=str(body["model_version"]), role=role,
-                          migrate_role=migrate_role, migrate_initiator=initiator_ref, execute_party=execute_party,
-                          unify_model_version=str(unify).strip() if unify not in (None, "") else None)
+    if unify not in (None, ""):  # a model version, e.g. 20200901_0001 as in FATE's own migrate example
+        unify = identifiers.MODEL_VERSION.check("unify_model_version",
+                                                unify.strip() if isinstance(unify, str) else unify)
+    return MigrateRequest(model_id=identifiers.MODEL_ID.check("model_id", body["model_id"]),
+                          model_version=identifiers.MODEL_VERSION.check("model_version", body["model_version"]),
+                          role=role, migrate_role=migrate_role, migrate_initiator=initiator_ref,
+                          execute_party=execute_party, unify_model_version=unify or None)
 
 
 def describe_roles(roles: Mapping[str, list[str]]) -> str:
@@ -124,7 +129,9 @@ def _roles(value: Any, name: str) -> dict[str, list[str]]:
             raise ParameterError(f"parameter {name}.{r} must be a list of party ids")
         ids = [str(p).strip() for p in parties]
         if not all(p.isdigit() for p in ids):
-            raise ParameterError(f"parameter {name}.{r} must list party ids (numbers), got {parties}")
+            raise ParameterError(f"parameter {name}.{r} must list party ids (numbers), got "
+                                 f"{identifiers.shown(parties)}")
+        ids = [identifiers.check_party_id(f"{name}.{r}", p) for p in ids]
         if len(set(ids)) != len(ids):
             raise ParameterError(f"parameter {name}.{r} names a party twice: {ids}")
         roles[r] = ids
@@ -181,7 +188,7 @@ def migrate_party(settings: Settings, request: MigrateRequest, role: str, party_
     new_party_id = request.new_party_id(role, party_id)
     new_party_model_id = gen_party_model_id(request.new_model_id, role, new_party_id)
     out_dir = settings.temp_dir / "fate_flow"
-    zip_path = out_dir / f"{new_party_model_id}_{version}.zip"
+    zip_path = home_path(out_dir, f"{new_party_model_id}_{version}.zip")
     if zip_path.exists() or _version_in_use(settings, request.new_model_id, version, role, new_party_id):
         raise FateFlowError(f"Unify model version {version} has been occupied in database or by {zip_path}. "
                             f"Please choose another unify model version and try again.")

@@ -17,22 +17,20 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable
 
+import yaml
+from google.protobuf.message import DecodeError
+
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import ModelOperationLog
-from fate_flow.entity.errors import AlreadyExistsError, DataError, ParameterError
-from fate_flow.model.pipelined_model import PIPELINE_FILE
+from fate_flow.entity import identifiers
+from fate_flow.entity.errors import AlreadyExistsError, DataError
+from fate_flow.model.pipeline import json_field
+from fate_flow.model.pipelined_model import PIPELINE_FILE, PipelinedModel
 from fate_flow.scheduler.model_id import gen_party_model_id
 
 MAX_ENTRIES = 10_000
 MAX_UNPACKED_BYTES = 4 << 30
 CHUNK = 1 << 16
-
-
-def check_path_parts(**values: str) -> None:
-    """Ids become directory and file names: refuse any that would leave the model directories."""
-    for name, value in values.items():
-        if "/" in value or "\\" in value or value in (".", "..") or "\0" in value:
-            raise ParameterError(f"parameter {name} must not contain path separators, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -49,8 +47,11 @@ class PartyModelRef:
         return gen_party_model_id(self.model_id, self.role, self.party_id)
 
     def __post_init__(self) -> None:
-        check_path_parts(model_id=self.model_id, model_version=self.model_version, role=self.role,
-                         party_id=self.party_id)
+        """Its ids become directory names: each must be the identifier it names (IdentifierError, 101)."""
+        identifiers.MODEL_ID.check("model_id", self.model_id)
+        identifiers.MODEL_VERSION.check("model_version", self.model_version)
+        identifiers.ROLE.check("role", self.role)
+        identifiers.check_party_id("party_id", self.party_id)
 
     def __str__(self) -> str:
         return f"{self.party_model_id} {self.model_version}"
@@ -102,6 +103,7 @@ def install_model_zip(source: BinaryIO, staging: Path, target: Path, what: str, 
     version directory). Every refusal ends "<operation> refused"; a refused zip leaves nothing behind."""
     try:
         unpack_model_zip(source, staging, what, refused=f"{operation} refused")
+        check_archive_identifiers(PipelinedModel(staging), what, f"{operation} refused")
         check(staging)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -113,6 +115,50 @@ def install_model_zip(source: BinaryIO, staging: Path, target: Path, what: str, 
             raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_archive_identifiers(model: PipelinedModel, what: str, refused: str) -> None:
+    """The ids an unpacked archive carries become directory names and paths later (deploy, load, transfer):
+    its Pipeline record's model id, version, initiator and roles, and define_meta.yaml's component, alias and
+    buffer names must each be what they name. IdentifierError (101) naming the entry otherwise."""
+    try:
+        pipeline = model.read_pipeline()
+        roles = json_field(pipeline, "roles")
+    except (DecodeError, ValueError) as e:
+        raise DataError(f"model archive of {what} has a corrupt Pipeline record: {e}; {refused}") from None
+    try:
+        meta = model.define_meta()
+    except (ValueError, yaml.YAMLError) as e:
+        raise DataError(f"model archive of {what} has a corrupt define_meta.yaml: {e}; {refused}") from None
+    try:
+        identifiers.MODEL_ID.check("Pipeline model_id", pipeline.model_id)
+        identifiers.MODEL_VERSION.check("Pipeline model_version", pipeline.model_version)
+        if pipeline.initiator_role:
+            identifiers.ROLE.check("Pipeline initiator_role", pipeline.initiator_role)
+        _check_mapping(roles, "Pipeline roles")
+        for role, parties in roles.items():
+            identifiers.ROLE.check("Pipeline roles", role)
+            for party_id in parties if isinstance(parties, list) else [parties]:
+                identifiers.check_party_id(f"Pipeline roles.{role}", party_id)
+        _check_mapping(meta, "define_meta.yaml")
+        for section in ("component_define", "model_proto"):
+            _check_mapping(meta.get(section) or {}, f"define_meta.yaml {section}")
+            for component in meta.get(section) or {}:
+                identifiers.COMPONENT_NAME.check(f"define_meta.yaml {section} component", component)
+        for component, aliases in (meta.get("model_proto") or {}).items():
+            _check_mapping(aliases or {}, f"define_meta.yaml model_proto.{component}")
+            for alias, buffers in (aliases or {}).items():
+                identifiers.check_file_name(f"define_meta.yaml model_proto.{component} alias", alias)
+                _check_mapping(buffers or {}, f"define_meta.yaml model_proto.{component}.{alias}")
+                for buffer in buffers or {}:
+                    identifiers.check_file_name(f"define_meta.yaml model_proto.{component}.{alias} buffer", buffer)
+    except identifiers.IdentifierError as e:
+        raise identifiers.IdentifierError(f"model archive of {what}: {e.message}; {refused}", field=e.field) from None
+
+
+def _check_mapping(value: object, field: str) -> None:
+    if not isinstance(value, dict):
+        raise identifiers.IdentifierError(f"{field} must be a mapping, got {type(value).__name__}", field=field)
 
 
 def _check_members(members: list[zipfile.ZipInfo], what: str, refused: str) -> None:

@@ -7,7 +7,8 @@ from typing import Any, Iterable
 
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import MachineLearningModelInfo
-from fate_flow.entity.errors import FateFlowError, NotFoundError, ParameterError
+from fate_flow.entity.errors import FateFlowError, InvalidParameterError, NotFoundError
+from fate_flow.entity.identifiers import shown
 from fate_flow.model.pipeline import json_field, pipeline_fields
 from fate_flow.scheduler.predict_job import predict_conf_template
 from fate_flow.services.model_local import find_local_models
@@ -69,13 +70,14 @@ def predict_conf(settings: Settings, model_id: str, model_version: str) -> dict:
 def _columns(query_filters: Iterable[str] | None) -> list[str] | None:
     if query_filters in (None, "", []):
         return None
-    if isinstance(query_filters, str) or not all(isinstance(f, str) for f in query_filters):
-        raise ParameterError("parameter query_filters must be a list of column names, e.g. [\"model_id\", \"role\"]")
+    if not isinstance(query_filters, list) or not all(isinstance(f, str) for f in query_filters):
+        raise InvalidParameterError("parameter query_filters must be a list of column names, e.g. "
+                                    "[\"model_id\", \"role\"]", field="query_filters")
     fields = MachineLearningModelInfo._meta.fields
-    unknown = [f for f in query_filters if f"f_{f}" not in fields]
+    unknown = [f if len(f) <= 60 else shown(f) for f in query_filters if f"f_{f}" not in fields]
     if unknown:
-        raise ParameterError(f"parameter query_filters: {', '.join(unknown)} is not a column of "
-                             f"t_machine_learning_model_info (name it without f_)")
+        raise InvalidParameterError(f"parameter query_filters: {', '.join(unknown[:10])} is not a column of "
+                                    f"t_machine_learning_model_info (name it without f_)", field="query_filters")
     return [f"f_{f}" for f in query_filters]
 
 

@@ -18,7 +18,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import MachineLearningModelInfo
-from fate_flow.entity import api_paths
+from fate_flow.entity import api_paths, identifiers
+from fate_flow.entity.home_paths import home_path
 from fate_flow.entity.errors import FateFlowError, MissingParametersError, NotFoundError, ParameterError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.federation import IncomingCommand, PartyRef
@@ -28,7 +29,7 @@ from fate_flow.scheduler.model_id import gen_party_model_id
 from fate_flow.services import serving_client
 from fate_flow.services.job_runtime import JobRuntime
 from fate_flow.services.model_local import find_local_models, party_model
-from fate_flow.services.model_package import check_path_parts, log_model_operation
+from fate_flow.services.model_package import log_model_operation
 from fate_flow.services.party_commands import with_db
 from fate_flow.settings import Settings
 
@@ -72,7 +73,7 @@ def parse_publish_request(settings: Settings, body: Mapping[str, Any]) -> Publis
     """Form B (`job_id` = model version) fills initiator, role and job_parameters from the guest's local model;
     form A names them; either way the fields a publish needs are checked and named."""
     if body.get("job_id") not in (None, ""):
-        return _from_model_version(settings, str(body["job_id"]))
+        return _from_model_version(settings, identifiers.MODEL_VERSION.check("job_id", body["job_id"]))
     missing = [n for n in ("initiator", "role", "job_parameters") if body.get(n) in (None, "", {})]
     if missing:
         raise MissingParametersError(missing)
@@ -85,8 +86,11 @@ def parse_publish_request(settings: Settings, body: Mapping[str, Any]) -> Publis
     missing = [f"job_parameters.{n}" for n in ("model_id", "model_version") if job_parameters.get(n) in (None, "")]
     if missing:
         raise MissingParametersError(missing)
-    return PublishRequest(PartyRef(str(initiator["role"]), str(initiator["party_id"])), _roles(roles),
-                          dict(job_parameters))
+    identifiers.MODEL_ID.check("job_parameters.model_id", job_parameters["model_id"])
+    identifiers.MODEL_VERSION.check("job_parameters.model_version", job_parameters["model_version"])
+    initiator_ref = PartyRef(identifiers.ROLE.check("initiator.role", initiator["role"]),
+                             identifiers.check_party_id("initiator.party_id", initiator["party_id"]))
+    return PublishRequest(initiator_ref, _roles(roles), dict(job_parameters))
 
 
 def _roles(value: Any) -> dict[str, list[str]]:
@@ -94,15 +98,16 @@ def _roles(value: Any) -> dict[str, list[str]]:
         raise ParameterError("parameter role must be {\"<role>\": [<party id>, ...]}")
     roles = {}
     for role, party_ids in value.items():
+        identifiers.ROLE.check("role", role)
         if not isinstance(party_ids, list) or any(isinstance(p, bool) or not str(p).strip().isdigit()
                                                   for p in party_ids):
-            raise ParameterError(f"parameter role.{role} must be a list of party ids, got {party_ids!r}")
-        roles[str(role)] = [str(p).strip() for p in party_ids]
+            raise ParameterError(f"parameter role.{role} must be a list of party ids, got "
+                                 f"{identifiers.shown(party_ids)}")
+        roles[str(role)] = [identifiers.check_party_id(f"role.{role}", p) for p in party_ids]
     return roles
 
 
 def _from_model_version(settings: Settings, version: str) -> PublishRequest:
-    check_path_parts(job_id=version)
     found = find_local_models(settings, model_version=version, role="guest")
     if not found:
         raise NotFoundError(f"model with version {version} can not be found in database. Please check if the "
@@ -155,7 +160,6 @@ def load_party(settings: Settings, request: PublishRequest, party: PartyRef,
     """One party's load (contract §2.4 load/do): its deployed model published to each of its own servings
     (`servings`, some of them, else all)."""
     model_id, version = request.model_id, request.model_version
-    check_path_parts(model_version=version)
     name = f"{gen_party_model_id(model_id, party.role, party.party_id)} {version}"
     if party.party_id not in request.roles.get(party.role, []):
         return ServingResult(RetCode.PARAMETER_ERROR, f"load model {name} refused: {party} is not in the request's "
@@ -189,7 +193,8 @@ def _count_load(settings: Settings, party: PartyRef, model_id: str, version: str
             M.f_role == party.role, M.f_party_id == party.party_id, M.f_model_id == model_id,
             M.f_model_version == version).execute()
     source = party_model(settings, party.role, party.party_id, model_id, version).root
-    backup = settings.home / "loaded_model_backup" / gen_party_model_id(model_id, party.role, party.party_id) / version
+    backup = home_path(settings.home / "loaded_model_backup", gen_party_model_id(model_id, party.role, party.party_id),
+                       version)
     if not backup.exists():
         shutil.copytree(source, backup, ignore=shutil.ignore_patterns(".*.tmp"), dirs_exist_ok=True)
 

@@ -24,6 +24,7 @@ from peewee import (BigIntegerField, CharField, CompositeKey, IntegerField, Mode
 
 from fate_flow.db.base import LongTextField
 from fate_flow.entity.errors import AlreadyExistsError, DataError, FateFlowError, NotFoundError
+from fate_flow.entity.home_paths import home_path
 from fate_flow.model.atomic_files import write_atomically
 from fate_flow.services.model_local import party_model
 from fate_flow.services.model_package import PartyModelRef, install_model_zip, log_party_model_operation, zip_model
@@ -52,7 +53,7 @@ class FileSystemModelStore:
         return f"filesystem {self.path}"
 
     def _file(self, ref: PartyModelRef) -> Path:
-        return self.path / ref.party_model_id / f"{ref.model_version}.zip"
+        return home_path(self.path, ref.party_model_id, f"{ref.model_version}.zip")
 
     def put(self, ref: PartyModelRef, data: bytes, force_update: bool) -> int:
         file = self._file(ref)

@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import base64
 
-from fate_flow.entity.errors import NotFoundError, ParameterError
+from fate_flow.entity import identifiers
+from fate_flow.entity.errors import NotFoundError
+from fate_flow.entity.home_paths import home_path
 from fate_flow.model.pipelined_model import PipelinedModel
 from fate_flow.services.model_local import party_model
-from fate_flow.services.model_package import check_path_parts
 from fate_flow.settings import Settings
 
 
 def split_party_model_id(namespace: str) -> tuple[str, str, str]:
     """(role, party_id, model_id) of `<role>#<party_id>#<model_id>`; the model id itself holds '#'."""
-    parts = namespace.split("#", 2)
-    if len(parts) != 3 or not all(parts):
-        raise ParameterError(f"parameter namespace must be a party model id <role>#<party_id>#<model_id>, "
-                             f"got {namespace!r}")
-    return parts[0], parts[1], parts[2]
+    return identifiers.check_party_model_id("namespace", namespace)
 
 
 def transfer_buffers(model: PipelinedModel, namespace: str, name: str) -> dict[str, str]:
@@ -30,7 +27,7 @@ def transfer_buffers(model: PipelinedModel, namespace: str, name: str) -> dict[s
     for component, aliases in model_proto.items():
         for alias, names in (aliases or {}).items():
             for buffer in names or {}:
-                path = model.data_dir / component / alias / buffer
+                path = home_path(model.data_dir, component, alias, buffer)
                 if not path.is_file():
                     raise NotFoundError(f"model {namespace} {name} lists buffer {component}.{alias}:{buffer} in "
                                         f"define_meta.yaml but its file is missing")
@@ -41,7 +38,7 @@ def transfer_buffers(model: PipelinedModel, namespace: str, name: str) -> dict[s
 def transfer(settings: Settings, namespace: str, name: str) -> dict[str, str]:
     """The buffers of model `namespace` version `name` on this server; unknown model -> NotFoundError (101)."""
     role, party_id, model_id = split_party_model_id(namespace)
-    check_path_parts(namespace=namespace, name=name)
+    identifiers.MODEL_VERSION.check("name", name)
     model = party_model(settings, role, party_id, model_id, name)
     if not model.has_pipeline():
         raise NotFoundError(f"model {namespace} version {name} does not exist on this server (no pipelined "

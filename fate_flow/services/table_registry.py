@@ -14,7 +14,7 @@ from fate_flow.db.models import TrackingOutputDataInfo
 from fate_flow.entity.errors import AlreadyExistsError, FateFlowError, NotFoundError, ParameterError
 from fate_flow.services import jobs, tables
 from fate_flow.services.context import ServiceContext
-from fate_flow.services.file_access import resolve_allowed
+from fate_flow.services.file_access import FileAccess
 from fate_flow.services.tables import TableMeta
 
 FILE_ENGINES = ("FILE", "PATH")
@@ -98,15 +98,16 @@ def _file_meta(ctx: ServiceContext, reg: Registration) -> TableMeta:
     raw_path = reg.address.get("path")
     if not raw_path:
         raise ParameterError("parameter address.path is required for engine " + reg.engine)
-    path = resolve_allowed(str(raw_path), ctx.settings.file_access.allowed_dirs, "address.path", must_exist=True)
     count, first = 0, None
-    with open(path, "r", encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if not line.strip():
-                continue
-            if first is None:
-                first = line.rstrip("\r\n")
-            count += 1
+    with FileAccess.from_settings(ctx.settings).reading(str(raw_path), "address.path") as checked:
+        path = checked.path
+        with open(checked.open_path, "r", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.strip():
+                    continue
+                if first is None:
+                    first = line.rstrip("\r\n")
+                count += 1
     columns = first.split(reg.id_delimiter) if (first and reg.head) else []
     return TableMeta(namespace=reg.namespace, name=reg.name, engine=reg.engine, storage_type="CSV",
                      address={"path": str(path), "path_type": "file"}, partitions=reg.partitions,

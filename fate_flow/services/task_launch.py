@@ -13,6 +13,7 @@ from fate_flow.db.base import write_transaction
 from fate_flow.db.models import Job, Task, TrackingOutputDataInfo
 from fate_flow.entity import worker_secret
 from fate_flow.entity.errors import FateFlowError
+from fate_flow.entity.home_paths import home_path
 from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
 from fate_flow.entity.task_spec import ModelRef, ServerAddress, TableRef, TaskSpec
@@ -38,12 +39,12 @@ class InputError(FateFlowError):
 
 
 def task_dir(settings: Settings, row: Task) -> Path:
-    return (settings.jobs_dir / row.f_job_id / row.f_role / row.f_party_id / row.f_component_name / row.f_task_id
-            / str(row.f_task_version))
+    return home_path(settings.jobs_dir, row.f_job_id, row.f_role, row.f_party_id, row.f_component_name, row.f_task_id,
+                     row.f_task_version)
 
 
 def task_log_dir(settings: Settings, row: Task) -> Path:
-    return settings.logs_dir / row.f_job_id / row.f_role / row.f_party_id / row.f_component_name
+    return home_path(settings.logs_dir, row.f_job_id, row.f_role, row.f_party_id, row.f_component_name)
 
 
 def start_task(runtime: JobRuntime, job_id: str, task_id: str, task_version: int, role: str, party_id: str) -> dict:

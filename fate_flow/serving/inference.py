@@ -7,6 +7,8 @@
             -> probability = sigmoid(sum), answered as {"retcode": 0, "retmsg": "", "data": {"score", "modelId",
                "modelVersion", "timestamp"}, "flag": 0}
     host:   looks the row up by id (feature adapter) and answers its partial score; its features never leave it.
+    A HeteroSecureBoost host answers instead which way each of its split nodes sends the row ({"decisions"}), and
+    the guest walks the trees with them; a multi-class model's answer also carries the predicted "label".
 
 Errors answer a non-zero FATE retcode and a message naming the party (and, for federation failures, its address).
 """
@@ -73,24 +75,39 @@ class InferenceService:
         if model.role != GUEST:
             raise ParameterError(f"service id {service_id!r} is bound to the {model.role} model {model.key}; "
                                  f"inference starts at the guest's model")
+        trees = model.online.trees
         try:
-            total = model.online.partial_score(features, with_intercept=True)
+            total = 0.0 if trees else model.online.partial_score(features, with_intercept=True)
         except DataError as e:
             raise DataError(f"guest party {model.party_id}: {e.message}") from None
+        hosts: list[str] = []
+        parts: list[dict] = []
         if model.online.federated:
             hosts = [str(p) for p in model.roles.get(HOST, [])]
             if not hosts:
-                raise DataError(f"model {model.key} is a HeteroLR model but its load request named no host party")
+                raise DataError(f"model {model.key} is a {model.online.scorer.module} model but its load request "
+                                f"named no host party")
             if not remote:
                 raise ParameterError(f"body.sendToRemoteFeatureData is required: host part(ies) {', '.join(hosts)} "
                                      f"look their features up by it (e.g. {{\"{self.id_field}\": \"123\"}})")
-            total += sum(self._host_scores(model, service_id, hosts, dict(remote)))
-        return {"retcode": 0, "retmsg": "", "flag": 0,
-                "data": {"score": probability(total), "modelId": model.key.namespace,
-                         "modelVersion": model.key.version, "timestamp": model.loaded_at_ms}}
+            parts = self._host_scores(model, service_id, hosts, dict(remote))
+        data: dict[str, Any] = {}
+        if trees:
+            answers = [part.get("decisions") for part in parts]
+            try:
+                score, label = model.online.tree_score(features, answers)
+            except DataError as e:
+                raise DataError(f"guest party {model.party_id}: {e.message}") from None
+            data["score"] = score
+            if label is not None:
+                data["label"] = label
+        else:
+            data["score"] = probability(total + sum(_partial(h, part) for h, part in zip(hosts, parts)))
+        data.update(modelId=model.key.namespace, modelVersion=model.key.version, timestamp=model.loaded_at_ms)
+        return {"retcode": 0, "retmsg": "", "flag": 0, "data": data}
 
-    def _host_scores(self, model: LoadedModel, service_id: str, hosts: list[str], remote: dict) -> list[float]:
-        """Every host's partial score, in the load request's host order; the first is asked in this thread."""
+    def _host_scores(self, model: LoadedModel, service_id: str, hosts: list[str], remote: dict) -> list[dict]:
+        """Every host's answer (its "data"), in the load request's host order; the first is asked in this thread."""
         calls = [(h, self._host_request(model, service_id, h, remote)) for h in hosts]
         futures: list[Future] = [self.client.executor.submit(self._ask_host, model, h, body) for h, body in calls[1:]]
         scores = [self._ask_host(model, *calls[0])]
@@ -104,7 +121,7 @@ class InferenceService:
         return {"serviceId": service_id, "namespace": key.namespace, "tableName": key.version,
                 "sendToRemoteFeatureData": remote}
 
-    def _ask_host(self, model: LoadedModel, host: str, body: dict) -> float:
+    def _ask_host(self, model: LoadedModel, host: str, body: dict) -> dict:
         try:
             answer = self.client.call(PartyRef(HOST, host), PARTIAL_SCORE, body, timeout=self.remote_timeout,
                                       src=PartyRef(GUEST, model.party_id))
@@ -115,11 +132,11 @@ class InferenceService:
             code = answer.get("retcode")
             raise FateFlowError(f"host party {host}: {answer.get('retmsg')}",
                                 retcode=RetCode(code) if code in RetCode._value2member_map_ else RetCode.FEDERATED_ERROR)
-        try:
-            return float(answer["data"]["score"])
-        except (KeyError, TypeError, ValueError):
+        data = answer.get("data")
+        if not isinstance(data, dict):
             raise FateFlowError(f"host party {host} answered no partial score: {answer!r}"[:500],
-                                retcode=RetCode.FEDERATED_ERROR) from None
+                                retcode=RetCode.FEDERATED_ERROR)
+        return data
 
     # ------------------------------------------------------------------ host
     def partial_score(self, cmd: IncomingCommand) -> dict[str, Any]:
@@ -137,7 +154,15 @@ class InferenceService:
                                  f"its features up by")
         features = self.adapter.features(party, remote[self.id_field], trained_on(model.online.pipeline))
         try:
-            score = model.online.partial_score(features, with_intercept=False)
+            part = model.online.host_part(features)
         except DataError as e:
             raise DataError(f"host party {party}, id {remote[self.id_field]!r}: {e.message}") from None
-        return {"retcode": 0, "retmsg": "success", "data": {"score": score}}
+        return {"retcode": 0, "retmsg": "success", "data": part}
+
+
+def _partial(host: str, part: dict) -> float:
+    try:
+        return float(part["score"])
+    except (KeyError, TypeError, ValueError):
+        raise FateFlowError(f"host party {host} answered no partial score: {part!r}"[:500],
+                            retcode=RetCode.FEDERATED_ERROR) from None

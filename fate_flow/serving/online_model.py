@@ -1,5 +1,6 @@
 """One party's model as online inference runs it: the deployed components in DSL order, each turning one row
-(feature names + values) into the next, ending in the party's partial LR score.
+(feature names + values) into the next, ending in the party's partial LR score or, for HeteroSecureBoost, the
+host's split decisions and the guest's walk of the trees.
 
 The row math is the batch predict's: the trained parameters are read with the components' own model readers
 (FeatureScale's fit, the binning split search, LR's coefficients in header order), so an online score equals the
@@ -23,7 +24,9 @@ from fate_flow.components.data_transform import DATA_TYPES, DEFAULT_MISSING
 from fate_flow.components.feature_scale import fit_from_model as scale_fit_from_model
 from fate_flow.components.linear_model.lr_model import read_model
 from fate_flow.components.linear_model.optimizers import sigmoid
+from fate_flow.components.secureboost.online import OnlineTrees
 from fate_flow.entity.errors import DataError
+from fate_flow.proto.boosting_tree_model_pb2 import BoostingTreeModelMeta, BoostingTreeModelParam
 from fate_flow.proto.data_transform_pb2 import DataTransformMeta, DataTransformParam
 from fate_flow.proto.feature_binning_pb2 import FeatureBinningMeta, FeatureBinningParam
 from fate_flow.proto.feature_scale_pb2 import ScaleMeta, ScaleParam
@@ -42,7 +45,9 @@ MODEL_CLASSES: dict[str, tuple[type[Message], type[Message]]] = {
     "HeteroFeatureSelection": (FeatureSelectionMeta, FeatureSelectionParam),
     "HeteroLR": (LRModelMeta, LRModelParam),
     "HomoLR": (LRModelMeta, LRModelParam),
+    "HeteroSecureBoost": (BoostingTreeModelMeta, BoostingTreeModelParam),
 }
+FEDERATED_MODULES = ("HeteroLR", "HeteroSecureBoost")
 
 
 class UnsupportedModelError(DataError):
@@ -196,26 +201,58 @@ class Scorer:
         return float(row.values @ self.coef)
 
 
+@dataclass
+class TreeScorer:
+    """HeteroSecureBoost: a host's split decisions for a row, or the guest's score from them."""
+    component: str
+    module: str
+    header: list[str]
+    trees: OnlineTrees
+
+    def check(self, row: Row) -> Row:
+        if row.header != self.header:
+            raise DataError(f"{self.component}: the features reaching the trees ({', '.join(row.header)}) are not "
+                            f"the model's ({', '.join(self.header)})")
+        return row
+
+
 # ---------------------------------------------------------------------------------------------- model
 @dataclass
 class OnlineModel:
     pipeline: Pipeline
     reader: ReadFeatures
     steps: list[Step]
-    scorer: Scorer
+    scorer: Scorer | TreeScorer
     components: list[str]
 
     @property
     def federated(self) -> bool:
-        """Hetero models need every host's partial score; a HomoLR scores alone."""
-        return self.scorer.module == "HeteroLR"
+        """Hetero models need every host's part; a HomoLR scores alone."""
+        return self.scorer.module in FEDERATED_MODULES
 
-    def partial_score(self, features: Mapping[str, Any], with_intercept: bool) -> float:
+    @property
+    def trees(self) -> OnlineTrees | None:
+        return self.scorer.trees if isinstance(self.scorer, TreeScorer) else None
+
+    def _row(self, features: Mapping[str, Any]) -> Row:
         row = self.reader.read(features)
         for step in self.steps:
             row = step.apply(row)
-        score = self.scorer.partial(row)
+        return row
+
+    def partial_score(self, features: Mapping[str, Any], with_intercept: bool) -> float:
+        score = self.scorer.partial(self._row(features))
         return score + self.scorer.intercept if with_intercept else score
+
+    def host_part(self, features: Mapping[str, Any]) -> dict[str, Any]:
+        """What a host answers the guest for a row: its partial LR score, or its trees' split decisions."""
+        if isinstance(self.scorer, TreeScorer):
+            return {"decisions": self.scorer.trees.decisions(self.scorer.check(self._row(features)).values)}
+        return {"score": self.partial_score(features, with_intercept=False)}
+
+    def tree_score(self, features: Mapping[str, Any], answers: list[Any]) -> tuple[float, Any]:
+        """The guest's HeteroSecureBoost score from its row and each host's decisions, in the job's host order."""
+        return self.scorer.trees.score(self.scorer.check(self._row(features)).values, answers)
 
 
 def probability(total: float) -> float:
@@ -239,7 +276,7 @@ def build_online_model(buffers: Mapping[str, bytes], role: str) -> OnlineModel:
         raise DataError("the model's Pipeline has no inference DSL; deploy the model (/v1/model/deploy) first")
     reader: ReadFeatures | None = None
     steps: list[Step] = []
-    scorer: Scorer | None = None
+    scorer: Scorer | TreeScorer | None = None
     header: list[str] = []
     order = _dsl_order(dsl)
     for component in order:
@@ -269,6 +306,11 @@ def build_online_model(buffers: Mapping[str, bytes], role: str) -> OnlineModel:
             step = Select(component, model.param, header)
             steps.append(step)
             header = step.header
+        elif module == "HeteroSecureBoost":
+            scorer = TreeScorer(component, module, list(header), OnlineTrees(component, model.names, role))
+            if scorer.trees.header != header:
+                raise DataError(f"{component}: the trees were trained on {', '.join(scorer.trees.header)} but the "
+                                f"components before them give {', '.join(header)}")
         else:
             try:
                 meta, param, coef = read_model(module, model.names)
@@ -279,9 +321,9 @@ def build_online_model(buffers: Mapping[str, bytes], role: str) -> OnlineModel:
                 raise DataError(f"{component}: the LR was trained on {', '.join(scorer.header)} but the components "
                                 f"before it give {', '.join(header)}")
     if reader is None or scorer is None:
-        raise UnsupportedModelError(f"the model ({', '.join(order)}) needs a DataIO/DataTransform and a HeteroLR or "
-                                    f"HomoLR to be served")
-    if role == "host" and scorer.module != "HeteroLR":
+        raise UnsupportedModelError(f"the model ({', '.join(order)}) needs a DataIO/DataTransform and a HeteroLR, "
+                                    f"HomoLR or HeteroSecureBoost to be served")
+    if role == "host" and scorer.module not in FEDERATED_MODULES:
         raise UnsupportedModelError(f"a {scorer.module} model is served by its guest alone")
     return OnlineModel(pipeline, reader, steps, scorer, order)
 

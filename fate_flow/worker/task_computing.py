@@ -19,6 +19,7 @@ from fate_flow.computing.storage.standalone import STORAGE_TYPE, StandaloneStore
 from fate_flow.computing.table import ComputingSession, Table
 from fate_flow.entity.engines import COMPUTING_ENGINES, SPARK, spark_conf
 from fate_flow.entity.errors import FateFlowError
+from fate_flow.entity.home_paths import home_path
 from fate_flow.entity.task_spec import TableRef, TaskSpec
 from fate_flow.settings import Settings, SparkSettings, spark_settings
 from fate_flow.worker.launcher import SESSIONS_DIR, session_id
@@ -60,8 +61,8 @@ def open_task_computing(spec: TaskSpec, settings: Settings, log: logging.Logger)
     if engine != STANDALONE:
         raise FateFlowError(f"job_parameters.computing_engine {engine} of {spec.role} {spec.party_id} is not "
                             f"supported by this worker; use {' or '.join(COMPUTING_ENGINES)}")
-    store = StandaloneStore(settings.storage.root / SESSIONS_DIR / session_id(spec.task_id, spec.task_version,
-                                                                            spec.role, spec.party_id))
+    store = StandaloneStore(home_path(settings.storage.root, SESSIONS_DIR,
+                                      session_id(spec.task_id, spec.task_version, spec.role, spec.party_id)))
     session = StandaloneSession(store)
 
     def keep(table: Table, namespace: str, name: str) -> dict:

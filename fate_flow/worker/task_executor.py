@@ -140,7 +140,8 @@ def _is_resource_tracker(proc: psutil.Process) -> bool:
 def _failure_message(error: BaseException, settings: Settings | None) -> str:
     """What the task's fail reason says: a full disk named as such, else the exception."""
     if settings is not None:
-        full = disk_full_error(error, [settings.home, settings.storage.root], settings.storage.min_free_bytes)
+        full = disk_full_error(error, {"home": settings.home, "table store": settings.storage.root},
+                               settings.storage.min_free_bytes)
         if full is not None:
             return full.message
     return f"{type(error).__name__}: {error}"

@@ -35,6 +35,15 @@ def test_other_delimiter(client, breast, tmp_path):
     assert lines[1] == BREAST.read_text().splitlines()[1].replace(",", "\t")
 
 
+def test_seed_spelling_delimitor_is_read_as_the_delimiter(client, breast, tmp_path):
+    out = tmp_path / "breast.psv"
+    assert download(client, out, delimitor="|")["retcode"] == 0
+    assert out.read_text().splitlines()[1] == BREAST.read_text().splitlines()[1].replace(",", "|")
+    both = tmp_path / "both.tsv"
+    assert download(client, both, delimiter="\t", delimitor="|")["retcode"] == 0  # the canonical name wins
+    assert "\t" in both.read_text().splitlines()[1]
+
+
 def test_missing_table(client, tmp_path):
     body = download(client, tmp_path / "x.csv")
     assert body == {"retcode": 101, "retmsg": "table experiment.breast does not exist (namespace 'experiment', "

@@ -91,20 +91,21 @@ def test_missing_required_field_is_named(client, missing):
     ("partition", 1024, "parameter partition must be between 1 and 1023, got 1024"),
     ("head", 2, "parameter head must be between 0 and 1, got 2"),
     ("head", [1], "parameter head must be an integer, got list"),
-    ("namespace", {"a": 1}, "parameter namespace must be a string, got dict"),
-    ("storage_engine", "HDFS", "parameter storage_engine: HDFS is not supported here; use STANDALONE"),
+    ("namespace", {"a": 1}, "parameter namespace must be a table namespace (a string), got dict"),
+    ("storage_engine", "HDFS", "parameter storage_engine: 'HDFS' is not supported here; use STANDALONE"),
     ("id_delimiter", "\n", "parameter id_delimiter must not contain a line break"),
 ])
 def test_wrong_typed_field_is_named(client, field, value, message):
     body = multipart_upload(client, upload_config("w", **{field: value}), GOOD).get_json()
-    assert body == {"retcode": 100, "retmsg": message}
+    assert body == {"retcode": 101, "retmsg": message}
 
 
 def test_query_string_that_is_not_json_is_refused(client):
     response = client.post("/v1/data/upload?{not json", data={"file": (__import__("io").BytesIO(GOOD), "a.csv")},
                            content_type="multipart/form-data")
     body = response.get_json()
-    assert body["retcode"] == 100 and body["retmsg"].startswith("upload parameters in the query string are not")
+    assert body["retcode"] == 100
+    assert body["retmsg"].startswith("the query string of upload parameters is not valid JSON")
 
 
 def test_multipart_without_a_file_part(client):
@@ -137,7 +138,7 @@ def test_server_side_path_that_is_not_a_regular_file(client, tmp_path):
 def test_server_side_file_outside_allowed_dirs_is_refused(client, path):
     body = client.post("/v1/data/upload", json={**upload_config("x"), "use_local_data": 0, "file": path}).get_json()
     assert body["retcode"] == 100
-    assert body["retmsg"].startswith(f"parameter file: {path} is outside the directories this server may access")
+    assert body["retmsg"].startswith(f"parameter file: {path} is outside the directories this server may read")
     assert table_info(client, "x")["exist"] == 0
 
 
@@ -194,4 +195,4 @@ def test_upload_history(client):
     client.post("/v1/table/delete", json={"namespace": "experiment", "table_name": "h1"})
     assert ids[1] not in [next(iter(h)) for h in client.post("/v1/data/upload/history", json={}).get_json()["data"]]
     body = client.post("/v1/data/upload/history", json={"limit": "x"}).get_json()
-    assert body == {"retcode": 100, "retmsg": "parameter limit must be an integer, got 'x'"}
+    assert body == {"retcode": 101, "retmsg": "parameter limit must be an integer, got 'x'"}

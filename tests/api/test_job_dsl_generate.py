@@ -41,13 +41,20 @@ def test_filename_answers_a_json_file(client):
     ({"train_dsl": TRAIN_DSL, "cpn_str": "a\\b"}, "component list should not contain a backslash"),
     ({"train_dsl": TRAIN_DSL, "cpn_str": "reader_0", "version": "1"},
      "dsl version 1 does not support deploying components, use version 2"),
-    ({"train_dsl": TRAIN_DSL, "cpn_str": "reader_0", "filename": "../x.json"},
-     "parameter filename must be a plain file name, got '../x.json'"),
 ])
 def test_failures_are_http_210_with_the_reason(client, body, reason):
     response = client.post("/v1/job/dsl/generate", json=body)
     assert response.status_code == 210
     assert response.get_json() == {"retcode": 210, "retmsg": f"DSL generating failed: {reason}"}
+
+
+def test_a_filename_that_is_not_plain_is_refused_at_the_boundary_as_http_210(client):
+    response = client.post("/v1/job/dsl/generate", json={"train_dsl": TRAIN_DSL, "cpn_str": "reader_0",
+                                                         "filename": "../x.json"})
+    assert response.status_code == 210
+    assert response.get_json() == {"retcode": 101, "retmsg": "parameter filename must be a plain file name (one file "
+                                                             "name: no '/', '\\' or control characters, not '.' or "
+                                                             "'..'), got '../x.json'"}
 
 
 def test_dsl_that_is_not_json(client):

@@ -58,19 +58,22 @@ def test_symlinks_are_not_followed(client, settings, logs, tmp_path):
     assert members(client.get("/v1/job/log", json={"job_id": JOB}).get_data()) == logs
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"job_id": "202101010000000000000"}, None),
-    ({}, "required parameters are missing: job_id;"),
-    ({"job_id": "../fate_flow"}, "parameter job_id must be a job id (letters, digits, _ and -), got '../fate_flow'"),
-    ({"job_id": ".."}, "parameter job_id must be a job id (letters, digits, _ and -), got '..'"),
+JOB_ID_RULE = "letters, digits, '_' and '-', starting with a letter or digit"
+
+
+@pytest.mark.parametrize("body, retcode, message", [
+    ({"job_id": "202101010000000000000"}, 210, None),
+    ({}, 210, "required parameters are missing: job_id;"),
+    ({"job_id": "../fate_flow"}, 101, f"parameter job_id must be a job id ({JOB_ID_RULE}), got '../fate_flow'"),
+    ({"job_id": ".."}, 101, f"parameter job_id must be a job id ({JOB_ID_RULE}), got '..'"),
 ])
-def test_refusals_are_http_210_json(client, settings, logs, body, message):
+def test_refusals_are_http_210_json(client, settings, logs, body, retcode, message):
     response = client.get("/v1/job/log", json=body)
     assert response.status_code == 210 and "Content-Disposition" not in response.headers
     if message is None:
         message = (f"Log file path: {settings.logs_dir / body['job_id']} not found. "
                    f"Please check if the job id is valid.")
-    assert response.get_json() == {"retcode": 210, "retmsg": message}
+    assert response.get_json() == {"retcode": retcode, "retmsg": message}
 
 
 def test_malformed_body_is_http_210(client, logs):

@@ -82,7 +82,7 @@ def test_no_match(client, jobs):
 
 
 @pytest.mark.parametrize("body, message", [
-    ({"party_id": "abc"}, "parameter party_id must be a party id (an integer), got 'abc'"),
+    ({"party_id": "abc"}, "parameter party_id must be a party id (an integer of at most 10 digits), got 'abc'"),
     ({"party_id": True}, "parameter party_id must be a party id (an integer), got True"),
     ({"status": ["a", "b"]}, "parameter status must be a single value, got a list"),
     ({"status": {"a": 1}}, "parameter status must be a single value, got an object"),
@@ -97,7 +97,7 @@ def test_no_match(client, jobs):
     ({"dsl": {"components": {}}}, "parameter dsl cannot be used as a filter"),
 ])
 def test_bad_filters_are_refused_naming_the_field(client, jobs, body, message):
-    assert query(client, **body) == {"retcode": 100, "retmsg": message}
+    assert query(client, **body) == {"retcode": 101, "retmsg": message}
 
 
 def test_query_by_job_id_uses_an_index_on_10000_jobs(client):

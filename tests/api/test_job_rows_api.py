@@ -25,15 +25,25 @@ def test_list_is_newest_first_and_limited(client, jobs):
     assert body["retcode"] == 0
     assert [(r["f_job_id"], r["f_create_time"]) for r in body["data"]][0] == (NEWER, MS_2021 + 1000)
     assert len(body["data"]) == 2 and "f_dsl" in body["data"][0]
-    assert len(post(client, "/v1/job/list/job", limit=0)["data"]) == 3
-    assert len(post(client, "/v1/job/list/job", limit="-1")["data"]) == 3
+    assert len(post(client, "/v1/job/list/job", limit=10000)["data"]) == 3
+
+
+def test_list_without_a_limit_gives_the_newest_ten_as_fate_clients_ask(client, app):
+    for i in range(12):
+        add_job(f"2021033112000000{i:05d}", "guest", "9999", created=MS_2021 + i)
+    body = post(client, "/v1/job/list/job")
+    assert body["retcode"] == 0 and len(body["data"]) == 10
+    assert body["data"][0]["f_job_id"] == "202103311200000000011"
 
 
 def test_list_refusals(client, app):
     assert post(client, "/v1/job/list/job", limit=10) == {"retcode": 101, "retmsg": "No job found"}
-    assert post(client, "/v1/job/list/job") == {"retcode": 100, "retmsg": "required parameters are missing: limit;"}
     assert post(client, "/v1/job/list/job", limit="ten") == {
-        "retcode": 100, "retmsg": "parameter limit must be an integer, got 'ten'"}
+        "retcode": 101, "retmsg": "parameter limit must be an integer, got 'ten'"}
+    for limit in (0, -1, "-1", 10001):
+        assert post(client, "/v1/job/list/job", limit=limit) == {
+            "retcode": 101, "retmsg": f"parameter limit must be between 1 and 10000, got {int(limit)}"}
+    assert post(client, "/v1/job/list/job", limit=10 ** 40)["retcode"] == 101
 
 
 def test_update_sets_the_notes_of_one_party(client, jobs):
@@ -49,9 +59,12 @@ def test_update_sets_the_notes_of_one_party(client, jobs):
     ({"job_id": JOB, "role": "arbiter", "party_id": 9999}, {"retcode": 101, "retmsg": "find job failed"}),
     ({"notes": "x"}, {"retcode": 100, "retmsg": "required parameters are missing: job_id,role,party_id;"}),
     ({"job_id": JOB, "role": "host", "party_id": "x9"},
-     {"retcode": 100, "retmsg": "parameter party_id must be a party id (an integer), got 'x9'"}),
+     {"retcode": 101, "retmsg": "parameter party_id must be a party id (an integer of at most 10 digits), got 'x9'"}),
     ({"job_id": JOB, "role": "host", "party_id": 9999, "notes": ["a"]},
-     {"retcode": 100, "retmsg": "parameter notes must be a string, got list"}),
+     {"retcode": 101, "retmsg": "parameter notes must be a string, got list"}),
+    ({"job_id": JOB, "role": "host", "party_id": 9999, "notes": "x" * 10001},
+     {"retcode": 101, "retmsg": "parameter notes is longer than the limit of 10000 characters (limits.text_length), "
+                                "got 10001"}),
 ])
 def test_update_refusals(client, jobs, body, expected):
     assert post(client, "/v1/job/update", **body) == expected
@@ -78,10 +91,22 @@ def test_config_not_found(client, jobs, body):
     assert post(client, "/v1/job/config", **body) == {"retcode": 101, "retmsg": "find job failed"}
 
 
-def test_board_url(client, jobs):
+def test_board_url_is_the_board_of_this_server(client, jobs, settings):
     body = post(client, "/v1/job/url/get", job_id=JOB, role="host", party_id=9999)
     assert body == {"retcode": 0, "retmsg": "success", "data": {"board_url": [
-        f"http://127.0.0.1:8080/index.html#/dashboard?job_id={JOB}&role=host&party_id=9999"]}}
+        f"http://127.0.0.1:{settings.fateflow.http_port}/index.html#/dashboard?job_id={JOB}&role=host&party_id=9999"]}}
+
+
+def test_board_url_of_an_external_fateboard(settings):
+    from dataclasses import replace
+
+    from fate_flow.services.jobs import board_url
+    from fate_flow.settings import settings_from_dict
+    external = settings_from_dict({"fateboard": {"host": "10.1.2.3", "port": 8080}}, settings.conf_path, settings.home)
+    assert board_url(external, JOB, "guest", "9999") == (
+        f"http://10.1.2.3:8080/index.html#/dashboard?job_id={JOB}&role=guest&party_id=9999")
+    wildcard = replace(settings, fateflow=replace(settings.fateflow, host="0.0.0.0", http_port=9380))
+    assert board_url(wildcard, JOB, "guest", "9999").startswith("http://127.0.0.1:9380/index.html#/dashboard?")
 
 
 def test_board_url_refusals(client, jobs):

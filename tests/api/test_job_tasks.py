@@ -51,18 +51,21 @@ def test_empty_body_means_every_latest_task(client, tasks):
 def test_no_task(client, tasks):
     assert post(client, "/v1/job/task/query", job_id="nope") == {"retcode": 101, "retmsg": "find task failed"}
     assert post(client, "/v1/job/task/query", task_version="x") == {
-        "retcode": 100, "retmsg": "parameter task_version must be an integer, got 'x'"}
+        "retcode": 101, "retmsg": "parameter task_version must be a task version (an integer), got 'x'"}
+    assert post(client, "/v1/job/task/query", task_version=10 ** 30)["retcode"] == 101
 
 
 def test_list_task_is_every_version_newest_first(client, tasks):
     body = post(client, "/v1/job/list/task", limit=2)
     assert versions(body) == [("hetero_lr_0", "host", 1, "running"), ("hetero_lr_0", "guest", 1, "running")]
-    assert len(post(client, "/v1/job/list/task", limit=0)["data"]) == 5
+    assert len(post(client, "/v1/job/list/task", limit=10000)["data"]) == 5
+    assert len(post(client, "/v1/job/list/task")["data"]) == 5  # no limit: FATE clients' 10
 
 
 def test_list_task_refusals(client, app):
     assert post(client, "/v1/job/list/task", limit=10) == {"retcode": 100, "retmsg": "No task found"}
-    assert post(client, "/v1/job/list/task") == {"retcode": 100, "retmsg": "required parameters are missing: limit;"}
+    assert post(client, "/v1/job/list/task", limit=0) == {
+        "retcode": 101, "retmsg": "parameter limit must be between 1 and 10000, got 0"}
 
 
 @pytest.fixture
@@ -91,5 +94,12 @@ def test_data_view_filters(client, outputs):
 def test_data_view_refusals(client, outputs):
     assert post(client, "/v1/job/data/view/query", job_id="nope") == {
         "retcode": 101, "retmsg": "find data view failed"}
-    assert post(client, "/v1/job/data/view/query", role="guest") == {
-        "retcode": 100, "retmsg": "required parameters are missing: job_id;"}
+    assert post(client, "/v1/job/data/view/query", role="nobody") == {
+        "retcode": 101, "retmsg": "find data view failed"}
+
+
+def test_data_view_without_a_job_id_filters_every_job(client, outputs):
+    add_output("202103311200000000009", "reader_0", 0, table="other_job")
+    body = post(client, "/v1/job/data/view/query", component_name="reader_0")
+    assert body["retcode"] == 0
+    assert sorted(r["f_job_id"] for r in body["data"]) == [JOB, "202103311200000000009"]

@@ -17,6 +17,7 @@ from fate_flow import fate_flow_client
 from fate_flow.app import create_app
 from fate_flow.db.base import DB
 from fate_flow.db.models import MachineLearningModelInfo, ModelOperationLog
+from fate_flow.proto.pipeline_pb2 import Pipeline
 from fate_flow.services import model_package
 from fate_flow.services.model_paths import model_dir
 from tests.api.test_model_store import MODEL_ID, VERSION, make_model, snapshot
@@ -63,7 +64,7 @@ def test_export_refusals(client, settings):
     missing = export(client, {"model_id": MODEL_ID, "model_version": VERSION})
     assert missing.status_code == 200
     assert missing.get_json() == {"retcode": 100, "retmsg": "required parameters are missing: role,party_id;"}
-    assert export(client, dict(REF, model_version="../x")).get_json()["retcode"] == 100
+    assert export(client, dict(REF, model_version="../x")).get_json()["retcode"] == 101
 
 
 def test_export_then_import_on_a_fresh_server_gives_the_same_files_and_a_queryable_model(app, client, settings,
@@ -116,7 +117,7 @@ def assert_nothing_written(settings, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("case", ["dotdot", "absolute", "backslash", "symlink", "not_a_zip", "no_pipeline",
                                   "corrupt_pipeline", "too_many_entries", "too_large", "other_party",
-                                  "other_model"])
+                                  "other_model", "define_meta_traversal", "pipeline_roles_traversal"])
 def test_hostile_or_broken_archives_are_refused_and_nothing_is_written(client, settings, tmp_path, monkeypatch,
                                                                        case):
     data, files = exported_zip(client, settings)
@@ -160,6 +161,19 @@ def test_hostile_or_broken_archives_are_refused_and_nothing_is_written(client, s
         what = f"host#10002#{MODEL_ID} {VERSION}"
         message = "party id 10002 is not in model roles (host: ['10000', '10001']), please check if the party id " \
                   "is valid."
+    elif case == "define_meta_traversal":  # a later transfer would read files named by define_meta.yaml
+        data = zip_of({**files, "define/define_meta.yaml": b"model_proto:\n  trainer_0:\n    ../../../..:\n"
+                                                           b"      keys: x\n"})
+        expected_code = 101
+        message = (f"model archive of {what}: parameter define_meta.yaml model_proto.trainer_0 alias must be a plain "
+                   f"file name")
+    elif case == "pipeline_roles_traversal":
+        pipeline = Pipeline.FromString(files["pipeline.pb"])
+        pipeline.roles = json.dumps({"host": ["10001/../../x"]}).encode()
+        data = zip_of({**files, "pipeline.pb": pipeline.SerializeToString()})
+        expected_code = 101
+        message = (f"model archive of {what}: parameter Pipeline roles.host must be a party id (an integer of at "
+                   f"most 10 digits), got '10001/../../x'")
     else:  # the archive of another model version
         form = dict(REF, model_version="20990101000000000000")
         message = f"model archive holds model {MODEL_ID} {VERSION}, not the requested {MODEL_ID} 20990101000000000000"
@@ -173,7 +187,7 @@ def test_hostile_or_broken_archives_are_refused_and_nothing_is_written(client, s
 def test_import_needs_the_ids_and_the_file(client, settings):
     answer = client.post("/v1/model/import", data={"model_id": MODEL_ID}, content_type="multipart/form-data")
     assert answer.get_json() == {"retcode": 100, "retmsg": "required parameters are missing: "
-                                                           "model_version,role,party_id;"}
+                                                           "file,model_version,role,party_id;"}
     answer = client.post("/v1/model/import", data=REF, content_type="multipart/form-data")
     assert answer.get_json() == {"retcode": 100, "retmsg": "required parameters are missing: file;"}
     answer = client.post("/v1/model/import", json=REF)

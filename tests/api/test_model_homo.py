@@ -329,3 +329,31 @@ def test_an_unreachable_kubernetes_api_is_named_without_its_token(client, homo_m
         deployment_parameters={"api_url": url, "token": "kube-TOKEN-42"}))
     assert answer["retcode"] == 105 and answer["retmsg"].startswith(f"cannot reach the Kubernetes API at {url}")
     assert "kube-TOKEN-42" not in json.dumps(answer)
+
+
+def test_files_a_request_names_for_the_kubernetes_api_are_read_only_from_read_dirs(client, homo_model, settings,
+                                                                                    tmp_path):
+    """A kubeconfig's tokenFile is sent to the API server as a bearer token: pointed at the server's private key
+    (or any of its state) it would carry the key off; such a file is refused and nothing is sent."""
+    assert post(client, "/v1/model/homo/convert", REF)["retcode"] == 0
+    key = settings.home / "keys" / "9999.pem"
+    key.parent.mkdir(parents=True, exist_ok=True)
+    key.write_bytes(b"-----BEGIN PRIVATE KEY-----\nsecret\n")
+    with KubernetesApiStandIn() as kube:
+        config = yaml.safe_load(kubeconfig(kube.port))
+        config["users"][0]["user"] = {"tokenFile": str(key)}
+        answer = post(client, "/v1/model/homo/deploy", deploy_body(
+            deployment_parameters={"config_file_content": yaml.safe_dump(config)}))
+        assert answer["retcode"] == 100 and "part of the server's own state" in answer["retmsg"], answer
+        answer = post(client, "/v1/model/homo/deploy", deploy_body(deployment_parameters={"config_file": str(key)}))
+        assert answer["retcode"] == 100 and "part of the server's own state" in answer["retmsg"], answer
+        assert kube.calls == [] and "secret" not in json.dumps(answer)
+
+        token = tmp_path / "token"
+        token.write_text("kube-TOKEN-7\n")
+        config["users"][0]["user"] = {"tokenFile": "token"}  # relative to the kubeconfig's directory
+        (tmp_path / "kubeconfig").write_text(yaml.safe_dump(config))
+        answer = post(client, "/v1/model/homo/deploy", deploy_body(
+            deployment_parameters={"config_file": str(tmp_path / "kubeconfig")}))
+        assert answer["retcode"] == 0, answer
+        assert kube.calls[0][2] == "Bearer kube-TOKEN-7"

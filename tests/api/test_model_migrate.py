@@ -79,6 +79,23 @@ def test_migrate_makes_one_zip_per_party_that_unpacks_as_the_new_partys_model(cl
         f"migrate model of role guest 9999 failed, details: Unify model version {UNIFY} has been occupied"), again
 
 
+def test_unify_model_version_may_be_spelled_as_in_fates_migrate_example(client, settings, models):
+    answer = post(client, "/v1/model/migrate", body(unify_model_version="20200901_0001",
+                                                    execute_party={"guest": [9999]}))
+    assert answer["retcode"] == 0, answer
+    assert answer["data"]["detail"]["guest"]["9999"]["model_version"] == "20200901_0001"
+    path = settings.home / "temp" / "fate_flow" / f"guest#9998#{NEW_MODEL_ID}_20200901_0001.zip"
+    assert path.is_file()
+
+
+@pytest.mark.parametrize("unify", ["../x", "a/b", ".hidden", "x" * 101])
+def test_a_unify_model_version_that_is_not_a_model_version_is_refused(client, settings, models, unify):
+    answer = post(client, "/v1/model/migrate", body(unify_model_version=unify, execute_party={"guest": [9999]}))
+    assert answer["retcode"] == 101 and answer["retmsg"].startswith("parameter unify_model_version must be a model "
+                                                                    "version"), answer
+    assert not list((settings.home / "temp").rglob("*.zip"))
+
+
 def test_a_party_this_server_does_not_host_is_answered_as_unreachable(client, settings, models):
     answer = post(client, "/v1/model/migrate", body(execute_party={"host": [10000, 10001]}))
     assert answer["retcode"] == 101 and answer["retmsg"] == "failed", answer

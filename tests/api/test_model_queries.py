@@ -60,7 +60,10 @@ def test_query_refusals(models):
     assert flow.post("/v1/model/query", {"model_id": MODEL_ID}) == {
         "retcode": 100, "retmsg": "required parameters are missing: model_version;"}
     answer = flow.post("/v1/model/query", {"model_version": parent, "query_filters": ["role", "colour"]})
-    assert answer["retcode"] == 100 and "colour" in answer["retmsg"], answer
+    assert answer["retcode"] == 101 and "colour" in answer["retmsg"], answer
+    answer = flow.post("/v1/model/query", {"model_version": parent, "query_filters": 0})
+    assert answer == {"retcode": 101, "retmsg": "parameter query_filters must be a list of column names, e.g. "
+                                                "[\"model_id\", \"role\"]"}
 
 
 def test_query_falls_back_to_the_model_files_and_records_them(models):
@@ -102,7 +105,23 @@ def test_get_predict_dsl_answers_the_stored_inference_dsl_or_a_file(models):
     response = requests.post(flow.url + "/v1/model/get/predict/dsl", timeout=30,
                              json={"model_id": MODEL_ID, "model_version": "20200101000000000000"})
     assert response.status_code == 210 and response.json() == {"retcode": 210, "retmsg": NO_MODEL}
-    assert flow.post("/v1/model/get/predict/dsl", {"model_id": MODEL_ID})["retcode"] == 100
+    assert flow.post("/v1/model/get/predict/dsl", {"model_id": MODEL_ID}) == {
+        "retcode": 100, "retmsg": "required parameters are missing: model_version;"}
+    # model_id is optional (seed 000): the first local model of that version
+    without_id = flow.post("/v1/model/get/predict/dsl", {"model_version": child, "role": "host", "party_id": 10000})
+    assert without_id == answer
+
+
+@pytest.mark.parametrize("path", ["/v1/model/get/predict/dsl", "/v1/model/get/predict/conf"])
+def test_a_non_ascii_file_name_is_sent_as_rfc5987_and_as_a_plain_stand_in(models, path):
+    flow, parent, child = models
+    response = requests.post(flow.url + path, timeout=30,
+                             json={"model_id": MODEL_ID, "model_version": child, "filename": "预测.json"})
+    assert response.status_code == 200, response.text
+    header = response.headers["Content-Disposition"]
+    assert header == "attachment; filename*=UTF-8''%E9%A2%84%E6%B5%8B.json; filename=__.json"
+    assert re.findall("filename=(.+)", header)[0] == "__.json"
+    assert json.loads(response.content)
 
 
 def test_get_predict_conf_answers_a_template_to_fill(models):

@@ -138,9 +138,10 @@ def test_restore_refuses_an_existing_local_model_and_an_unknown_one(client, sett
     assert post(client, "/v1/model/store", {"model_id": MODEL_ID, "model_version": VERSION}) == {
         "retcode": 100, "retmsg": "required parameters are missing: role,party_id;"}
     assert post(client, "/v1/model/store", dict(REF, model_id="../../etc")) == {
-        "retcode": 100, "retmsg": "parameter model_id must not contain path separators, got '../../etc'"}
+        "retcode": 101, "retmsg": "parameter model_id must be a model id (letters, digits, '_', '-', '.' and '#', "
+                                  "e.g. arbiter-10000#guest-9999#host-10000#model), got '../../etc'"}
     assert post(client, "/v1/model/store", dict(REF, force_update="maybe")) == {
-        "retcode": 100, "retmsg": "parameter force_update must be true or false, got 'maybe'"}
+        "retcode": 101, "retmsg": "parameter force_update must be true or false, got 'maybe'"}
 
 
 def test_restore_treats_the_stored_zip_as_hostile(client, settings, tmp_path):
@@ -157,6 +158,27 @@ def test_restore_treats_the_stored_zip_as_hostile(client, settings, tmp_path):
     assert not root.parent.exists()  # not even the party model directory is made for a refused zip
     assert not list(settings.home.rglob("escaped.txt"))
     assert [(r.f_operation_type, r.f_operation_status) for r in ModelOperationLog.select()] == [("restore", "failed")]
+
+
+def test_restore_refuses_a_stored_model_whose_define_meta_names_paths_outside_it(client, settings, tmp_path):
+    """A store's zip whose define_meta.yaml lists a buffer at ../../.. would let a later model transfer read
+    server files: refused at restore with the entry named, and nothing installed."""
+    root = make_model(settings, "host", "10001")
+    assert post(client, "/v1/model/store", REF)["retcode"] == 0
+    shutil.rmtree(root)
+    stored = tmp_path / "store" / PARTY_MODEL_ID / f"{VERSION}.zip"
+    with zipfile.ZipFile(stored) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    files["define/define_meta.yaml"] = (b"model_proto:\n  ../../../../keys:\n    model:\n      9999.pem: x\n")
+    with zipfile.ZipFile(stored, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    answer = post(client, "/v1/model/restore", REF)
+    assert answer["retcode"] == 101, answer
+    assert answer["retmsg"] == (f"model archive of {PARTY_MODEL_ID} {VERSION}: parameter define_meta.yaml "
+                                f"model_proto component must be a component name (letters, digits, '_' and '-', "
+                                f"starting with a letter or digit), got '../../../../keys'; restore refused")
+    assert not root.exists()
 
 
 UNREACHABLE_PORT = free_port()

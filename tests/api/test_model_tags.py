@@ -58,11 +58,14 @@ def test_tag_create_list_update_destroy(client):
         "retcode": 0, "retmsg": "'live' tag has been deleted successfully."}
     assert post(client, "tag/destroy", {"tag_name": "live"}) == {"retcode": 100, "retmsg": "Can not found 'live' tag."}
     assert [t["name"] for t in post(client, "tag/list", {"limit": 10})["data"]["tags"]] == ["prod-old"]
-    assert post(client, "tag/list", {}) == {"retcode": 100, "retmsg": "required parameters are missing: limit;"}
+    assert len(post(client, "tag/list", {})["data"]["tags"]) == 1  # no limit: FATE clients' 10
+    assert post(client, "tag/list", {"limit": 0}) == {
+        "retcode": 101, "retmsg": "parameter limit must be between 1 and 10000, got 0"}
     assert post(client, "tag/rename", {}) == {"retcode": 100, "retmsg": "The rename operation is not currently "
                                                                         "supported."}
     assert post(client, "tag/create", {"tag_name": "x" * 101}) == {
-        "retcode": 100, "retmsg": "parameter tag_name is longer than 100 characters"}
+        "retcode": 101, "retmsg": "parameter tag_name must be a tag name of at most 100 characters, got 101"}
+    assert post(client, "tag/create", {"tag_name": "a\nb"})["retcode"] == 101
 
 
 def test_tags_attached_to_and_removed_from_models(client, models):

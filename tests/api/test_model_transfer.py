@@ -39,8 +39,10 @@ def test_transfer_answers_every_buffer_of_define_meta_as_base64(client, settings
     ({"namespace": NAMESPACE, "name": "20200101000000000000"}, 101,
      [NAMESPACE, "20200101000000000000", "does not exist"]),
     ({"namespace": f"guest#9999#{MODEL_ID}", "name": VERSION}, 101, [f"guest#9999#{MODEL_ID}", "does not exist"]),
-    ({"namespace": "not-a-party-model-id", "name": VERSION}, 100, ["namespace", "<role>#<party_id>#<model_id>"]),
-    ({"namespace": NAMESPACE, "name": "../x"}, 100, ["name", "path separators"]),
+    ({"namespace": "not-a-party-model-id", "name": VERSION}, 101, ["namespace", "<role>#<party_id>#<model_id>"]),
+    ({"namespace": NAMESPACE, "name": "../x"}, 101, ["name", "must be a model version"]),
+    ({"namespace": "guest#../../x#m", "name": VERSION}, 101, ["namespace", "must be a table namespace"]),
+    ({"namespace": "guest#x#m", "name": VERSION}, 101, ["namespace (party id)", "must be a party id"]),
     ({"name": VERSION}, 100, ["required parameters are missing: namespace"]),
     ({"namespace": NAMESPACE}, 100, ["required parameters are missing: name"]),
 ])

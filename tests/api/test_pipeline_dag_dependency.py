@@ -57,7 +57,12 @@ def test_preview_of_an_unsubmitted_dsl(client, app):
     ({"role": "guest", "party_id": 10000, "job_dsl": PREVIEW_DSL},
      {"retcode": 100, "retmsg": "required parameters are missing: job_runtime_conf;"}),
     ({"role": "guest", "party_id": 10000, "job_dsl": "x", "job_runtime_conf": {}},
-     {"retcode": 100, "retmsg": "parameter job_dsl must be a JSON object, got str"}),
+     {"retcode": 101, "retmsg": "parameter job_dsl must be a JSON object, got str"}),
+    ({}, {"retcode": 100, "retmsg": "required parameters are missing: role,party_id,job_id, or job_dsl and "
+                                    "job_runtime_conf;"}),
+    ({"job_id": "../x", "role": "guest", "party_id": 10000},
+     {"retcode": 101, "retmsg": "parameter job_id must be a job id (letters, digits, '_' and '-', starting with a "
+                                "letter or digit), got '../x'"}),
     ({"role": "judge", "party_id": 10000, "job_dsl": PREVIEW_DSL, "job_runtime_conf": example("v2_train_conf")},
      {"retcode": 100, "retmsg": "role judge is unknown, can not extract component dependency"}),
     ({"role": "guest", "party_id": 1, "job_dsl": PREVIEW_DSL, "job_runtime_conf": example("v2_train_conf")},
@@ -70,6 +75,6 @@ def test_refusals(client, app, body, expected):
 
 def test_preview_with_a_module_this_server_cannot_run(client, app):
     dsl = example("v2_train_dsl")
-    dsl["components"]["evaluation_0"]["module"] = "HeteroSecureBoost"
+    dsl["components"]["evaluation_0"]["module"] = "HeteroNN"
     body = post(client, role="guest", party_id=10000, job_dsl=dsl, job_runtime_conf=example("v2_train_conf"))
-    assert body == {"retcode": 100, "retmsg": "Component evaluation_0, module HeteroSecureBoost does not exist"}
+    assert body == {"retcode": 100, "retmsg": "Component evaluation_0, module HeteroNN does not exist"}

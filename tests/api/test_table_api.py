@@ -82,19 +82,22 @@ def test_bind_is_add_with_id_and_feature_names(client):
     assert info(client, "bound")["data"]["schema"] == {"header": "a,b", "sid": "uid"}
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"engine": "HDFS"}, "parameter engine: HDFS cannot be added; use one of FILE, PATH, MYSQL"),
-    ({"address": "x"}, "parameter address must be a JSON object"),
-    ({"address": {}}, "parameter address.path is required for engine FILE"),
-    ({"address": {"path": "/etc/passwd"}}, "parameter address.path: /etc/passwd is outside the directories"),
-    ({"engine": "MYSQL", "address": {"host": "127.0.0.1"}},
+@pytest.mark.parametrize("change,retcode,message", [
+    ({"engine": "HDFS"}, 100, "parameter engine: HDFS cannot be added; use one of FILE, PATH, MYSQL"),
+    ({"address": "x"}, 101, "parameter address must be a JSON object"),
+    ({"address": {}}, 100, "parameter address.path is required for engine FILE"),
+    ({"address": {"path": "/etc/passwd"}}, 100, "parameter address.path: /etc/passwd is outside the directories"),
+    ({"engine": "MYSQL", "address": {"host": "127.0.0.1"}}, 100,
      "required parameters are missing: address.user,address.passwd,address.port,address.db,address.name;"),
+    ({"name": "../x"}, 101, "parameter name must be a table name"),
+    ({"namespace": "a" * 101}, 101, "parameter namespace must be a table namespace of at most 100 characters"),
+    ({"id_delimiter": "x" * 9}, 101, "parameter id_delimiter is longer than the limit of 8 characters"),
 ])
-def test_add_bad_input(client, change, message):
+def test_add_bad_input(client, change, retcode, message):
     body = {"engine": "FILE", "address": {"path": str(HOST_CSV)}, "namespace": "experiment", "name": "x",
             "head": 1, "id_delimiter": ",", **change}
     answer = client.post("/v1/table/add", json=body).get_json()
-    assert answer["retcode"] == 100 and answer["retmsg"].startswith(message), answer
+    assert answer["retcode"] == retcode and answer["retmsg"].startswith(message), answer
     assert info(client, "x")["data"]["exist"] == 0
 
 

@@ -65,6 +65,14 @@ def test_metrics_with_role_and_party_taken_from_the_initiator(client, job):
     assert all_["data"]["train"]["loss"]["data"] == [[0, 0.69], [1, 0.6]]
 
 
+def test_metric_data_reads_the_seed_spelling_meric_name(client, job):
+    body = post(client, "/v1/tracking/component/metric_data", job_id=JOB, component_name="dataio_0", role="guest",
+                party_id=9999, metric_namespace="train", meric_name="loss")
+    assert body["retcode"] == 0 and body["data"] == [[0, 0.69], [1, 0.6]]
+    assert post(client, "/v1/tracking/component/metric_data", job_id=JOB, component_name="dataio_0",
+                metric_namespace="train") == {"retcode": 100, "retmsg": "required parameters are missing: metric_name;"}
+
+
 def test_a_component_without_metrics_says_no_data(client, job):
     body = post(client, "/v1/tracking/component/metrics", job_id=JOB, component_name="reader_0")
     assert body == {"retcode": 0, "retmsg": "no data", "data": {}}
@@ -114,7 +122,7 @@ def test_output_data_download_is_a_tar_gz_with_csv_and_meta(client, job):
 def test_download_bad_limit_is_a_210_envelope(client, job, limit, message):
     response = client.get("/v1/tracking/component/output/data/download",
                           json={"job_id": JOB, "component_name": "dataio_0", "limit": limit})
-    assert response.status_code == 210 and response.get_json()["retcode"] == 210
+    assert response.status_code == 210 and response.get_json()["retcode"] == 101
     assert response.get_json()["retmsg"].startswith(message)
 
 
@@ -125,6 +133,15 @@ def test_download_of_a_component_without_output(client, job):
     unknown = client.get("/v1/tracking/component/output/data/download", json={"job_id": "nope", "component_name": "x"})
     assert unknown.status_code == 210 and unknown.get_json() == {"retcode": 210,
                                                                  "retmsg": "can not found this job: nope"}
+
+
+def test_summary_download_with_a_non_ascii_file_name(client, job):
+    response = client.post("/v1/tracking/component/summary/download",
+                           json={"job_id": JOB, "component_name": "dataio_0", "filename": "摘要.json"})
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == \
+        "attachment; filename*=UTF-8''%E6%91%98%E8%A6%81.json; filename=__.json"
+    assert json.loads(response.data) == {"features": 2}
 
 
 def test_summary_and_component_list(client, job, tmp_path):
@@ -186,5 +203,6 @@ def test_summary_download_refuses_a_filename_that_is_not_plain(client, job, file
     response = client.post("/v1/tracking/component/summary/download",
                            json={"job_id": JOB, "component_name": "dataio_0", "filename": filename})
     assert response.status_code == 210
-    assert response.get_json() == {"retcode": 210, "retmsg": f"parameter filename must be a plain file name, "
-                                                             f"got {filename!r}"}
+    assert response.get_json() == {"retcode": 101, "retmsg": f"parameter filename must be a plain file name (one "
+                                                             f"file name: no '/', '\\' or control characters, not '.' "
+                                                             f"or '..'), got {filename!r}"}

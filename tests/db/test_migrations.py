@@ -6,7 +6,7 @@ import pytest
 from peewee import AutoField, CharField, IntegerField
 
 from fate_flow.db.base import DB, BaseModel
-from fate_flow.db.migrations import BASELINE_VERSION, Migration, migrate
+from fate_flow.db.migrations import BASELINE_VERSION, MIGRATIONS, Migration, migrate
 from fate_flow.db.models import ALL_MODELS, SchemaVersion
 
 TABLE = "t_test_widget"
@@ -172,6 +172,40 @@ def test_version_2_database_gets_the_create_time_indexes(db):
     SchemaVersion.delete().execute()
     SchemaVersion.insert(f_version=2, f_description="as made by an earlier release", **SchemaVersion.audit_values()).execute()
     assert not indexed("t_job")
-    assert migrate() == 4
+    assert migrate() == MIGRATIONS[-1].version
     assert indexed("t_job") and indexed("t_task")
     assert "f_worker_secret_digest" in {c.name for c in db.get_columns("t_task")}
+
+
+def test_version_4_database_gets_the_partner_grants_table(db):
+    from fate_flow.db.models import PartnerGrant
+    PartnerGrant.drop_table()
+    SchemaVersion.delete().execute()
+    SchemaVersion.insert(f_version=4, f_description="as made by an earlier release", **SchemaVersion.audit_values()).execute()
+    assert not PartnerGrant.table_exists()
+    assert migrate() == MIGRATIONS[-1].version and PartnerGrant.table_exists()
+    PartnerGrant.insert(f_party_id="9999", f_role="*", f_kind="component", f_value="reader",
+                        **PartnerGrant.audit_values()).execute()
+    assert migrate() == MIGRATIONS[-1].version and PartnerGrant.select().count() == 1
+
+
+def test_version_5_database_gets_the_job_list_indexes(db):
+    from fate_flow.db.migrations import migrate
+    from fate_flow.db.models import SchemaVersion
+    board = [["f_status", "f_create_time"], ["f_start_time"], ["f_end_time"], ["f_elapsed"]]
+
+    def indexes():
+        return {tuple(i.columns): i.name for i in db.get_indexes("t_job")}
+
+    assert all(tuple(columns) in indexes() for columns in board), "a fresh database has them"
+    before = len(db.get_indexes("t_job"))
+    SchemaVersion.delete().execute()
+    SchemaVersion.insert(f_version=5, f_description="as made by an earlier release", **SchemaVersion.audit_values()).execute()
+    assert migrate() == MIGRATIONS[-1].version and len(db.get_indexes("t_job")) == before  # no second copies
+    for columns in board:
+        name = indexes()[tuple(columns)]
+        db.execute_sql(f"DROP INDEX `{name}`" + ("" if db.__class__.__name__.startswith("Sqlite") else " ON `t_job`"))
+    SchemaVersion.delete().execute()
+    SchemaVersion.insert(f_version=5, f_description="as made by an earlier release", **SchemaVersion.audit_values()).execute()
+    assert migrate() == MIGRATIONS[-1].version
+    assert all(tuple(columns) in indexes() for columns in board)

@@ -14,8 +14,11 @@ from tests.conftest import free_port, make_settings
 from tests.server_process import ServerProcess, make_server
 
 
-def make_federated_servers(base: Path, layout: dict[str, list[str]], federation: dict | None = None
-                           ) -> dict[str, ServerProcess]:
+def make_federated_servers(base: Path, layout: dict[str, list[str]], federation: dict | None = None,
+                           permission_checks: bool = False) -> dict[str, ServerProcess]:
+    """Servers that trust each other's site keys. Their partner permission checks are off unless asked for
+    (tests of other features run jobs across them without grants); tests/integration/
+    test_partner_permissions.py runs them on, as a real deployment does by default."""
     grpc_ports = {name: free_port() for name in layout}
     homes = {name: base / name / "home" for name in layout}
     for name, parties in layout.items():
@@ -31,7 +34,8 @@ def make_federated_servers(base: Path, layout: dict[str, list[str]], federation:
                     entry["public_key"] = str(public_key_path(homes[other] / "keys", party))
                 table[party] = entry
         extra = {"route_table": table, "federation": {"command_timeout": 10, "get_timeout": 60,
-                                                      **(federation or {})}}
+                                                      **(federation or {})},
+                 "permission": {"enabled": permission_checks}}
         servers[name] = make_server(base / name, party_ids=[int(p) for p in parties], extra_conf=extra,
                                     grpc_port=grpc_ports[name])
     return servers

@@ -17,6 +17,17 @@ def test_key_pair_is_made_on_first_start_and_reused(tmp_path):
     assert first.public_key().public_bytes_raw() == again.public_key().public_bytes_raw()
 
 
+def test_private_keys_are_made_0600_in_a_0700_directory_and_a_readable_one_is_refused(tmp_path):
+    keys = tmp_path / "keys"
+    keys.mkdir(mode=0o755)
+    load_or_create_private_key(keys, "9999")
+    assert keys.stat().st_mode & 0o777 == 0o700 and (keys / "9999.pem").stat().st_mode & 0o777 == 0o600
+    (keys / "9999.pem").chmod(0o640)
+    with pytest.raises(FederationConfigError, match=rf"private key {keys}/9999.pem is readable or writable by other "
+                                                    rf"users \(mode 0640\).*chmod 600 {keys}/9999.pem"):
+        load_or_create_private_key(keys, "9999")
+
+
 def test_public_key_without_its_private_key_is_an_error(tmp_path):
     keys = tmp_path / "keys"
     keys.mkdir()

@@ -84,6 +84,16 @@ def test_query_task_and_data_view(server):
     assert rc == 1 and body == {"retcode": 101, "retmsg": "find task failed"}
 
 
+def test_data_view_query_and_clean_job_without_a_job_id(server):
+    rc, body = flow(server, "-f", "data_view_query", "-r", "guest", "-p", "10000")
+    assert rc == 0 and [(r["f_job_id"], r["f_task_version"]) for r in body["data"]] == [(JOB, 1)]
+    rc, body = flow(server, "-f", "clean_job", "-r", "guest", "-p", "10000", "-cpn", "reader_0")
+    assert rc == 0 and [(c["task_id"], c["task_version"]) for c in body["data"]["cleaned"]] == [
+        (f"{JOB}_reader_0", 0), (f"{JOB}_reader_0", 1)]
+    rc, body = flow(server, "-f", "clean_job", "-r", "host", "-p", "9999")
+    assert rc == 1 and body == {"retcode": 100, "retmsg": "no found task"}  # the filters still apply
+
+
 def test_query_job_drops_the_big_columns(server):
     rc, body = flow(server, "-f", "query_job", "-j", JOB, "-r", "host")
     assert rc == 0 and [r["f_party_id"] for r in body["data"]] == ["9999"]
@@ -167,8 +177,10 @@ def test_stop_clean_and_clean_queue(recorder):
                     ("/v1/job/clean/queue", {})]
 
 
-@pytest.mark.parametrize("command", ["stop_job", "clean_job"])
-def test_stop_and_clean_need_a_job_id(recorder, command):
-    assert send(recorder, "-f", command) == (1, {"retcode": 100,
-                                                 "retmsg": "the following arguments are required: -j job_id"})
+def test_stop_needs_a_job_id_and_clean_does_not(recorder):
+    assert send(recorder, "-f", "stop_job") == (1, {"retcode": 100,
+                                                    "retmsg": "the following arguments are required: -j job_id"})
     assert Recorder.requests == []
+    assert send(recorder, "-f", "clean_job", "-r", "guest")[0] == 0  # seed 001: every filter is optional
+    assert [(path, body.get("role"), "job_id" in body) for path, body in Recorder.requests] == [
+        ("/v1/job/clean", "guest", False)]

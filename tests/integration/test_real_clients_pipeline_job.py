@@ -120,3 +120,76 @@ def test_pipeline_fits_deploys_and_predicts_hetero_lr(tmp_path):
         assert scores[result["train_job"]] == scores[result["predict_job"]] and len(scores[result["train_job"]]) == 100
     finally:
         server.stop()
+
+
+HETERO_SECUREBOOST = """
+import json
+from pipeline.backend.pipeline import PipeLine
+from pipeline.component import Reader, DataIO, Intersection, HeteroSecureBoost, Evaluation
+from pipeline.interface import Data
+from pipeline.runtime.entity import JobParameters
+p = PipeLine().set_initiator(role="guest", party_id=9999).set_roles(guest=9999, host=10000)
+reader_0 = Reader(name="reader_0")
+reader_0.get_party_instance(role="guest", party_id=9999).component_param(
+    table={"name": "breast_hetero_guest", "namespace": "experiment"})
+reader_0.get_party_instance(role="host", party_id=10000).component_param(
+    table={"name": "breast_hetero_host", "namespace": "experiment"})
+dataio_0 = DataIO(name="dataio_0")
+dataio_0.get_party_instance(role="guest", party_id=9999).component_param(with_label=True, output_format="dense")
+dataio_0.get_party_instance(role="host", party_id=10000).component_param(with_label=False)
+intersection_0 = Intersection(name="intersection_0")
+hetero_secureboost_0 = HeteroSecureBoost(name="hetero_secureboost_0", num_trees=3, task_type="classification",
+                                         objective_param={"objective": "cross_entropy"},
+                                         encrypt_param={"method": "Paillier"}, tree_param={"max_depth": 3})
+evaluation_0 = Evaluation(name="evaluation_0", eval_type="binary")
+p.add_component(reader_0)
+p.add_component(dataio_0, data=Data(data=reader_0.output.data))
+p.add_component(intersection_0, data=Data(data=dataio_0.output.data))
+p.add_component(hetero_secureboost_0, data=Data(train_data=intersection_0.output.data))
+p.add_component(evaluation_0, data=Data(data=hetero_secureboost_0.output.data))
+p.compile()
+p.fit(JobParameters(work_mode=0))
+out = {"evaluation": p.get_component("evaluation_0").get_summary(),
+       "model": p.get_component("hetero_secureboost_0").get_model_param()}
+p.deploy_component([dataio_0, intersection_0, hetero_secureboost_0])
+predict = PipeLine()
+predict.add_component(reader_0)
+predict.add_component(p, data=Data(predict_input={p.dataio_0.input.data: reader_0.output.data}))
+predict.predict(JobParameters(work_mode=0))
+out["predict_job"] = predict.get_predict_job_id()
+out["train_job"] = p.get_train_job_id()
+print(json.dumps(out))
+"""
+
+
+def test_pipeline_fits_deploys_and_predicts_hetero_secureboost(tmp_path):
+    """FATE-Pipeline's own HeteroSecureBoost component, unchanged: fit with evaluation, the trees in the rendered
+    model, deploy, and a predict job whose scores equal the training output's."""
+    require_client_venv()
+    server = make_server(tmp_path / "s", party_ids=(9999, 10000)).start()
+    try:
+        from fate_flow.settings import PROJECT_ROOT
+        from fate_flow.client.http_client import FlowHttpClient
+        client = FlowHttpClient("127.0.0.1", server.http_port)
+        for role in ("guest", "host"):
+            path = PROJECT_ROOT / "examples" / "data" / f"breast_hetero_{role}.csv"
+            answer = client.upload({"namespace": "experiment", "table_name": f"breast_hetero_{role}", "head": 1,
+                                    "partition": 4}, path)
+            assert answer["retcode"] == 0, answer
+        init = run_client([str(CLIENT_VENV / "bin" / "pipeline"), "init", "--ip", "127.0.0.1",
+                           "--port", str(server.http_port)])
+        assert init.returncode == 0, init.stderr
+        result = run_python(HETERO_SECUREBOOST, timeout=300)
+        assert result["evaluation"]["hetero_secureboost_0"]["train"]["auc"] > 0.99, result["evaluation"]
+        model = result["model"]
+        assert model["tree_num"] == 3 and len(model["trees_"]) == 3 and model["classes_"] == ["0", "1"]
+        assert {node["sitename"] for tree in model["trees_"] for node in tree["tree_"]} >= {"guest:9999", "host:10000"}
+        scores = {}
+        for job in (result["train_job"], result["predict_job"]):
+            rows = server.post("/v1/tracking/component/output/data", json={
+                "job_id": job, "component_name": "hetero_secureboost_0", "role": "guest", "party_id": 9999}).json()
+            score = rows["meta"]["header"][0].index("predict_score")
+            scores[job] = {row[0]: row[score] for row in rows["data"][0]}
+        assert scores[result["train_job"]] == scores[result["predict_job"]] and len(scores[result["train_job"]]) == 100
+    finally:
+        server.stop()

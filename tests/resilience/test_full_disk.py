@@ -95,14 +95,16 @@ def test_a_full_disk_is_named_and_work_resumes_once_space_is_freed(small_disk_se
     fill(server)
     version = server.post("/v1/version/get", json={}).json()
     assert version["retcode"] == 0 and version["data"]["FATE"] == "1.6.1", version
-    [disk] = [d for d in version["data"]["disk"] if str(server.home) in d["paths"]]
-    assert disk["full"] is True and disk["free_bytes"] < 1 << 20, version
-    assert "full" in version["retmsg"] and str(server.home) in version["retmsg"], version
+    [disk] = [d for d in version["data"]["disk"] if d["mount"] == str(server.home)]  # the tmpfs
+    assert "home" in disk["holds"] and disk["full"] is True and disk["free_bytes"] < 1 << 20, version
+    assert "disk full: the filesystem mounted at " + str(server.home) in version["retmsg"], version
 
     refused = client.upload({"namespace": "disk", "table_name": "new", "head": 1, "partition": 2}, big)
     assert refused["retcode"] != 0, refused
-    for word in ("disk", "full", str(server.home), "free"):
-        assert word in refused["retmsg"], refused
+    # the disk is named by its mount point and what of the server it holds, never by a file's path
+    assert refused["retmsg"].startswith(f"the disk is full: the filesystem mounted at {server.home} (this "
+                                        f"server's home"), refused
+    assert "free at least" in refused["retmsg"] and "upload-" not in refused["retmsg"], refused
     assert "Traceback" not in refused["retmsg"] and "Errno" not in refused["retmsg"]
     submitted = toy_job(server)
     # FATE's answer: "create job failed", with each party's own answer in data

@@ -1,3 +1,6 @@
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from fate_flow.serving.settings import serving_settings
@@ -17,7 +20,19 @@ def test_defaults_from_the_shipped_conf(tmp_path):
     assert s.fateflow.party_ids == (9999, 10000)
     assert s.database.url == f"sqlite:///{tmp_path}/fate_flow.db"
     assert s.storage.root == tmp_path / "data"
-    assert tmp_path in s.file_access.allowed_dirs and PROJECT_ROOT / "examples" in s.file_access.allowed_dirs
+    assert s.file_access.read_dirs == (tmp_path / "data_in", PROJECT_ROOT / "examples")
+    assert s.file_access.write_dirs == (tmp_path / "data_out", Path(tempfile.gettempdir()).resolve())
+    assert not s.file_access.legacy_key and s.permission.enabled
+
+
+def test_file_access_read_and_write_dirs_and_the_older_allowed_dirs(tmp_path):
+    conf = write(tmp_path, "file_access: {read_dirs: [/srv/in], write_dirs: [out]}\npermission: {enabled: false}\n")
+    s = load_settings(conf, env={"FATE_FLOW_HOME": str(tmp_path)})
+    assert s.file_access.read_dirs == (Path("/srv/in"),)
+    assert s.file_access.write_dirs == (PROJECT_ROOT / "out",) and not s.permission.enabled
+    legacy = load_settings(write(tmp_path, "file_access: {allowed_dirs: [/srv/both]}"), env={"FATE_FLOW_HOME": "/h"})
+    assert legacy.file_access.read_dirs == legacy.file_access.write_dirs == (Path("/srv/both"),)
+    assert legacy.file_access.legacy_key
 
 
 def test_fate_flow_conf_selects_the_file_and_home_is_interpolated(tmp_path):
@@ -41,6 +56,9 @@ def test_settings_are_frozen(tmp_path):
     ("database: {url: '${NOT_SET_ANYWHERE}'}", "service conf refers to ${NOT_SET_ANYWHERE}, which is not set"),
     ("- a\n- b", "must be a mapping at the top level"),
     ("fateflow: {host: [", "is not valid YAML"),
+    ("file_access: {read_dirs: /srv}", "service conf key file_access.read_dirs must be a list of directories"),
+    ("file_access: {allowed_dirs: [1, '']}", "service conf key file_access.allowed_dirs must be a list of directories"),
+    ("permission: {enabled: 'no'}", "service conf key permission.enabled must be true or false, got 'no'"),
 ])
 def test_bad_conf_names_the_key(tmp_path, text, message):
     with pytest.raises(SettingsError) as e:

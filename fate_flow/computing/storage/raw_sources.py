@@ -3,14 +3,29 @@ file or a MySQL table. Rows come out as (id, rest of the row joined by the delim
 tables have, so the components after the Reader see one format."""
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 from typing import Iterator
 
 import pymysql
 
+from fate_flow.entity.errors import DataError
+
 
 def file_rows(path: str, delimiter: str, have_head: bool) -> Iterator[tuple[str, str]]:
-    with open(Path(path), "r", encoding="utf-8") as f:
+    """The file's rows. It was checked against file_access.read_dirs when it was registered; a symbolic link
+    or a hard link put in its place since then is refused."""
+    try:
+        fd = os.open(Path(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as e:
+        reason = "it was replaced by a symbolic link" if e.errno == errno.ELOOP else e.strerror
+        raise DataError(f"cannot read {path}: {reason}") from None
+    links = os.fstat(fd).st_nlink
+    if links > 1:
+        os.close(fd)
+        raise DataError(f"cannot read {path}: it has {links} hard links since it was registered")
+    with open(fd, "r", encoding="utf-8") as f:
         first = True
         for line in f:
             line = line.rstrip("\r\n")
