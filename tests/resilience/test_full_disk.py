@@ -118,7 +118,8 @@ def test_a_full_disk_is_named_and_work_resumes_once_space_is_freed(small_disk_se
     assert version["retmsg"] == "success" and not any(d["full"] for d in version["data"]["disk"]), version
     answer = client.upload({"namespace": "disk", "table_name": "new", "head": 1, "partition": 2}, big)
     assert answer["retcode"] == 0 and wait_job(server, answer["jobId"]) == "success", answer
-    out = server.home / "kept_out.csv"
+    out = server.home / "data_out" / "kept_out.csv"  # a directory the server writes for clients
+    in_namespace(server, f'mkdir -p "{out.parent}"')
     answer = server.post("/v1/data/download", json={"namespace": "disk", "table_name": "kept",
                                                     "output_path": str(out)}).json()
     assert answer["retcode"] == 0 and wait_job(server, answer["jobId"]) == "success", answer
