@@ -3,7 +3,9 @@
 #
 #   bin/service.sh start     start it; refuses (exit 1) when the pid in the pid file is alive; waits until
 #                            /v1/version/get answers and prints the address, or fails showing the log tail
-#   bin/service.sh stop      TERM, wait, then KILL the process group; removes a stale pid file (exit 0)
+#   bin/service.sh stop      TERM, wait, then KILL the process group; removes a stale pid file (exit 0); then
+#                            ends what task workers of this FATE_FLOW_HOME are left (a server killed with
+#                            SIGKILL leaves its running tasks behind; a server stopped with TERM ends them)
 #   bin/service.sh status    prints "running (pid N) ..." and exits 0, or "stopped" and exits 1
 #   bin/service.sh restart   stop, then start
 #   bin/service.sh start|stop|status|restart serving
@@ -58,14 +60,14 @@ try:
         logging.disable(logging.WARNING)  # route table notes belong in the serving log, not here
         from fate_flow.serving.settings import serving_pid_file, serving_settings
         v = serving_settings(s)
-        print(v.host, v.http_port, serving_pid_file(s), s.logs_dir / "fate_flow_serving", sep="\n")
+        print(v.host, v.http_port, serving_pid_file(s), s.logs_dir / "fate_flow_serving", "", sep="\n")
     else:
-        print(s.fateflow.host, s.fateflow.http_port, s.pid_file, s.logs_dir / "fate_flow", sep="\n")
+        print(s.fateflow.host, s.fateflow.http_port, s.pid_file, s.logs_dir / "fate_flow", s.home, sep="\n")
 except (SettingsError, ValueError) as e:
     sys.exit(f"service.sh: error: {e}")
 ' "$TARGET"
 }
-{ read -r HOST; read -r PORT; read -r PID_FILE; read -r LOG_DIR; } < <(read_conf) || true
+{ read -r HOST; read -r PORT; read -r PID_FILE; read -r LOG_DIR; read -r HOME_DIR; } < <(read_conf) || true
 [[ -n "${LOG_DIR:-}" ]] || die "cannot read the service conf (FATE_FLOW_CONF=${FATE_FLOW_CONF:-conf/service_conf.yaml})" 2
 CONSOLE_LOG="$LOG_DIR/console.log"
 PROBE_HOST="$HOST"
@@ -156,8 +158,38 @@ cmd_start() {
     say "started (pid $pid) on $ADDRESS; home $FATE_FLOW_HOME, logs $LOG_DIR"
 }
 
+# task workers of this home still running (their environment names the home in FATE_FLOW_WORKER_OF): TERM,
+# then KILL after 5 s; prints how many there were
+stop_task_workers() {
+    [[ -n "${HOME_DIR:-}" ]] || return 0
+    "$PY" -c '
+import sys, psutil
+marker = sys.argv[1]
+procs = []
+for p in psutil.process_iter(["environ", "status"]):
+    try:
+        if (p.info["environ"] or {}).get("FATE_FLOW_WORKER_OF") == marker and p.info["status"] != psutil.STATUS_ZOMBIE:
+            procs.append(p)
+    except psutil.Error:
+        pass
+for p in procs:
+    try:
+        p.terminate()
+    except psutil.Error:
+        pass
+_, alive = psutil.wait_procs(procs, timeout=5)
+for p in alive:
+    try:
+        p.kill()
+    except psutil.Error:
+        pass
+psutil.wait_procs(alive, timeout=5)
+print(len(procs))
+' "$HOME_DIR"
+}
+
 cmd_stop() {
-    local pid
+    local pid left
     if ! pid="$(running_pid)"; then
         if [[ -f "$PID_FILE" ]]; then
             rm -f "$PID_FILE"
@@ -165,6 +197,8 @@ cmd_stop() {
         else
             say "stopped (was not running)"
         fi
+        left="$(stop_task_workers)"
+        [[ "${left:-0}" == 0 ]] || say "ended $left task worker processes left by an earlier run"
         return 0
     fi
     say "stopping pid $pid"
@@ -182,6 +216,8 @@ cmd_stop() {
         sleep 0.2
     done
     rm -f "$PID_FILE"
+    left="$(stop_task_workers)"
+    [[ "${left:-0}" == 0 ]] || say "ended $left task worker processes still running"
     say "stopped (pid $pid)"
 }
 

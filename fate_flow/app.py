@@ -20,6 +20,7 @@ from fate_flow.entity.retcode import RetCode
 from fate_flow.services import job_runtime
 from fate_flow.services.access_warnings import log_access_warnings
 from fate_flow.services.context import EXTENSION, ServiceContext, build_context
+from fate_flow.services.disk_space import as_disk_full
 from fate_flow.services.recovery import recover_local_jobs
 from fate_flow.settings import Settings
 
@@ -87,7 +88,11 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
         request.environ["fate_flow.context"] = ctx
         is_upload = request.path == api_paths.DATA_UPLOAD.path
         request.max_content_length = settings.http.max_upload_bytes if is_upload else settings.http.max_json_bytes
-        db.connect(reuse_if_open=True)
+        try:
+            db.connect(reuse_if_open=True)
+        except Exception as e:  # a full disk: requests that need no database (/v1/version) still answer
+            if as_disk_full(e, settings) is None:
+                raise
 
     client_auth.install(app, settings.http_auth)  # after _before: it sets the body limits the check reads within
 
@@ -127,7 +132,12 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
         """A real server fault: its traceback goes to the log (ERROR.log); the client learns that it happened,
-        never the exception, its text or a server path."""
+        never the exception, its text or a server path. A full disk is named as such (which filesystem, how much
+        to free), with a one-line warning instead of a traceback."""
+        full = as_disk_full(e, settings, request.content_length)
+        if full is not None:
+            LOG.warning("%s %s failed: %s", request.method, request.path, full.message)
+            return json_result(full.retcode, full.message)
         LOG.exception("%s %s failed", request.method, request.path)
         return json_result(RetCode.EXCEPTION_ERROR, f"internal error: the server could not complete {request.method} "
                                                     f"{request.path}; its administrator finds the cause in the "

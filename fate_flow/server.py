@@ -1,8 +1,9 @@
 """The server entry point: settings -> logging -> database -> app -> federation (gRPC), served by gunicorn.
 
 `fate_flow_server` runs it in the foreground; `bin/service.sh` runs it in the background. One gunicorn
-worker process with threads serves HTTP: background services that share its state live in that process,
-including the federation gRPC server, started after the fork and stopped when the worker exits.
+worker process with threads serves HTTP (fate_flow.http_worker: a request gets a thread only once its head has
+arrived, so slow clients cannot hold the threads): background services that share its state live in that
+process, including the federation gRPC server, started after the fork and stopped when the worker exits.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import sys
 from gunicorn.app.base import BaseApplication
 
 from fate_flow.entity import audit
+from fate_flow.http_worker import BoundedThreadWorker, HttpLimits
 from fate_flow.settings import Settings, SettingsError, load_settings
 
 LOG_FORMAT = "[%(levelname)s] [%(asctime)s] [%(process)d:%(thread)d] - %(filename)s[line:%(lineno)d]: %(message)s"
@@ -42,8 +44,12 @@ class FlowServer(BaseApplication):
     def __init__(self, settings: Settings, daemon: bool = False):
         self.settings = settings
         self.daemon = daemon
+        http = settings.http
+        self.http_limits = HttpLimits(http.header_timeout, http.body_idle_timeout, http.buffer_body_bytes,
+                                      http.stream_threads or max(1, http.threads // 2))
         self.federation = None
         self.scheduler = None
+        self._wal_keeper = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -54,8 +60,10 @@ class FlowServer(BaseApplication):
         for key, value in {
             "bind": f"{s.fateflow.host}:{s.fateflow.http_port}",
             "workers": 1,
-            "worker_class": "gthread",
+            "worker_class": BoundedThreadWorker,
             "threads": s.http.threads,
+            "worker_connections": s.http.max_connections,
+            "keepalive": s.http.keepalive,
             "timeout": 120,
             "graceful_timeout": s.http.graceful_timeout,
             "pidfile": str(s.pid_file),
@@ -72,8 +80,10 @@ class FlowServer(BaseApplication):
     def load(self):
         """Runs in the worker after the fork: the app, then the federation gRPC server beside it."""
         from fate_flow.app import create_app
+        from fate_flow.db.base import DB, hold_wal_files
         setup_logging(self.settings)
         app = create_app(self.settings)
+        self._wal_keeper = hold_wal_files(DB.obj)  # reads go on when the disk is full
         self.federation = start_federation_for(app, self.settings)
         if self.settings.scheduler.enabled:
             self.scheduler = start_scheduler_for(app)
@@ -86,6 +96,9 @@ class FlowServer(BaseApplication):
         if self.federation is not None:
             self.federation.stop(grace=self.settings.http.graceful_timeout / 2)
             self.federation = None
+        if self._wal_keeper is not None:
+            self._wal_keeper.close()
+            self._wal_keeper = None
 
 
 def start_federation_for(app, settings: Settings):
@@ -124,8 +137,16 @@ class _SchedulerHandle:
         self.runtime = runtime
 
     def stop(self) -> None:
+        """Stop scheduling, then every task worker of this server: nothing of a task outlives a stop."""
+        from fate_flow.db.base import DB
+        from fate_flow.services.job_status import stop_hosted_tasks
+
         self.loop.stop()
-        self.runtime.close()
+        try:
+            with DB.obj.connection_context():
+                stop_hosted_tasks(self.runtime, "stopped: its server was shut down")
+        finally:
+            self.runtime.close()
 
 
 def main(argv: list[str] | None = None) -> int:

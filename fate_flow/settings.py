@@ -52,6 +52,8 @@ class StorageSettings:
     sample_rows: int = 100
     # bytes of input handled per write batch during upload
     batch_bytes: int = 8 << 20
+    # a disk of the server with less free space counts as full (/v1/version/get says so)
+    min_free_bytes: int = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,15 @@ class HttpSettings:
     max_json_bytes: int = 64 << 20
     max_upload_bytes: int = 64 << 30
     graceful_timeout: int = 10
+    # slow and idle clients (fate_flow.http_worker): seconds a request head may take from its first byte;
+    # seconds a body may stop flowing (also a stalled answer); bodies up to buffer_body_bytes are read before
+    # a thread sees them, bigger ones are streamed by at most stream_threads threads at once (0: half of them)
+    header_timeout: float = 5.0
+    body_idle_timeout: float = 30.0
+    buffer_body_bytes: int = 256 << 10
+    stream_threads: int = 0
+    keepalive: int = 2
+    max_connections: int = 1000
 
 
 @dataclass(frozen=True)
@@ -277,6 +288,7 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
             default_partitions=conf_int(storage, "storage.default_partitions", 4),
             sample_rows=conf_int(storage, "storage.sample_rows", 100),
             batch_bytes=conf_int(storage, "storage.batch_bytes", 8 << 20),
+            min_free_bytes=conf_int(storage, "storage.min_free_bytes", 64 << 20, minimum=0),
         ),
         file_access=_file_access(access, home),
         http=HttpSettings(
@@ -284,6 +296,12 @@ def settings_from_dict(raw: Mapping[str, Any], conf_path: Path, home: Path) -> S
             max_json_bytes=conf_int(http, "http.max_json_bytes", 64 << 20),
             max_upload_bytes=conf_int(http, "http.max_upload_bytes", 64 << 30),
             graceful_timeout=conf_int(http, "http.graceful_timeout", 10),
+            header_timeout=conf_float(http, "http.header_timeout", 5.0),
+            body_idle_timeout=conf_float(http, "http.body_idle_timeout", 30.0),
+            buffer_body_bytes=conf_int(http, "http.buffer_body_bytes", 256 << 10, minimum=0),
+            stream_threads=conf_int(http, "http.stream_threads", 0, minimum=0),
+            keepalive=conf_int(http, "http.keepalive", 2, minimum=1),
+            max_connections=conf_int(http, "http.max_connections", 1000, minimum=1),
         ),
         log=LogSettings(level=str(log.get("level", "INFO")).upper(), dir=_path(log.get("dir"), home / "logs")),
         fateboard=FateBoardSettings(host=str(board.get("host", "127.0.0.1")),

@@ -8,7 +8,8 @@ from fate_flow.apps.request_body import get_int, get_str, json_body
 from fate_flow.entity import api_paths
 from fate_flow.entity.retcode import RetCode
 from fate_flow.model.pipeline import FATE_VERSION
-from fate_flow.services import federation
+from fate_flow.entity.disk import DiskUsage, size_text
+from fate_flow.services import disk_space, federation
 
 bp = Blueprint("version", __name__)
 
@@ -18,10 +19,17 @@ VERSIONS = {"FATE": FATE_VERSION, "FATE_FLOW": __version__, "API": api_paths.API
 
 @bp.route(api_paths.VERSION_GET.path, methods=api_paths.VERSION_GET.methods)
 def get_version():
+    """The versions, and the server's disks ("disk": free and total bytes, full or not); a full disk is named
+    in retmsg (retcode stays 0: the server answers)."""
     module = get_str(json_body(), "module", default=None)
-    if module is None:
-        return json_result(data=dict(VERSIONS))
-    return json_result(data={module: VERSIONS.get(module)})
+    if module is not None:
+        return json_result(data={module: VERSIONS.get(module)})
+    disks = disk_space.disk_report(ctx().settings)
+    full = disk_space.full_disks(disks)
+    message = "success" if not full else "; ".join(
+        f"disk full: {DiskUsage(d['mount'], tuple(d['holds']), d['free_bytes'], d['total_bytes']).describe()} "
+        f"has {size_text(d['free_bytes'])} free" for d in full)
+    return json_result(data={**VERSIONS, "disk": disks}, retmsg=message)
 
 
 @bp.route(api_paths.VERSION_PARTIES.path, methods=api_paths.VERSION_PARTIES.methods)

@@ -15,6 +15,7 @@ import numpy as np
 from fate_flow.components.base import Component, ComponentContext, ComponentOutput
 from fate_flow.components.feature_matrix import collect_matrix, load_input, model_alias
 from fate_flow.components.hetero_lr_train import ARBITER, GUEST, HOST, train_arbiter, train_guest, train_host
+from fate_flow.components.linear_model.divergence import check_features
 from fate_flow.components.linear_model.lr_model import model_buffers, read_model
 from fate_flow.components.linear_model.lr_params import HeteroLRParams
 from fate_flow.components.linear_model.optimizers import sigmoid
@@ -46,7 +47,8 @@ def load_party_data(ctx: ComponentContext, key: str, with_labels: bool, labels_o
     try:
         matrix = collect_matrix(data.table, data.header)
     except DataError as e:
-        raise DataError(f"{ctx.spec.component_name}: input {key}: {e.message}") from None
+        raise DataError(f"{ctx.spec.component_name}: input {key} of {ctx.role} {ctx.party_id}: {e.message}") from None
+    check_features(ctx.spec.component_name, ctx.role, ctx.party_id, key, data.header, matrix.ids, matrix.features)
     order = sorted(range(len(matrix.ids)), key=lambda i: str(matrix.ids[i]))
     labels = None
     if with_labels:

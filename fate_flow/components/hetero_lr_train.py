@@ -26,6 +26,7 @@ import numpy as np
 
 from fate_flow.components.base import ComponentContext
 from fate_flow.components.linear_model.convergence import ConvergeCheck
+from fate_flow.components.linear_model.divergence import check_training
 from fate_flow.components.linear_model.lr_params import HeteroLRParams
 from fate_flow.components.linear_model.mini_batches import mini_batches
 from fate_flow.components.linear_model.optimizers import Optimizer, penalty_loss
@@ -110,6 +111,12 @@ def _dot_pool(pool: CryptoPool | None) -> CryptoPool | None:
     return pool
 
 
+def _check(ctx: ComponentContext, params: HeteroLRParams, epoch: int, **values) -> None:
+    """Stop with a message naming the component, this party, the iteration and learning_rate when the
+    training runs away (divergence.check_training)."""
+    check_training(ctx.spec.component_name, ctx.role, ctx.party_id, epoch, params.learning_rate, **values)
+
+
 def _converged(ctx: ComponentContext, epoch: int) -> bool:
     [flag] = ctx.federation.get("converged", ctx.tag("converged", epoch), ctx.parties(ARBITER)[:1])
     return bool(flag)
@@ -161,6 +168,7 @@ def train_guest(ctx: ComponentContext, params: HeteroLRParams, data: "PartyData"
             for b, rows in enumerate(batches):
                 x = data.features[rows]
                 wx_g = x @ weights[:features] + (weights[-1] if fit_intercept else 0.0)
+                _check(ctx, params, epoch, scores=wx_g)
                 started = time.perf_counter()
                 forwards = ctx.federation.get("host_forward", ctx.tag("forward", epoch, b), hosts)
                 received_at = time.perf_counter()
@@ -186,6 +194,7 @@ def train_guest(ctx: ComponentContext, params: HeteroLRParams, data: "PartyData"
                               epoch, b, received_at - started, summed_at - received_at, loss_at - summed_at,
                               time.perf_counter() - loss_at)
                 weights = optimizer.step(weights, gradient, epoch)
+                _check(ctx, params, epoch, gradients=gradient, weights=weights)
             if _end_epoch(ctx, params, early_stop, epoch, before, weights, result):
                 break
     result.weights = weights
@@ -226,6 +235,7 @@ def train_host(ctx: ComponentContext, params: HeteroLRParams, data: "PartyData")
             for b, rows in enumerate(batches):
                 x = data.features[rows]
                 wx_h = x @ weights
+                _check(ctx, params, epoch, scores=wx_h)
                 started = time.perf_counter()
                 encrypted = public_key.encrypt(wx_h, obfuscators=obfuscators)
                 squares = public_key.encrypt([float(wx_h @ wx_h)]) if loss_needed else None
@@ -242,6 +252,7 @@ def train_host(ctx: ComponentContext, params: HeteroLRParams, data: "PartyData")
                               epoch, b, encrypted_at - started, received_at - encrypted_at, summed_at - received_at,
                               time.perf_counter() - summed_at)
                 weights = optimizer.step(weights, gradient, epoch)
+                _check(ctx, params, epoch, gradients=gradient, weights=weights)
             if _end_epoch(ctx, params, early_stop, epoch, before, weights, result):
                 break
     result.weights = weights
@@ -283,6 +294,7 @@ def train_arbiter(ctx: ComponentContext, params: HeteroLRParams) -> TrainResult:
             penalties = [ctx.federation.get(f"{p.role}_penalty", ctx.tag("penalty", epoch), [p])[0]
                          for p in guest + hosts]
             loss = loss_sum / rows + sum(penalties)
+            _check(ctx, params, epoch, loss_values=[loss])
             result.losses.append(loss)
             ctx.tracker.log_metric_data("train", "loss", [(epoch, loss)])
             ctx.log.info("epoch %s: loss %.6f", epoch, loss)

@@ -23,6 +23,7 @@ import numpy as np
 from fate_flow.components.base import Component, ComponentContext, ComponentOutput
 from fate_flow.components.feature_matrix import collect_matrix, load_input, model_alias, output_name
 from fate_flow.components.linear_model.convergence import ConvergeCheck
+from fate_flow.components.linear_model.divergence import check_features, check_training
 from fate_flow.components.linear_model.lr_model import model_buffers, read_model
 from fate_flow.components.linear_model.lr_params import HomoLRParams
 from fate_flow.components.linear_model.mini_batches import mini_batches
@@ -67,6 +68,7 @@ def load_party_data(ctx: ComponentContext, key: str, labels_required: bool) -> P
         return None
     data = load_input(ctx, MODULE, key)
     matrix = collect_matrix(data.table, data.header)
+    check_features(ctx.spec.component_name, ctx.role, ctx.party_id, key, data.header, matrix.ids, matrix.features)
     labels = None
     if any(label is not None for label in matrix.labels) or labels_required:
         if any(label is None for label in matrix.labels):
@@ -228,6 +230,8 @@ def train_client(ctx: ComponentContext, params: HomoLRParams, data: PartyData, a
             if params.use_proximal:  # FedProx: stay near the last aggregated model
                 gradient = gradient + params.mu * (weights - round_weights)
             weights = optimizer.step(weights, gradient, n_iter)
+            check_training(ctx.spec.component_name, ctx.role, ctx.party_id, n_iter, params.learning_rate,
+                           weights=weights)
     result.weights, result.iters = weights, n_iter
     ctx.log.info("%s %s trained %d iterations, converged: %s", ctx.role, ctx.party_id, n_iter, result.converged)
     return result

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import sqlite3
 import time
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
@@ -46,6 +47,19 @@ def open_database(url: str, max_connections: int = 32, stale_timeout: int = 300,
             stale_timeout=int(options.get("stale_timeout", stale_timeout)), autoconnect=True,
         )
     raise DatabaseURLError(f"database.url scheme must be sqlite or mysql, got {parsed.scheme!r}")
+
+
+def hold_wal_files(db) -> sqlite3.Connection | None:
+    """For SQLite: one more connection, held open for as long as the caller keeps it, so SQLite keeps the
+    write-ahead log and its shared-memory index. Without it they are deleted when the last connection closes,
+    and the next connection must create them again, which a full disk refuses ("disk I/O error"), reads
+    included. The connection holds no transaction open. None for other databases."""
+    if not isinstance(db, SqliteDatabase):
+        return None
+    keeper = sqlite3.connect(db.database, check_same_thread=False)
+    keeper.execute("PRAGMA journal_mode = wal").fetchall()
+    keeper.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    return keeper
 
 
 def redact_url(url: str) -> str:

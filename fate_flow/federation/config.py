@@ -68,6 +68,17 @@ class FederationSettings:
     max_clock_skew: float = 300.0     # seconds a signed timestamp may differ from this server's clock
     server_threads: int = 64
     fsync: bool = False               # fsync each stored value before acknowledging it
+    # what one peer may hold of the gRPC server (admission.py)
+    first_message_timeout: float = 10.0  # seconds a call may take to send its first message
+    stream_idle_timeout: float = 60.0    # seconds a value stream may send nothing
+    max_pending: int = 16                # calls waiting for their first message at once
+    max_pending_per_peer: int = 8        # ... from one address
+    max_connections_per_peer: int = 128  # connections with calls in flight from one address
+    max_streams_per_connection: int = 100  # HTTP/2 streams on one connection at once
+    max_streams_per_party: int = 32      # value streams (Push, Pull) of one party at once
+    max_data_streams: int = 40           # value streams at once, all parties (keep below server_threads - max_pending)
+    handshake_timeout: float = 10.0      # seconds a new connection may take to finish its (TLS and) HTTP/2 handshake
+    max_connection_idle: float = 600.0   # seconds a connection without calls stays open
 
     @property
     def keys_dir(self) -> Path:
@@ -133,6 +144,17 @@ def federation_settings(settings: Any, project_root: Path) -> FederationSettings
         max_clock_skew=_num(section, "max_clock_skew", defaults.max_clock_skew),
         server_threads=int(_num(section, "server_threads", defaults.server_threads)),
         fsync=_bool(section.get("fsync", False), "federation.fsync"),
+        first_message_timeout=_num(section, "first_message_timeout", defaults.first_message_timeout),
+        stream_idle_timeout=_num(section, "stream_idle_timeout", defaults.stream_idle_timeout),
+        max_pending=int(_num(section, "max_pending", defaults.max_pending)),
+        max_pending_per_peer=int(_num(section, "max_pending_per_peer", defaults.max_pending_per_peer)),
+        max_connections_per_peer=int(_num(section, "max_connections_per_peer", defaults.max_connections_per_peer)),
+        max_streams_per_connection=int(_num(section, "max_streams_per_connection",
+                                            defaults.max_streams_per_connection)),
+        max_streams_per_party=int(_num(section, "max_streams_per_party", defaults.max_streams_per_party)),
+        max_data_streams=int(_num(section, "max_data_streams", defaults.max_data_streams)),
+        handshake_timeout=_num(section, "handshake_timeout", defaults.handshake_timeout),
+        max_connection_idle=_num(section, "max_connection_idle", defaults.max_connection_idle),
     )
 
 

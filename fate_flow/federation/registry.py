@@ -36,6 +36,8 @@ class CommandRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
         self._lock = threading.Lock()
+        # what a handler's unexpected exception means to the sender, when the wiring code knows (a full disk)
+        self.explain: Callable[[Exception], FateFlowError | None] = lambda e: None
 
     def register(self, name: str, handler: Handler) -> None:
         with self._lock:
@@ -58,6 +60,11 @@ class CommandRegistry:
             LOG.info("command %s from %s (job %s) refused: %s", cmd.command, cmd.src, cmd.job_id or "-", e.message)
             return _envelope(int(e.retcode), e.message, e.data)
         except Exception as e:
+            explained = self.explain(e)
+            if explained is not None:
+                LOG.warning("command %s from %s (job %s) failed: %s", cmd.command, cmd.src, cmd.job_id or "-",
+                            explained.message)
+                return _envelope(int(explained.retcode), explained.message, explained.data)
             LOG.exception("command %s from %s (job %s) failed", cmd.command, cmd.src, cmd.job_id or "-")
             return _envelope(int(RetCode.EXCEPTION_ERROR), f"{type(e).__name__}: {e}")
         if "retcode" not in result:

@@ -11,16 +11,16 @@ from dataclasses import dataclass
 
 import grpc
 
+from fate_flow.federation.admission import RpcGuard, ServerLimits
 from fate_flow.federation.client import FederationClient
 from fate_flow.federation.config import FederationConfigError, FederationSettings
 from fate_flow.federation.keys import KeyRing
 from fate_flow.federation.registry import CommandRegistry
 from fate_flow.federation.replay import ReplayGuard
-from fate_flow.federation.service import ControlPlaneService, DataPlaneService, add_data_plane
+from fate_flow.federation.service import ControlPlaneService, DataPlaneService, add_control_plane, add_data_plane
 from fate_flow.federation.signing import SiteAuthenticator
 from fate_flow.federation.store import MessageStore
 from fate_flow.federation.transport import transfer_options
-from fate_flow.proto import federation_pb2_grpc as pb_grpc
 
 LOG = logging.getLogger("fate_flow.federation")
 
@@ -31,13 +31,14 @@ class FederationServer:
         self.store = MessageStore(fed.store_dir, fsync=fed.fsync, inline_bytes=fed.inline_value_bytes)
         self.replay = ReplayGuard(fed.store_dir / "nonces", fed.max_clock_skew)
         auth = SiteAuthenticator(keys, enabled=fed.site_auth, replay=self.replay)
+        self.guard = RpcGuard(server_limits(fed))
         self._grpc = grpc.server(
             ThreadPoolExecutor(max_workers=fed.server_threads, thread_name_prefix="federation-server"),
             # a second server on the same port must fail, not share it
-            options=[*transfer_options(fed), ("grpc.so_reuseport", 0)])
-        pb_grpc.add_ControlPlaneServicer_to_server(ControlPlaneService(fed, auth, registry), self._grpc)
+            options=[*transfer_options(fed), ("grpc.so_reuseport", 0), *connection_limits(fed)])
+        add_control_plane(ControlPlaneService(fed, auth, registry), self._grpc, self.guard)
         self.data_plane = DataPlaneService(fed, auth, self.store)
-        add_data_plane(self.data_plane, self._grpc)
+        add_data_plane(self.data_plane, self._grpc, self.guard)
         address = f"{fed.host}:{fed.grpc_port}"
         try:
             if fed.tls.enabled:
@@ -57,6 +58,7 @@ class FederationServer:
         self.port = port
 
     def start(self) -> "FederationServer":
+        self.guard.start()
         self._grpc.start()
         LOG.info("federation gRPC listening on %s:%s for parties %s (site_auth %s, tls %s)", self.fed.host, self.port,
                  ", ".join(self.fed.local_parties) or "none", "on" if self.fed.site_auth else "OFF",
@@ -66,11 +68,26 @@ class FederationServer:
     def stop(self, grace: float = 5.0) -> None:
         self.store.close()  # wakes long-polling gets so the grace period is not spent waiting on them
         self._grpc.stop(grace).wait(grace + 1)
+        self.guard.stop()
         self.replay.close()
 
     def close_storage(self) -> None:
         self.store.close()
         self.replay.close()
+
+
+def server_limits(fed: FederationSettings) -> ServerLimits:
+    return ServerLimits(first_message_timeout=fed.first_message_timeout, stream_idle_timeout=fed.stream_idle_timeout,
+                        max_pending=fed.max_pending, max_pending_per_peer=fed.max_pending_per_peer,
+                        max_connections_per_peer=fed.max_connections_per_peer,
+                        max_streams_per_party=fed.max_streams_per_party, max_data_streams=fed.max_data_streams)
+
+
+def connection_limits(fed: FederationSettings) -> list[tuple[str, int]]:
+    """gRPC core's own limits on one connection: streams at once, handshake time, idle time."""
+    return [("grpc.max_concurrent_streams", fed.max_streams_per_connection),
+            ("grpc.server_handshake_timeout_ms", int(fed.handshake_timeout * 1000)),
+            ("grpc.max_connection_idle_ms", int(fed.max_connection_idle * 1000))]
 
 
 @dataclass

@@ -17,7 +17,9 @@ import msgpack
 from google.protobuf.message import DecodeError
 
 from fate_flow.entity import audit, identifiers
+from fate_flow.entity.disk import DEFAULT_MIN_FREE_BYTES, disk_full_error
 from fate_flow.federation import signing
+from fate_flow.federation.admission import BusyError, RpcGuard, Ticket, guarded_stream, guarded_unary
 from fate_flow.federation.config import FederationSettings
 from fate_flow.federation.errors import (AuthenticationError, FederationError, InvalidKeyError, MessageTooLargeError,
                                          TruncatedStreamError, UnknownPartyError)
@@ -42,6 +44,7 @@ _CODES = [
     (TruncatedStreamError, grpc.StatusCode.DATA_LOSS),
     (AlreadyStoredError, grpc.StatusCode.ALREADY_EXISTS),
     (UnknownPartyError, grpc.StatusCode.FAILED_PRECONDITION),
+    (BusyError, grpc.StatusCode.UNAVAILABLE),
     (InvalidKeyError, grpc.StatusCode.INVALID_ARGUMENT),
 ]
 
@@ -167,7 +170,8 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
         frame = Frame(header=header, chunk=memoryview(request) if request else None, trailer=trailer)
         return self._receive(frame, iter(()), context, small=True)
 
-    def Push(self, request_iterator: Iterator[bytes], context: grpc.ServicerContext) -> pb.PushAck:
+    def Push(self, request_iterator: Iterator[bytes], context: grpc.ServicerContext,
+             ticket: Ticket | None = None) -> pb.PushAck:
         """A value streamed in frames (framing.encode_frame), parsed without copying the chunks."""
         first = next(request_iterator, None)
         try:
@@ -176,10 +180,10 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
         if frame is None or frame.header is None:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a value stream must start with its header")
-        return self._receive(frame, request_iterator, context, small=False)
+        return self._receive(frame, request_iterator, context, small=False, ticket=ticket)
 
     def _receive(self, frame: Frame, requests: Iterator[bytes], context: grpc.ServicerContext,
-                 small: bool) -> pb.PushAck:
+                 small: bool, ticket: Ticket | None = None) -> pb.PushAck:
         """Store the value that starts with `frame` and goes on in `requests`, once its trailer checks out."""
         header = frame.header
         what = f"value {describe(header.key)}"
@@ -192,6 +196,8 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
             # an unknown session or a used counter is refused before anything is received; nothing is stored
             # before the trailer's MAC checked out (a stream's chunks beyond inline_bytes go to a .part file)
             session = self._check_header(header, context.peer())
+            if ticket is not None and not small:
+                ticket.data_stream_of(header.key.src.party_id)
             writer = self.store.writer(self.fed.max_value_bytes)
             while True:
                 if frame.chunk is not None:
@@ -223,13 +229,20 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
         except grpc.RpcError as e:  # the sender went away mid-stream
             LOG.warning("%s: the sender's stream broke off (%s); nothing was stored", what, e)
             context.abort(grpc.StatusCode.CANCELLED, f"{what}: stream broke off")
+        except Exception as e:
+            full = disk_full_error(e, {"federation store": self.fed.store_dir}, DEFAULT_MIN_FREE_BYTES)
+            if full is None:
+                raise
+            LOG.warning("refused %s from %s: %s", what, context.peer(), full.message)
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"{what}: nothing was stored: {full.message}")
         finally:
             if writer is not None:
                 writer.abort()
         total, value_digest = digest.total_bytes, digest.digest()
         return pb.PushAck(total_bytes=total, mac=session.ack_mac(header.counter, total, value_digest) if session else b"")
 
-    def Pull(self, request: pb.PullRequest, context: grpc.ServicerContext) -> Iterator[bytes]:
+    def Pull(self, request: pb.PullRequest, context: grpc.ServicerContext,
+             ticket: Ticket | None = None) -> Iterator[bytes]:
         """The header rides with the first chunk and the trailer with the last: a one-chunk value is one message."""
         key = request.key
         what = f"read of {describe(key)}"
@@ -237,6 +250,8 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
             self.hosted(key.dst)
             self.auth.check(key.dst.party_id, request.auth, signing.PULL, *key_fields(key), request.wait_ms)
             check_key(key, context.peer(), "DataPlane/Pull")
+            if ticket is not None:
+                ticket.data_stream_of(key.dst.party_id)
         except FederationError as e:
             _refuse(context, e, what)
         wait = min(request.wait_ms / 1000, self.fed.get_timeout)
@@ -266,23 +281,50 @@ class DataPlaneService(pb_grpc.DataPlaneServicer, _Checks):
         return pb.AckReply(deleted=self.store.delete(index_key(key), request.digest))
 
 
-def add_data_plane(service: DataPlaneService, server: grpc.Server) -> None:
+def _parsed(message_class):
+    """message_class.FromString, answering INVALID_ARGUMENT for bytes that are not such a message."""
+    def parse(data: bytes, context: grpc.ServicerContext):
+        try:
+            return message_class.FromString(data)
+        except DecodeError:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"the request is not a {message_class.__name__}")
+    return parse
+
+
+def _unary(service_method, parse=None):
+    """(request, context, ticket) -> service_method(request, context), the request parsed first."""
+    def behavior(data, context, ticket):
+        return service_method(parse(data, context) if parse else data, context)
+    return behavior
+
+
+def add_control_plane(service: ControlPlaneService, server: grpc.Server, guard: RpcGuard) -> None:
+    """ControlPlane.Call as the generated stub calls it, its request awaited under `guard` (admission.py)."""
+    name = pb.DESCRIPTOR.services_by_name["ControlPlane"].full_name
+    handlers = {"Call": guarded_unary(guard, f"/{name}/Call", _unary(service.Call, _parsed(pb.CommandRequest)),
+                                      pb.CommandReply.SerializeToString)}
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(name, handlers)])
+
+
+def add_data_plane(service: DataPlaneService, server: grpc.Server, guard: RpcGuard) -> None:
     """Like the generated add_DataPlaneServicer_to_server, but Push(Small) take and Pull gives serialized frames,
-    so chunks skip protobuf's copies (framing.parse_frame / encode_frame)."""
-    handlers = {
-        "Handshake": grpc.unary_unary_rpc_method_handler(
-            service.Handshake, request_deserializer=pb.HandshakeRequest.FromString,
-            response_serializer=pb.HandshakeReply.SerializeToString),
-        "Push": grpc.stream_unary_rpc_method_handler(
-            service.Push, request_deserializer=None, response_serializer=pb.PushAck.SerializeToString),
-        "PushSmall": grpc.unary_unary_rpc_method_handler(
-            service.PushSmall, request_deserializer=None,
-            response_serializer=pb.PushAck.SerializeToString),
-        "Pull": grpc.unary_stream_rpc_method_handler(
-            service.Pull, request_deserializer=pb.PullRequest.FromString, response_serializer=None),
-        "Ack": grpc.unary_unary_rpc_method_handler(
-            service.Ack, request_deserializer=pb.AckRequest.FromString,
-            response_serializer=pb.AckReply.SerializeToString),
-    }
+    so chunks skip protobuf's copies (framing.parse_frame / encode_frame), and every call's messages are
+    awaited under `guard` (admission.py)."""
     name = pb.DESCRIPTOR.services_by_name["DataPlane"].full_name
+    pull_request = _parsed(pb.PullRequest)
+
+    def pull(data, context, ticket):
+        return service.Pull(pull_request(data, context), context, ticket)
+
+    handlers = {
+        "Handshake": guarded_unary(guard, f"/{name}/Handshake",
+                                   _unary(service.Handshake, _parsed(pb.HandshakeRequest)),
+                                   pb.HandshakeReply.SerializeToString),
+        "Push": guarded_stream(guard, f"/{name}/Push", service.Push, pb.PushAck.SerializeToString),
+        "PushSmall": guarded_unary(guard, f"/{name}/PushSmall", _unary(service.PushSmall),
+                                   pb.PushAck.SerializeToString),
+        "Pull": guarded_unary(guard, f"/{name}/Pull", pull, None, response_streaming=True),
+        "Ack": guarded_unary(guard, f"/{name}/Ack", _unary(service.Ack, _parsed(pb.AckRequest)),
+                             pb.AckReply.SerializeToString),
+    }
     server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(name, handlers)])

@@ -26,6 +26,7 @@ from fate_flow.db.models import Job, Task
 from fate_flow.entity.status import END_STATUSES, JobStatus
 from fate_flow.scheduler.status_rules import federated_task_status, job_status_of, progress_of
 from fate_flow.services import jobs, party_commands as pc, resources
+from fate_flow.services.disk_space import as_disk_full
 from fate_flow.services.job_control import describe_failures, end_job, failures, fan_out, job_parties
 from fate_flow.services.job_create import plan_of
 from fate_flow.services.job_log import job_log
@@ -61,7 +62,10 @@ class DagScheduler:
             self.reconcile_ended_jobs(now)
 
     def _initiator_jobs(self, status: JobStatus) -> list[Job]:
-        return list(Job.select().where(Job.f_is_initiator == True, Job.f_status == status.value)  # noqa: E712
+        """The jobs this server initiated with `status`; local jobs (upload, download) are run by the request
+        that made them, never scheduled."""
+        return list(Job.select().where(Job.f_is_initiator == True, Job.f_status == status.value,  # noqa: E712
+                                       Job.f_role != jobs.LOCAL_ROLE)
                     .order_by(Job.f_create_time, Job.f_job_id))
 
     def plan(self, row: Job) -> JobPlan:
@@ -159,8 +163,7 @@ class DagScheduler:
                 self._stop_leftovers(row, rows, fed)
                 if fed == JobStatus.FAILED and not row.f_cancel_signal and min(r.f_auto_retries for r in rows) > 0:
                     pending_retry.add(component)
-                    if self._retry_due(row, rows, now, params):
-                        self._retry(row, component, rows, plan)
+                    if self._retry_due(row, rows, now, params) and self._retry(row, component, rows, plan):
                         fed = JobStatus.WAITING
             statuses[component] = fed
         self._start_ready_tasks(row, plan, view, statuses, params)
@@ -204,8 +207,11 @@ class DagScheduler:
 
     def _stop_leftovers(self, row: Job, rows: list[Task], status: JobStatus) -> None:
         """Parties still running a task that ended badly elsewhere (e.g. waiting for data that will never
-        come) are stopped."""
-        running = [r for r in rows if r.f_party_status == JobStatus.RUNNING.value]
+        come) are stopped. A remote party's row here may still say waiting while its worker already runs
+        (its first report has not come yet): it is stopped too."""
+        unfinished = (JobStatus.RUNNING.value, JobStatus.WAITING.value)
+        running = [r for r in rows if r.f_party_status == JobStatus.RUNNING.value
+                   or (not r.f_run_on_this_party and r.f_party_status in unfinished)]
         if not running:
             return
         bad = [r for r in rows if r.f_party_status == status.value]
@@ -229,9 +235,25 @@ class DagScheduler:
         ended = max((r.f_end_time or r.f_update_time or 0) for r in rows)
         return now * 1000 >= ended + delay * 1000
 
-    def _retry(self, row: Job, component: str, rows: list[Task], plan: JobPlan) -> None:
+    def _retry(self, row: Job, component: str, rows: list[Task], plan: JobPlan) -> bool:
+        """A new version of a failed task, once every party confirmed that nothing of the failed one still
+        runs there (False, and nothing created, while a party has not)."""
         first = rows[0]
         version = first.f_task_version + 1
+        parties = [(r.f_role, r.f_party_id) for r in rows]
+        stopped = fan_out(self.runtime, row, pc.TASK_STOP, parties, {
+            "task_id": first.f_task_id, "task_version": first.f_task_version, "status": JobStatus.CANCELED.value,
+            "reason": f"stopped before retrying as version {version}"})
+        unconfirmed = failures(stopped)
+        if unconfirmed:
+            job_log(self.settings, row.f_job_id, f"retry of task {first.f_task_id} waits: cannot stop version "
+                    f"{first.f_task_version} on {describe_failures(unconfirmed)}", logging.WARNING)
+            return False
+        for r in rows:  # the initiator's rows of remote parties follow what those parties just did
+            if not r.f_run_on_this_party and r.f_party_status in (JobStatus.RUNNING.value, JobStatus.WAITING.value):
+                jobs.update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id,
+                                        JobStatus.CANCELED, column=jobs.PARTY,
+                                        fail_reason=f"stopped before retrying as version {version}")
         retries = min(r.f_auto_retries for r in rows) - 1
         reasons = "; ".join(f"{r.f_role} {r.f_party_id}: {r.f_fail_reason}" for r in rows if r.f_fail_reason)
         job_log(self.settings, row.f_job_id, f"task {first.f_task_id} failed ({reasons or 'no reason given'}); "
@@ -247,6 +269,7 @@ class DagScheduler:
         if failed:
             job_log(self.settings, row.f_job_id, f"retry of {first.f_task_id} not created on "
                     f"{describe_failures(failed)}", logging.ERROR)
+        return True
 
     def _start_ready_tasks(self, row: Job, plan: JobPlan, view: dict[str, list[Task]],
                            statuses: dict[str, JobStatus], params: dict) -> None:
@@ -376,9 +399,12 @@ class SchedulerLoop:
                 self._guarded(self.detector.run, now)
             self._guarded(self.scheduler.tick, now)
 
-    @staticmethod
-    def _guarded(step: Callable[[float], None], now: float) -> None:
+    def _guarded(self, step: Callable[[float], None], now: float) -> None:
         try:
             step(now)
-        except Exception:
-            LOG.exception("scheduler round failed; carrying on")
+        except Exception as e:
+            full = as_disk_full(e, self.runtime.settings)
+            if full is not None:  # said once per round, without a traceback; the next round tries again
+                LOG.warning("scheduler round failed: %s", full.message)
+            else:
+                LOG.exception("scheduler round failed; carrying on")

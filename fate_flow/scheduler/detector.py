@@ -51,6 +51,7 @@ class Detector:
             else:
                 code = launcher.exit_code(task.f_run_pid)
                 reason = f"worker process {task.f_run_pid} died ({describe_exit(code)}) without reporting"
+                launcher.sweep(task.f_run_pid)  # its pools, helpers and JVM go with it
             if jobs.update_task_status(task.f_job_id, task.f_task_id, task.f_task_version, task.f_role,
                                        task.f_party_id, JobStatus.FAILED, column=jobs.PARTY, fail_reason=reason):
                 failed.append(task.f_task_id)

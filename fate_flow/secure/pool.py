@@ -9,6 +9,9 @@ keeps it (kernels' caches), so a key is processed once per worker, not once per 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Callable
 
@@ -16,6 +19,25 @@ from typing import Any, Callable
 MIN_CHUNK = 128
 # chunks per worker: small enough for an even finish when a core is shared, big enough to amortise messages
 CHUNKS_PER_WORKER = 4
+
+
+# how often a pool worker checks that the process that made it is still there
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _end_with_parent(parent_pid: int) -> None:
+    """Runs first in every pool worker: the worker ends as soon as the process that made the pool is gone
+    (killed, even with SIGKILL), instead of waiting forever for work that will not come; and with the workers
+    goes multiprocessing's resource tracker, which ends when the last process holding its pipe does.
+
+    A watching thread rather than a parent-death signal (prctl PR_SET_PDEATHSIG): that signal follows the
+    thread that started the worker, and a pool may be started from a thread that ends before the pool does."""
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _ready() -> bool:
@@ -32,7 +54,8 @@ class CryptoPool:
             raise ValueError(f"a CryptoPool needs at least one worker, got {workers!r}")
         self._workers = workers
         self._executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_end_with_parent,
+            initargs=(os.getpid(),))
 
     @property
     def workers(self) -> int:

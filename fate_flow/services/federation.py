@@ -11,6 +11,7 @@ from fate_flow.federation import CommandRegistry, FederationClient, IncomingComm
 from fate_flow.federation.client import PING
 from fate_flow.services import command_fields, model_deploy, model_serving, party_commands
 from fate_flow.services.context import ServiceContext
+from fate_flow.services.disk_space import as_disk_full
 from fate_flow.services.job_runtime import JobRuntime
 from fate_flow.services.permission_guard import guarded
 from fate_flow.settings import PROJECT_ROOT, Settings
@@ -21,6 +22,7 @@ EXTENSION = "fate_flow.federation"
 
 def register_commands(registry: CommandRegistry, ctx: ServiceContext, runtime: JobRuntime | None = None) -> None:
     """Every handler behind the command boundary (command_fields): nothing runs on a body that is not checked."""
+    registry.explain = lambda e: as_disk_full(e, ctx.settings)
     limits = ctx.settings.limits
     registry.register(PING, command_fields.checked(ping, limits))
     if runtime is None:

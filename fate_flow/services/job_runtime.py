@@ -28,7 +28,7 @@ class JobRuntime:
     def __post_init__(self) -> None:
         if self.launcher is None:
             self.launcher = WorkerLauncher(self.ctx.settings.worker.start_method,
-                                           self.ctx.settings.worker.kill_grace)
+                                           self.ctx.settings.worker.kill_grace, self.ctx.settings.home)
 
     @property
     def settings(self):

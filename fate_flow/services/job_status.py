@@ -71,6 +71,20 @@ def stop_party_tasks(runtime: JobRuntime, job_id: str, role: str, party_id: str,
     return killed
 
 
+def stop_hosted_tasks(runtime: JobRuntime, reason: str) -> list[str]:
+    """Kill every task worker this server runs (it shuts down) and fail their tasks with `reason`, so the
+    initiator retries them (it learns it from this party's report or, once this server is back, by asking)."""
+    running = list(Task.select().where(Task.f_run_on_this_party == True,  # noqa: E712
+                                       Task.f_party_status == JobStatus.RUNNING.value))
+    runtime.launcher.kill_all([(t.f_run_pid, t.f_run_start_time) for t in running if t.f_run_pid])
+    for t in running:
+        if jobs.update_task_status(t.f_job_id, t.f_task_id, t.f_task_version, t.f_role, t.f_party_id,
+                                   JobStatus.FAILED, column=jobs.PARTY, fail_reason=reason):
+            job_log(runtime.settings, t.f_job_id, f"task {t.f_task_id} v{t.f_task_version} of {t.f_role} "
+                    f"{t.f_party_id}: {reason}", logging.WARNING)
+    return [t.f_task_id for t in running]
+
+
 def stop_task(runtime: JobRuntime, job_id: str, task_id: str, task_version: int, role: str, party_id: str,
               status: JobStatus, reason: str) -> dict:
     """Kill one task's worker here (e.g. a host still waiting on a guest that failed)."""

@@ -129,6 +129,8 @@ def update_job_status(job_id: str, role: str, party_id: str, new: JobStatus, pro
         values = _status_times(row.f_start_time, new)
         if new in END_STATUSES:
             values["f_tag"] = "job_end"
+            if role == LOCAL_ROLE:  # no other party has to hear of its end: it is settled when it ends
+                values["f_end_scheduling_updates"] = 1
     values.update(f_status=new.value, **Job.audit_values(create=False))
     if progress is not None:
         values["f_progress"] = progress

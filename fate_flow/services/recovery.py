@@ -32,6 +32,10 @@ def recover_local_jobs(ctx: ServiceContext) -> list[str]:
             if jobs.update_job_status(row.f_job_id, jobs.LOCAL_ROLE, jobs.LOCAL_PARTY_ID, JobStatus.FAILED):
                 failed.append(row.f_job_id)
         LOG.warning("job %s was still running when the server stopped; marked failed", row.f_job_id)
+    # ended local jobs recorded by earlier versions as still waiting for other parties to hear of their end
+    with write_transaction():
+        Job.update(f_end_scheduling_updates=1).where(Job.f_role == jobs.LOCAL_ROLE, Job.f_status.not_in(ONGOING),
+                                                     Job.f_end_scheduling_updates == 0).execute()
     _remove_unreferenced_tables(ctx)
     _remove_spooled_uploads(ctx)
     return failed

@@ -8,7 +8,10 @@ stdout/stderr going to the task's std.log. Two ways to start one:
   imported forks a child per task, which saves the ~0.5 s an interpreter spends importing numpy, grpc, lmdb.
 
 A worker is identified by pid + process start time, so a pid reused by another process is never mistaken
-for the worker (and never killed).
+for the worker (and never killed). What a worker starts (crypto pools, multiprocessing's helpers, Spark's JVM)
+is in its process group: a stop kills the group, and when a worker died alone (kill -9) `kill` still ends
+what is left of its group. Every process a launcher starts carries WORKER_ENV (the server's FATE_FLOW_HOME)
+in its environment, so `bin/service.sh stop` finds what a server killed with SIGKILL left behind.
 """
 from __future__ import annotations
 
@@ -36,6 +39,9 @@ SESSIONS_DIR = "sessions"
 def session_id(task_id: str, task_version: int, role: str, party_id: str) -> str:
     return f"{task_id}_{task_version}_{role}_{party_id}"
 
+
+# set in the environment of every worker (and so of all it starts) to the FATE_FLOW_HOME of its server
+WORKER_ENV = "FATE_FLOW_WORKER_OF"
 
 # two start times of one process agree to within psutil's clock-tick resolution
 _START_TIME_TOLERANCE = 0.05
@@ -84,9 +90,10 @@ def describe_exit(code: int | None) -> str:
 
 
 class WorkerLauncher:
-    def __init__(self, start_method: str = "fork_server", kill_grace: float = 3.0):
+    def __init__(self, start_method: str = "fork_server", kill_grace: float = 3.0, home: Path | None = None):
         self.start_method = start_method
         self.kill_grace = kill_grace
+        self.home = home
         self._children: dict[int, subprocess.Popen] = {}
         self._exit_codes: dict[int, int] = {}
         self._lock = threading.Lock()
@@ -113,7 +120,7 @@ class WorkerLauncher:
         return WorkerHandle(pid, start_time)
 
     def _spawn(self, spec_path: Path, std_log: Path, cwd: Path, secret: str) -> int:
-        env = _worker_env()
+        env = _worker_env(self.home)
         if secret:
             env[WORKER_SECRET_ENV] = secret
         with open(std_log, "ab") as log:
@@ -126,7 +133,7 @@ class WorkerLauncher:
     def _server(self) -> "_ForkServerClient":
         with self._lock:
             if self._fork_server is None or not self._fork_server.alive():
-                self._fork_server = _ForkServerClient.start()
+                self._fork_server = _ForkServerClient.start(self.home)
             return self._fork_server
 
     def _stop_fork_server(self) -> None:
@@ -168,9 +175,11 @@ class WorkerLauncher:
     # ------------------------------------------------------------------ stop
     def kill(self, pid: int | None, start_time: float | None, grace: float | None = None) -> bool:
         """SIGTERM the worker's process group, SIGKILL what is left after `grace` seconds. False when the
-        worker was not running (or the pid now belongs to another process)."""
+        worker was not running (or the pid now belongs to another process); what it left in its process group
+        (it died alone) is killed then too."""
         if not is_alive(pid, start_time):
             self.exit_code(pid or 0)
+            self.sweep(pid)
             return False
         grace = self.kill_grace if grace is None else grace
         try:
@@ -184,6 +193,44 @@ class WorkerLauncher:
             _wait_gone(members, 5)
         self.exit_code(pid)
         return True
+
+    def kill_all(self, workers: list[tuple[int, float | None]], grace: float | None = None) -> list[int]:
+        """`kill` for many workers at once (SIGTERM to every group, one wait, SIGKILL to what is left), as
+        when the server shuts down; returns the pids that were running."""
+        grace = self.kill_grace if grace is None else grace
+        groups, members = [], []
+        for pid, start_time in workers:
+            if not is_alive(pid, start_time):
+                self.sweep(pid)
+                continue
+            try:
+                groups.append((pid, os.getpgid(pid)))
+            except ProcessLookupError:
+                continue
+            members += _group_members(groups[-1][1])
+        for _, pgid in groups:
+            _signal_group(pgid, signal.SIGTERM)
+        if _wait_gone(members, grace):
+            for _, pgid in groups:
+                _signal_group(pgid, signal.SIGKILL)
+            _wait_gone(members, 5)
+        for pid, _ in groups:
+            self.exit_code(pid)
+        return [pid for pid, _ in groups]
+
+    def sweep(self, pid: int | None) -> list[int]:
+        """SIGKILL what is left in the process group of a worker that is gone (its children, orphaned by a
+        kill -9 of the worker alone); returns their pids. The group id cannot name another group while any of
+        its members lives, and a pid that is alive again (reused) is left alone."""
+        if not pid or _running_pid(pid):
+            return []
+        members = [p for p in _group_members(pid) if p.pid != pid and _running(p)]
+        if members:
+            LOG.warning("worker %s is gone; killing what it left running: %s", pid,
+                        ", ".join(str(p.pid) for p in members))
+            _signal_group(pid, signal.SIGKILL)
+            _wait_gone(members, 5)
+        return [p.pid for p in members]
 
     def close(self) -> None:
         self._stop_fork_server()
@@ -221,6 +268,13 @@ def _running(proc: psutil.Process) -> bool:
         return False
 
 
+def _running_pid(pid: int) -> bool:
+    try:
+        return _running(psutil.Process(pid))
+    except psutil.Error:
+        return False
+
+
 def _signal_group(pgid: int, sig: int) -> None:
     try:
         os.killpg(pgid, sig)
@@ -228,10 +282,12 @@ def _signal_group(pgid: int, sig: int) -> None:
         pass
 
 
-def _worker_env() -> dict[str, str]:
+def _worker_env(home: Path | None) -> dict[str, str]:
     env = dict(os.environ)
     env.pop(WORKER_SECRET_ENV, None)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    if home is not None:
+        env[WORKER_ENV] = str(home)
     return env
 
 
@@ -243,9 +299,9 @@ class _ForkServerClient:
         self._lock = threading.Lock()
 
     @classmethod
-    def start(cls, timeout: float = 30.0) -> "_ForkServerClient":
+    def start(cls, home: Path | None, timeout: float = 30.0) -> "_ForkServerClient":
         proc = subprocess.Popen([sys.executable, "-m", "fate_flow.worker.fork_server"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=None, env=_worker_env(), start_new_session=True)
+                                stdout=subprocess.PIPE, stderr=None, env=_worker_env(home), start_new_session=True)
         client = cls(proc)
         ready = client._read(timeout)
         if ready.get("ready") is not True:

@@ -18,9 +18,12 @@ import traceback
 import uuid
 from pathlib import Path
 
+import psutil
+
 from fate_flow.client.http_client import FlowHttpClient
 from fate_flow.components import registry
 from fate_flow.components.base import ComponentContext, ComponentOutput
+from fate_flow.entity.disk import disk_full_error
 from fate_flow.entity.errors import FateFlowError
 from fate_flow.entity.status import JobStatus
 from fate_flow.entity.task_spec import TaskSpec
@@ -32,6 +35,8 @@ from fate_flow.worker.task_computing import TaskComputing, open_task_computing
 
 LOG_FORMAT = "[%(levelname)s] [%(asctime)s] [{job_id}] [%(process)d:%(thread)d] - %(filename)s[line:%(lineno)d]: %(message)s"
 SAMPLE_ROWS = 100
+# seconds a finished task waits for the processes it started to exit before it kills them
+CHILDREN_EXIT_SECONDS = 15.0
 
 
 def setup_logging(spec: TaskSpec) -> logging.Logger:
@@ -107,6 +112,41 @@ def _report_outputs(spec: TaskSpec, computing: TaskComputing, output: ComponentO
         reporter.summary(jsonable(summary))
 
 
+def end_children(log: logging.Logger, timeout: float = CHILDREN_EXIT_SECONDS) -> list[int]:
+    """Before a task reports success, what it started must be gone: Spark's JVM (stopped with its session),
+    crypto pool workers (ended with their pool). Waits up to `timeout` seconds for this process's children,
+    then kills those left; returns their pids. multiprocessing's resource tracker is left alone: it ends with
+    this process, and it must outlive the pools it tracks."""
+    children = [c for c in psutil.Process().children(recursive=True) if not _is_resource_tracker(c)]
+    _, alive = psutil.wait_procs(children, timeout=timeout)
+    for proc in alive:
+        try:
+            log.warning("process %s (%s) the task started is still running after %ss; killing it", proc.pid,
+                        " ".join(proc.cmdline())[:200], timeout)
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=5)
+    return [p.pid for p in alive]
+
+
+def _is_resource_tracker(proc: psutil.Process) -> bool:
+    try:
+        return "multiprocessing.resource_tracker" in " ".join(proc.cmdline())
+    except psutil.Error:
+        return False
+
+
+def _failure_message(error: BaseException, settings: Settings | None) -> str:
+    """What the task's fail reason says: a full disk named as such, else the exception."""
+    if settings is not None:
+        full = disk_full_error(error, {"home": settings.home, "table store": settings.storage.root},
+                               settings.storage.min_free_bytes)
+        if full is not None:
+            return full.message
+    return f"{type(error).__name__}: {error}"
+
+
 def main(argv: list[str] | None = None, worker_secret: str | None = None) -> int:
     """Run the task of `--spec`. `worker_secret` (else $FATE_FLOW_WORKER_SECRET, removed from the environment
     so no process the task starts inherits it) proves to the server that this is the worker it launched."""
@@ -136,7 +176,7 @@ def main(argv: list[str] | None = None, worker_secret: str | None = None) -> int
         log.error("%s", e)
         return 2
     except BaseException as e:
-        message = e.message if isinstance(e, FateFlowError) else f"{type(e).__name__}: {e}"
+        message = e.message if isinstance(e, FateFlowError) else _failure_message(e, settings)
         log.error("task %s failed: %s\n%s", spec.task_id, message, traceback.format_exc())
         try:
             reporter.status(JobStatus.FAILED.value, fail_reason=message,
@@ -144,6 +184,7 @@ def main(argv: list[str] | None = None, worker_secret: str | None = None) -> int
         except ReportError as report_error:
             log.error("%s", report_error)
         return 1
+    end_children(log)
     try:
         reporter.status(JobStatus.SUCCESS.value, elapsed_ms=int((time.monotonic() - started) * 1000))
     except ReportError as e:

@@ -205,3 +205,32 @@ def _still_running(procs: list[psutil.Process], timeout: float) -> list[tuple[in
         if not alive or time.monotonic() >= deadline:
             return alive
         time.sleep(0.2)
+
+
+def test_a_spark_task_reports_success_only_once_its_jvm_is_gone(server, tmp_path):
+    conf = json.loads((EXAMPLES / "data_transform_conf.json").read_text())
+    conf["job_parameters"]["common"]["computing_engine"] = "SPARK"
+    job_id = submit(server, conf, EXAMPLES / "data_transform_dsl.json", tmp_path)
+    jvms: dict[str, list[psutil.Process]] = {}      # task (id, role, party) -> the JVMs its worker started
+    alive_at_success: dict[str, list[int]] = {}
+    deadline = time.monotonic() + 600
+    while len(alive_at_success) < 4 and time.monotonic() < deadline:
+        tasks = server.post("/v1/job/task/query", json={"job_id": job_id}).json().get("data") or []
+        assert not any(t["f_party_status"] == "failed" for t in tasks), tasks
+        for task in tasks:
+            key = f"{task['f_task_id']} {task['f_role']} {task['f_party_id']}"
+            if task["f_party_status"] == "running" and task.get("f_run_pid"):
+                try:
+                    found = [p for p in psutil.Process(task["f_run_pid"]).children(recursive=True)
+                             if p.name() == "java"]
+                except psutil.Error:
+                    found = []
+                jvms.setdefault(key, [])
+                jvms[key] += [p for p in found if p.pid not in {q.pid for q in jvms[key]}]
+            elif task["f_party_status"] == "success" and key not in alive_at_success:
+                alive_at_success[key] = [p.pid for p in jvms.get(key, [])
+                                         if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        time.sleep(0.05)
+    assert len(alive_at_success) == 4, alive_at_success
+    assert any(jvms.values()), "no JVM of a Spark task was seen"
+    assert alive_at_success == {key: [] for key in alive_at_success}, "a Spark task reported success with its JVM alive"
