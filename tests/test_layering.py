@@ -15,6 +15,9 @@ FORBIDDEN = {
               "computing", "client", "model", "entity"},
     # cryptography: a leaf
     "secure": {"*"},
+    # the job DSL and runtime conf as data: entity only
+    "dsl": {"settings", "db", "apps", "app", "server", "services", "scheduler", "federation", "worker", "components",
+            "computing", "client", "model", "serde", "secure", "serving"},
     "db": {"apps", "services", "scheduler", "federation", "worker", "components", "computing", "client", "model",
            "app", "server"},
     "apps": {"db", "scheduler", "federation", "worker", "components", "computing", "server"},
@@ -39,6 +42,7 @@ FORBIDDEN_EXTERNAL = {
     "fate_flow_client": {"flask", "peewee", "playhouse"},
     "federation": {"flask", "peewee", "playhouse"},
     "entity": {"flask", "peewee", "playhouse"},
+    "dsl": {"flask", "peewee", "playhouse", "grpc"},
     "serving": {"flask", "peewee", "playhouse", "gunicorn"},
 }
 

@@ -24,7 +24,7 @@ from typing import Callable
 from fate_flow.db.base import DB
 from fate_flow.db.models import Job, Task
 from fate_flow.entity.status import END_STATUSES, JobStatus
-from fate_flow.scheduler.status_rules import federated_task_status, job_status_of, progress_of
+from fate_flow.dsl.status_rules import federated_task_status, job_status_of, progress_of
 from fate_flow.services import jobs, party_commands as pc, resources
 from fate_flow.services.disk_space import as_disk_full
 from fate_flow.services.job_control import describe_failures, end_job, failures, fan_out, job_parties

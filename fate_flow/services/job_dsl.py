@@ -7,11 +7,11 @@ from typing import Any, Collection, Mapping, Sequence
 from fate_flow.components.registry import module_names, module_roles
 from fate_flow.db.models import Job
 from fate_flow.entity.errors import FateFlowError
-from fate_flow.scheduler.dag_dependency import dag_dependency
-from fate_flow.scheduler.dsl_parser import parse_dsl
-from fate_flow.scheduler.predict_dsl import dsl_generate
-from fate_flow.scheduler.predict_job import merge_predict_conf
-from fate_flow.scheduler.runtime_conf import parse_runtime_conf
+from fate_flow.dsl.dag_dependency import dag_dependency
+from fate_flow.dsl.dsl_parser import parse_dsl
+from fate_flow.dsl.predict_dsl import dsl_generate
+from fate_flow.dsl.predict_job import merge_predict_conf
+from fate_flow.dsl.runtime_conf import parse_runtime_conf
 
 
 def job_dependency(job_id: str, role: str, party_id: str) -> dict:

@@ -9,12 +9,12 @@ from fate_flow.components import registry
 from fate_flow.computing.spark import spark_unavailable_reason
 from fate_flow.entity.dsl_errors import RuntimeConfError
 from fate_flow.entity.engines import SPARK, spark_conf
-from fate_flow.scheduler.component_parameters import component_parties
-from fate_flow.scheduler.dag import Dag
-from fate_flow.scheduler.dsl_parser import parse_dsl
-from fate_flow.scheduler.job_parameters import common_job_parameters, derive_computing_engine, party_job_parameters
-from fate_flow.scheduler.predict_job import merge_predict_conf
-from fate_flow.scheduler.runtime_conf import RuntimeConf, parse_runtime_conf
+from fate_flow.dsl.component_parameters import component_parties
+from fate_flow.dsl.dag import Dag
+from fate_flow.dsl.dsl_parser import parse_dsl
+from fate_flow.dsl.job_parameters import common_job_parameters, derive_computing_engine, party_job_parameters
+from fate_flow.dsl.predict_job import merge_predict_conf
+from fate_flow.dsl.runtime_conf import RuntimeConf, parse_runtime_conf
 from fate_flow.settings import Settings, spark_settings
 
 

@@ -9,7 +9,7 @@ from peewee import fn
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import Job, Task, TrackingOutputDataInfo
 from fate_flow.entity.errors import NotFoundError
-from fate_flow.scheduler.model_id import gen_model_id
+from fate_flow.dsl.model_id import gen_model_id
 from fate_flow.services import jobs
 from fate_flow.services.row_filters import filter_conditions
 from fate_flow.settings import Settings

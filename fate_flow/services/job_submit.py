@@ -17,10 +17,10 @@ from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
 from fate_flow.federation import PartyRef
 from fate_flow.model.pipeline import json_field
-from fate_flow.scheduler.component_parameters import resolve_component_parameters
-from fate_flow.scheduler.model_id import job_model_info, predict_model_info
-from fate_flow.scheduler.predict_job import prepare_predict_job
-from fate_flow.scheduler.runtime_conf import RuntimeConf, parse_runtime_conf
+from fate_flow.dsl.component_parameters import resolve_component_parameters
+from fate_flow.dsl.model_id import job_model_info, predict_model_info
+from fate_flow.dsl.predict_job import prepare_predict_job
+from fate_flow.dsl.runtime_conf import RuntimeConf, parse_runtime_conf
 from fate_flow.services import jobs, model_local, party_commands as pc
 from fate_flow.services.job_create import check_cores
 from fate_flow.services.job_log import job_log

@@ -21,11 +21,11 @@ from fate_flow.entity.retcode import RetCode
 from fate_flow.federation import IncomingCommand, PartyRef
 from fate_flow.model.pipeline import dsl_version, json_bytes, json_field
 from fate_flow.proto.pipeline_pb2 import Pipeline
-from fate_flow.scheduler.dag import SOURCE_PIPELINE, Dag
-from fate_flow.scheduler.dsl_parser import parse_dsl
-from fate_flow.scheduler.json_text import load_json_object
-from fate_flow.scheduler.model_id import gen_party_model_id
-from fate_flow.scheduler.predict_dsl import generate_predict_dsl, parse_cpn_list
+from fate_flow.dsl.dag import SOURCE_PIPELINE, Dag
+from fate_flow.dsl.dsl_parser import parse_dsl
+from fate_flow.dsl.json_text import load_json_object
+from fate_flow.dsl.model_id import gen_party_model_id
+from fate_flow.dsl.predict_dsl import generate_predict_dsl, parse_cpn_list
 from fate_flow.services.job_runtime import JobRuntime
 from fate_flow.services.model_local import find_local_models, party_model, proto_sources
 from fate_flow.services.model_record import (inference_dsl_for_role, modules_of, pipeline_model_info, save_model_info,

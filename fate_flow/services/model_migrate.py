@@ -29,7 +29,7 @@ from fate_flow.entity.retcode import RetCode
 from fate_flow.model.atomic_files import write_atomically
 from fate_flow.model.pipeline import dsl_version, json_bytes, json_field
 from fate_flow.proto.pipeline_pb2 import Pipeline
-from fate_flow.scheduler.model_id import gen_model_id, gen_party_model_id
+from fate_flow.dsl.model_id import gen_model_id, gen_party_model_id
 from fate_flow.services.model_local import party_model, proto_sources
 from fate_flow.services.model_record import modules_of
 from fate_flow.services.model_package import log_model_operation, zip_model

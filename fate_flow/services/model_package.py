@@ -26,7 +26,7 @@ from fate_flow.entity import identifiers
 from fate_flow.entity.errors import AlreadyExistsError, DataError
 from fate_flow.model.pipeline import json_field
 from fate_flow.model.pipelined_model import PIPELINE_FILE, PipelinedModel
-from fate_flow.scheduler.model_id import gen_party_model_id
+from fate_flow.dsl.model_id import gen_party_model_id
 
 MAX_ENTRIES = 10_000
 MAX_UNPACKED_BYTES = 4 << 30

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fate_flow.entity.home_paths import home_path
-from fate_flow.scheduler.model_id import gen_party_model_id
+from fate_flow.dsl.model_id import gen_party_model_id
 from fate_flow.settings import Settings
 
 

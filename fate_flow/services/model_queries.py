@@ -10,7 +10,7 @@ from fate_flow.db.models import MachineLearningModelInfo
 from fate_flow.entity.errors import FateFlowError, InvalidParameterError, NotFoundError
 from fate_flow.entity.identifiers import shown
 from fate_flow.model.pipeline import json_field, pipeline_fields
-from fate_flow.scheduler.predict_job import predict_conf_template
+from fate_flow.dsl.predict_job import predict_conf_template
 from fate_flow.services.model_local import find_local_models
 from fate_flow.services.model_record import pipeline_model_info
 from fate_flow.settings import Settings

@@ -12,11 +12,11 @@ from fate_flow.entity.dsl_errors import DSLError
 from fate_flow.entity.status import JobStatus
 from fate_flow.model.pipeline import FATE_VERSION, build_pipeline, json_field
 from fate_flow.proto.pipeline_pb2 import Pipeline
-from fate_flow.scheduler.component_parameters import args_inputs, component_parameters, module_runs_on_role
-from fate_flow.scheduler.dag import SOURCE_ARGS, Component, InputRef
-from fate_flow.scheduler.dsl_parser import READER_MODULE, parse_dsl, parse_dsl_version
-from fate_flow.scheduler.predict_dsl import add_code_paths, derive_inference_dsl_v1
-from fate_flow.scheduler.runtime_conf import parse_runtime_conf
+from fate_flow.dsl.component_parameters import args_inputs, component_parameters, module_runs_on_role
+from fate_flow.dsl.dag import SOURCE_ARGS, Component, InputRef
+from fate_flow.dsl.dsl_parser import READER_MODULE, parse_dsl, parse_dsl_version
+from fate_flow.dsl.predict_dsl import add_code_paths, derive_inference_dsl_v1
+from fate_flow.dsl.runtime_conf import parse_runtime_conf
 from fate_flow.services.job_log import job_log
 from fate_flow.services.model_local import party_model, proto_sources
 from fate_flow.settings import Settings

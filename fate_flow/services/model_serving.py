@@ -25,7 +25,7 @@ from fate_flow.entity.retcode import RetCode
 from fate_flow.federation import IncomingCommand, PartyRef
 from fate_flow.model.pipeline import is_deployed, json_field
 from fate_flow.proto import model_service_pb2 as pb
-from fate_flow.scheduler.model_id import gen_party_model_id
+from fate_flow.dsl.model_id import gen_party_model_id
 from fate_flow.services import serving_client
 from fate_flow.services.job_runtime import JobRuntime
 from fate_flow.services.model_local import find_local_models, party_model

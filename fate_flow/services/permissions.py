@@ -21,8 +21,8 @@ from fate_flow.components import registry
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import PartnerGrant
 from fate_flow.entity.errors import ParameterError, PermissionDeniedError
-from fate_flow.scheduler.component_parameters import args_inputs, component_parameters
-from fate_flow.scheduler.dag import SOURCE_ARGS
+from fate_flow.dsl.component_parameters import args_inputs, component_parameters
+from fate_flow.dsl.dag import SOURCE_ARGS
 from fate_flow.services.job_plan import JobPlan
 
 ROLE, COMMAND, COMPONENT, DATASET = "role", "command", "component", "dataset"

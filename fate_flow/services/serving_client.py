@@ -16,7 +16,7 @@ from fate_flow.entity.errors import FateFlowError, ParameterError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.proto import model_service_pb2 as pb
 from fate_flow.proto import model_service_pb2_grpc as pb_grpc
-from fate_flow.scheduler.model_id import gen_party_model_id
+from fate_flow.dsl.model_id import gen_party_model_id
 from fate_flow.serving.settings import DEFAULT_GRPC_PORT
 from fate_flow.settings import Settings
 

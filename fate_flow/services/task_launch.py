@@ -17,8 +17,8 @@ from fate_flow.entity.home_paths import home_path
 from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
 from fate_flow.entity.task_spec import ModelRef, ServerAddress, TableRef, TaskSpec
-from fate_flow.scheduler.component_parameters import args_inputs, component_parameters
-from fate_flow.scheduler.dag import SOURCE_ARGS, SOURCE_COMPONENT, SOURCE_PIPELINE
+from fate_flow.dsl.component_parameters import args_inputs, component_parameters
+from fate_flow.dsl.dag import SOURCE_ARGS, SOURCE_COMPONENT, SOURCE_PIPELINE
 from fate_flow.services import jobs, tables
 from fate_flow.services.job_create import plan_of
 from fate_flow.services.job_log import job_log

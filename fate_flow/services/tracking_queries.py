@@ -11,9 +11,9 @@ from fate_flow.components import registry
 from fate_flow.db.models import Job, Task
 from fate_flow.entity.errors import FateFlowError, NotFoundError, ParameterError
 from fate_flow.model.pipelined_model import BUFFER_TYPES_FILE
-from fate_flow.scheduler.component_parameters import component_parameters
-from fate_flow.scheduler.dsl_parser import parse_dsl, parse_dsl_version
-from fate_flow.scheduler.runtime_conf import parse_runtime_conf
+from fate_flow.dsl.component_parameters import component_parameters
+from fate_flow.dsl.dsl_parser import parse_dsl, parse_dsl_version
+from fate_flow.dsl.runtime_conf import parse_runtime_conf
 from fate_flow.serde.protobuf_types import UnknownMessageType, parse_buffer
 from fate_flow.serde.rows import render_header, render_row
 from fate_flow.services import model_paths, tables, tracking

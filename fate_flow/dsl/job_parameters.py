@@ -8,8 +8,8 @@ from typing import Any, Mapping
 
 from fate_flow.entity.dsl_errors import RuntimeConfError
 from fate_flow.entity.engines import COMPUTING_ENGINES, SPARK, SPARK_BACKENDS
-from fate_flow.scheduler.frozen import deep_merge, thaw
-from fate_flow.scheduler.runtime_conf import RuntimeConf, parse_index_key
+from fate_flow.dsl.frozen import deep_merge, thaw
+from fate_flow.dsl.runtime_conf import RuntimeConf, parse_index_key
 
 ACCEPTED_JOB_PARAMETERS = frozenset({
     "job_type", "work_mode", "backend", "computing_engine", "federation_engine", "storage_engine",

@@ -6,8 +6,8 @@ from typing import Any, Mapping
 from fate_flow.entity import identifiers
 from fate_flow.entity.dsl_errors import RuntimeConfError
 from fate_flow.entity.errors import MissingParametersError
-from fate_flow.scheduler.dsl_parser import parse_dsl_version
-from fate_flow.scheduler.frozen import freeze, thaw
+from fate_flow.dsl.dsl_parser import parse_dsl_version
+from fate_flow.dsl.frozen import freeze, thaw
 
 WORK_MODES = (0, 1)
 ALL_PARTIES = "all"

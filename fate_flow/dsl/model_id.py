@@ -4,7 +4,7 @@ from typing import Iterable, Mapping
 
 from fate_flow.entity import identifiers
 from fate_flow.entity.errors import MissingParametersError
-from fate_flow.scheduler.runtime_conf import RuntimeConf
+from fate_flow.dsl.runtime_conf import RuntimeConf
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from typing import Any, Collection, Mapping
 
 from fate_flow.entity import identifiers
 from fate_flow.entity.dsl_errors import DSLError
-from fate_flow.scheduler.dag import (MODEL_KINDS, SOURCE_ARGS, SOURCE_COMPONENT, SOURCE_PIPELINE, Component,
+from fate_flow.dsl.dag import (MODEL_KINDS, SOURCE_ARGS, SOURCE_COMPONENT, SOURCE_PIPELINE, Component,
                                      Dag, InputRef)
-from fate_flow.scheduler.json_text import load_json_object
+from fate_flow.dsl.json_text import load_json_object
 
 MODES = ("train", "predict")
 READER_MODULE = "Reader"

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any, Collection, Mapping
 
 from fate_flow.entity.dsl_errors import DSLError
-from fate_flow.scheduler.dag import MODEL_KINDS, SOURCE_ARGS, Dag
-from fate_flow.scheduler.dsl_parser import READER_MODULE, parse_dsl, parse_dsl_version
-from fate_flow.scheduler.frozen import deep_merge, thaw
-from fate_flow.scheduler.model_id import ModelInfo, predict_model_info
-from fate_flow.scheduler.runtime_conf import RuntimeConf, parse_runtime_conf
+from fate_flow.dsl.dag import MODEL_KINDS, SOURCE_ARGS, Dag
+from fate_flow.dsl.dsl_parser import READER_MODULE, parse_dsl, parse_dsl_version
+from fate_flow.dsl.frozen import deep_merge, thaw
+from fate_flow.dsl.model_id import ModelInfo, predict_model_info
+from fate_flow.dsl.runtime_conf import RuntimeConf, parse_runtime_conf
 
 TEMPLATE_ROLES = ("guest", "host")  # the roles that read input tables
 

@@ -2,9 +2,9 @@
 from typing import Collection, Mapping
 
 from fate_flow.entity.dsl_errors import DSLError
-from fate_flow.scheduler.component_parameters import component_parameters, module_runs_on_role
-from fate_flow.scheduler.dag import Dag
-from fate_flow.scheduler.runtime_conf import RuntimeConf, normalise_party_id
+from fate_flow.dsl.component_parameters import component_parameters, module_runs_on_role
+from fate_flow.dsl.dag import Dag
+from fate_flow.dsl.runtime_conf import RuntimeConf, normalise_party_id
 
 KEPT_DATA_TYPES = ("data", "train_data")  # any other data key is reported as validate_data
 

@@ -11,8 +11,8 @@ components are kept, and a component left with no deployed upstream loses its da
 from typing import Any, Collection, Iterable, Mapping, Sequence
 
 from fate_flow.entity.dsl_errors import DeployError
-from fate_flow.scheduler.dag import SOURCE_ARGS, Component, Dag, InputRef
-from fate_flow.scheduler.dsl_parser import READER_MODULE, parse_dsl, parse_dsl_text
+from fate_flow.dsl.dag import SOURCE_ARGS, Component, Dag, InputRef
+from fate_flow.dsl.dsl_parser import READER_MODULE, parse_dsl, parse_dsl_text
 
 PREDICT_DATA_KEYS = (("data", "data"), ("train_data", "test_data"), ("validate_data", "test_data"),
                      ("test_data", "test_data"))

@@ -9,9 +9,9 @@ registry. A component fed by a `model` input reuses the parameters of the compon
 from typing import Any, Collection, Mapping
 
 from fate_flow.entity.dsl_errors import RuntimeConfError
-from fate_flow.scheduler.dag import Dag
-from fate_flow.scheduler.frozen import deep_merge, thaw
-from fate_flow.scheduler.runtime_conf import RuntimeConf, parse_index_key
+from fate_flow.dsl.dag import Dag
+from fate_flow.dsl.frozen import deep_merge, thaw
+from fate_flow.dsl.runtime_conf import RuntimeConf, parse_index_key
 
 ARGS = "args"
 
