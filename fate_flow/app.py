@@ -18,10 +18,10 @@ from fate_flow.entity import api_paths, audit
 from fate_flow.entity.errors import FateFlowError, InvalidParameterError, PathNotAllowedError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.services import job_runtime
-from fate_flow.services.access_warnings import log_access_warnings
 from fate_flow.services.context import EXTENSION, ServiceContext, build_context
-from fate_flow.services.disk_space import as_disk_full
-from fate_flow.services.recovery import recover_local_jobs
+from fate_flow.services.server.access_warnings import log_access_warnings
+from fate_flow.services.server.disk_space import as_disk_full
+from fate_flow.services.server.recovery import recover_local_jobs
 from fate_flow.settings import Settings
 
 LOG = logging.getLogger("fate_flow.app")

@@ -104,15 +104,17 @@ class FlowServer(BaseApplication):
 def start_federation_for(app, settings: Settings):
     """Wire federation to the service layer: registry of commands -> gRPC server; the app gets the client."""
     from fate_flow.federation import CommandRegistry, federation_settings, start_federation
-    from fate_flow.services import federation as federation_service
+    from fate_flow.services.partners import commands as federation_service
     from fate_flow.services.context import EXTENSION
     from fate_flow.settings import PROJECT_ROOT
 
     from fate_flow.services import job_runtime
+    from fate_flow.scheduler import commands as initiator_commands
 
     runtime = app.extensions[job_runtime.EXTENSION]
     registry = CommandRegistry()
     federation_service.register_commands(registry, app.extensions[EXTENSION], runtime)
+    initiator_commands.register_commands(registry, runtime)
     handle = start_federation(federation_settings(settings, PROJECT_ROOT), registry)
     app.extensions[federation_service.EXTENSION] = handle.client
     runtime.set_client(handle.client)
@@ -139,7 +141,7 @@ class _SchedulerHandle:
     def stop(self) -> None:
         """Stop scheduling, then every task worker of this server: nothing of a task outlives a stop."""
         from fate_flow.db.base import DB
-        from fate_flow.services.job_status import stop_hosted_tasks
+        from fate_flow.services.jobs.party_status import stop_hosted_tasks
 
         self.loop.stop()
         try:

@@ -20,7 +20,7 @@ FORBIDDEN = {
             "computing", "client", "model", "serde", "secure", "serving"},
     "db": {"apps", "services", "scheduler", "federation", "worker", "components", "computing", "client", "model",
            "app", "server"},
-    "apps": {"db", "scheduler", "federation", "worker", "components", "computing", "server"},
+    "apps": {"db", "federation", "worker", "components", "computing", "server"},
     "services": {"apps", "app", "server"},
     "scheduler": {"apps", "app", "server"},
     "federation": {"db", "apps", "app", "services", "scheduler", "worker", "components", "computing", "client",

@@ -17,7 +17,7 @@ from fate_flow.apps.request_body import get_int, get_party_id, get_str, json_bod
 from fate_flow.entity import api_paths, audit
 from fate_flow.entity.errors import AuthenticationError, InvalidParameterError, ParameterError
 from fate_flow.entity.status import JobStatus
-from fate_flow.services import job_browse, log_lines
+from fate_flow.services.jobs import browse as job_browse, log_lines
 
 bp = Blueprint("board", __name__)
 

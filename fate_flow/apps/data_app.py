@@ -14,8 +14,8 @@ from fate_flow.apps.request_body import (checked_form, get_delimiter, get_id, ge
                                          parse_json_object, require, require_whole_body)
 from fate_flow.entity import api_paths, identifiers
 from fate_flow.entity.errors import InvalidParameterError, ParameterError
-from fate_flow.services import data_access
-from fate_flow.services.file_access import FileAccess
+from fate_flow.services.data import upload as data_access
+from fate_flow.services.files.file_access import FileAccess
 
 bp = Blueprint("data", __name__)
 

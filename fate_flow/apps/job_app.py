@@ -15,7 +15,7 @@ from fate_flow.apps.request_body import (get_id, get_limit, get_party_id, get_pl
 from fate_flow.entity import api_paths, identifiers
 from fate_flow.entity.errors import FateFlowError
 from fate_flow.entity.retcode import RetCode
-from fate_flow.services import job_dsl, job_log_archive, job_queries
+from fate_flow.services.jobs import dsl_views as job_dsl, log_archive as job_log_archive, queries as job_queries
 
 bp = Blueprint("job", __name__)
 

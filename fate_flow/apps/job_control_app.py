@@ -7,8 +7,10 @@ from fate_flow.entity import api_paths, identifiers
 from fate_flow.entity.errors import InvalidParameterError, MissingParametersError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
-from fate_flow.services import job_control, job_submit
+from fate_flow.scheduler import job_control
 from fate_flow.services.job_runtime import EXTENSION, JobRuntime
+from fate_flow.services.jobs import submit as job_submit
+from fate_flow.services.jobs.clean import clean_tasks
 
 bp = Blueprint("job_control", __name__)
 
@@ -59,7 +61,7 @@ def rerun():
 
 @bp.route(api_paths.JOB_CLEAN.path, methods=api_paths.JOB_CLEAN.methods)
 def clean():
-    return json_result(data=job_control.clean_tasks(runtime(), json_body()))
+    return json_result(data=clean_tasks(json_body()))
 
 
 @bp.route(api_paths.JOB_CLEAN_QUEUE.path, methods=api_paths.JOB_CLEAN_QUEUE.methods)

@@ -15,11 +15,12 @@ from fate_flow.entity.deploy_keys import CLIENT_FILE_KEYS, DEPLOY_REQUEST_KEYS
 from fate_flow.entity.errors import FateFlowError, ParameterError
 from fate_flow.entity.flags import parse_flag
 from fate_flow.entity.retcode import RetCode
-from fate_flow.services import (model_archive, model_deploy, model_homo, model_migrate, model_queries, model_serving,
-                                model_store, model_tags, model_transfer)
 from fate_flow.services.job_runtime import EXTENSION, JobRuntime
-from fate_flow.services.model_package import PartyModelRef
-from fate_flow.services.serving_client import ServingNotConfiguredError, checked_servings, requested_servings
+from fate_flow.services.models import (archive as model_archive, deploy as model_deploy, homo as model_homo,
+                                       migrate as model_migrate, queries as model_queries, publish as model_serving,
+                                       store as model_store, tags as model_tags, transfer as model_transfer)
+from fate_flow.services.models.package import PartyModelRef
+from fate_flow.services.models.serving_client import ServingNotConfiguredError, checked_servings, requested_servings
 
 bp = Blueprint("model", __name__)
 

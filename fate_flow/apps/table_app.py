@@ -9,7 +9,7 @@ from fate_flow.entity import api_paths, identifiers
 from fate_flow.entity.errors import InvalidParameterError
 
 TABLE_ALIASES = {"table_name": "name"}
-from fate_flow.services import table_registry, tables
+from fate_flow.services.data import table_registry, table_meta as tables
 
 bp = Blueprint("table", __name__)
 

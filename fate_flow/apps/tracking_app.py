@@ -16,11 +16,11 @@ from fate_flow.apps.file_response import attachment, file_endpoint
 from fate_flow.apps.request_body import (get_id, get_int, get_party_id, get_plain_filename, get_str, json_body,
                                          require)
 from fate_flow.entity import api_paths, identifiers
-from fate_flow.entity.flags import parse_flag
 from fate_flow.entity.errors import FateFlowError, InvalidParameterError
-from fate_flow.services import tracking, tracking_queries
-from fate_flow.services.tar_stream import tar_gz_chunks
-from fate_flow.services.tracking_queries import ComponentAt
+from fate_flow.entity.flags import parse_flag
+from fate_flow.services.files.tar_stream import tar_gz_chunks
+from fate_flow.services.tracking import records as tracking, queries as tracking_queries
+from fate_flow.services.tracking.queries import ComponentAt
 
 bp = Blueprint("tracking", __name__)
 

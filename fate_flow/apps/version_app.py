@@ -6,10 +6,11 @@ from fate_flow.apps.context import ctx
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import get_int, get_str, json_body
 from fate_flow.entity import api_paths
+from fate_flow.entity.disk import DiskUsage, size_text
 from fate_flow.entity.retcode import RetCode
 from fate_flow.model.pipeline import FATE_VERSION
-from fate_flow.entity.disk import DiskUsage, size_text
-from fate_flow.services import disk_space, federation
+from fate_flow.services.partners import commands as federation
+from fate_flow.services.server import disk_space
 
 bp = Blueprint("version", __name__)
 

@@ -7,8 +7,8 @@ from fate_flow.apps.request_body import json_body
 from fate_flow.entity import api_paths, audit
 from fate_flow.entity.errors import AuthenticationError, ParameterError
 from fate_flow.entity.worker_secret import WORKER_SECRET_HEADER
-from fate_flow.services import task_reports
 from fate_flow.services.job_runtime import EXTENSION, JobRuntime
+from fate_flow.services.jobs import worker_reports as task_reports
 
 bp = Blueprint("worker", __name__)
 

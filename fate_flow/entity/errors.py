@@ -75,3 +75,15 @@ class PermissionDeniedError(FateFlowError):
     """An authenticated partner asked for something this party has not granted it."""
 
     retcode = RetCode.PERMISSION_ERROR
+
+
+class JobNotFoundError(FateFlowError):
+    """The job a request names does not exist here (FATE answers 102: "can not found job")."""
+
+    retcode = RetCode.DATA_ERROR
+
+
+class OperationRefusedError(FateFlowError):
+    """The job is not in a state that allows the operation (stop an ended job, rerun a running one...)."""
+
+    retcode = RetCode.OPERATING_ERROR

@@ -23,17 +23,20 @@ from typing import Callable
 
 from fate_flow.db.base import DB
 from fate_flow.db.models import Job, Task
-from fate_flow.entity.status import END_STATUSES, JobStatus
 from fate_flow.dsl.status_rules import federated_task_status, job_status_of, progress_of
-from fate_flow.services import jobs, party_commands as pc, resources
-from fate_flow.services.disk_space import as_disk_full
-from fate_flow.services.job_control import describe_failures, end_job, failures, fan_out, job_parties
-from fate_flow.services.job_create import plan_of
-from fate_flow.services.job_log import job_log
-from fate_flow.services.job_plan import JobPlan
+from fate_flow.entity.status import END_STATUSES, JobStatus
+from fate_flow.scheduler.fan_out import describe_failures, failures, fan_out, job_parties
+from fate_flow.scheduler.job_end import end_job
 from fate_flow.services.job_runtime import JobRuntime
-from fate_flow.services.job_status import create_task_version, latest_tasks
-from fate_flow.services.task_reports import apply_party_report
+from fate_flow.services.jobs import party_commands as pc, resources
+from fate_flow.services.jobs.local_jobs import LOCAL_ROLE
+from fate_flow.services.jobs.status_updates import FEDERATED, PARTY, update_task_status
+from fate_flow.services.jobs.party_status import create_task_version, latest_tasks
+from fate_flow.services.jobs.plan import plan_of
+from fate_flow.services.jobs.plan import JobPlan
+from fate_flow.services.jobs.schedule_log import job_log
+from fate_flow.services.jobs.worker_reports import apply_party_report
+from fate_flow.services.server.disk_space import as_disk_full
 
 LOG = logging.getLogger("fate_flow.scheduler")
 
@@ -65,7 +68,7 @@ class DagScheduler:
         """The jobs this server initiated with `status`; local jobs (upload, download) are run by the request
         that made them, never scheduled."""
         return list(Job.select().where(Job.f_is_initiator == True, Job.f_status == status.value,  # noqa: E712
-                                       Job.f_role != jobs.LOCAL_ROLE)
+                                       Job.f_role != LOCAL_ROLE)
                     .order_by(Job.f_create_time, Job.f_job_id))
 
     def plan(self, row: Job) -> JobPlan:
@@ -193,8 +196,8 @@ class DagScheduler:
         party (hosted here or not) by command."""
         for r in rows:
             if not r.f_run_on_this_party:
-                jobs.update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id, status,
-                                        column=jobs.FEDERATED)
+                update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id, status,
+                                   column=FEDERATED)
         first = rows[0]
         results = fan_out(self.runtime, row, pc.TASK_STATUS_UPDATE, [(r.f_role, r.f_party_id) for r in rows],
                           {"task_id": first.f_task_id, "task_version": first.f_task_version, "status": status.value})
@@ -224,8 +227,8 @@ class DagScheduler:
         failed = failures(results)
         for r in running:
             if (r.f_role, r.f_party_id) not in failed and not r.f_run_on_this_party:
-                jobs.update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id,
-                                        JobStatus.CANCELED, column=jobs.PARTY, fail_reason=reason)
+                update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id,
+                                   JobStatus.CANCELED, column=PARTY, fail_reason=reason)
             r.f_party_status = JobStatus.CANCELED.value
 
     def _retry_due(self, row: Job, rows: list[Task], now: float, params: dict) -> bool:
@@ -251,9 +254,9 @@ class DagScheduler:
             return False
         for r in rows:  # the initiator's rows of remote parties follow what those parties just did
             if not r.f_run_on_this_party and r.f_party_status in (JobStatus.RUNNING.value, JobStatus.WAITING.value):
-                jobs.update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id,
-                                        JobStatus.CANCELED, column=jobs.PARTY,
-                                        fail_reason=f"stopped before retrying as version {version}")
+                update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id,
+                                   JobStatus.CANCELED, column=PARTY,
+                                   fail_reason=f"stopped before retrying as version {version}")
         retries = min(r.f_auto_retries for r in rows) - 1
         reasons = "; ".join(f"{r.f_role} {r.f_party_id}: {r.f_fail_reason}" for r in rows if r.f_fail_reason)
         job_log(self.settings, row.f_job_id, f"task {first.f_task_id} failed ({reasons or 'no reason given'}); "
@@ -304,8 +307,8 @@ class DagScheduler:
                 continue
             reason = f"cannot start at {r.f_role} {r.f_party_id}: {answer.get('retmsg')}"
             # the party marks its own row; a party that could not be reached is marked here
-            jobs.update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id,
-                                    JobStatus.FAILED, column=jobs.PARTY, fail_reason=reason)
+            update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id,
+                               JobStatus.FAILED, column=PARTY, fail_reason=reason)
             job_log(self.settings, row.f_job_id, f"task {r.f_task_id}: {reason}", logging.ERROR)
         if failed:
             self.runtime.notify()

@@ -8,11 +8,12 @@ import logging
 from fate_flow.db.base import DB, now_ms
 from fate_flow.db.models import Job, Task
 from fate_flow.entity.status import END_STATUSES, JobStatus
-from fate_flow.services import jobs, party_commands as pc
-from fate_flow.services.job_log import job_log
 from fate_flow.services.job_runtime import JobRuntime
-from fate_flow.services.job_status import apply_job_status
-from fate_flow.services.task_reports import push_party_status
+from fate_flow.services.jobs import party_commands as pc
+from fate_flow.services.jobs.status_updates import PARTY, update_task_status
+from fate_flow.services.jobs.party_status import apply_job_status
+from fate_flow.services.jobs.schedule_log import job_log
+from fate_flow.services.jobs.worker_reports import push_party_status
 from fate_flow.worker.launcher import describe_exit, is_alive
 
 LOG = logging.getLogger("fate_flow.detector")
@@ -52,8 +53,8 @@ class Detector:
                 code = launcher.exit_code(task.f_run_pid)
                 reason = f"worker process {task.f_run_pid} died ({describe_exit(code)}) without reporting"
                 launcher.sweep(task.f_run_pid)  # its pools, helpers and JVM go with it
-            if jobs.update_task_status(task.f_job_id, task.f_task_id, task.f_task_version, task.f_role,
-                                       task.f_party_id, JobStatus.FAILED, column=jobs.PARTY, fail_reason=reason):
+            if update_task_status(task.f_job_id, task.f_task_id, task.f_task_version, task.f_role,
+                                  task.f_party_id, JobStatus.FAILED, column=PARTY, fail_reason=reason):
                 failed.append(task.f_task_id)
                 job_log(self.runtime.settings, task.f_job_id, f"task {task.f_task_id} v{task.f_task_version} of "
                         f"{task.f_role} {task.f_party_id}: {reason}", logging.ERROR)

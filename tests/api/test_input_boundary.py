@@ -240,7 +240,7 @@ def test_an_unencodable_file_name_is_refused_with_a_json_envelope(served):
 
 # ------------------------------------------------------------------------------------------ faults and records
 def test_a_server_fault_is_answered_without_exception_class_or_server_path(app, client, monkeypatch, caplog):
-    from fate_flow.services import job_queries
+    from fate_flow.services.jobs import queries as job_queries
 
     def broken(limit):
         raise OSError(2, "No such file or directory", "/srv/secret/server/path")

@@ -18,8 +18,8 @@ from fate_flow.app import create_app
 from fate_flow.db.base import DB
 from fate_flow.db.models import MachineLearningModelInfo, ModelOperationLog
 from fate_flow.proto.pipeline_pb2 import Pipeline
-from fate_flow.services import model_package
-from fate_flow.services.model_paths import model_dir
+from fate_flow.services.models import package as model_package
+from fate_flow.services.models.paths import model_dir
 from tests.api.test_model_store import MODEL_ID, VERSION, make_model, snapshot
 from tests.conftest import make_settings
 

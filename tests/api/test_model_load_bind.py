@@ -350,7 +350,7 @@ def expected_bind_request(service_id: str = "lr-service") -> pb.PublishRequest:
     ({}, []),
 ])
 def test_servings_resolution_from_the_service_conf(settings, conf, servings):
-    from fate_flow.services.serving_client import configured_servings
+    from fate_flow.services.models.serving_client import configured_servings
     raw = {k: v for k, v in settings.raw.items() if k not in ("servings", "serving")}
     assert configured_servings(replace(settings, raw=MappingProxyType({**raw, **conf}))) == servings
 

@@ -9,8 +9,9 @@ import pytest
 
 from fate_flow.db.models import Job
 from fate_flow.serde.instance import Instance
-from fate_flow.services import tables, tracking
-from fate_flow.services.tracking import TaskRef
+from fate_flow.services.data import table_meta as tables
+from fate_flow.services.tracking import records as tracking
+from fate_flow.services.tracking.records import TaskRef
 
 JOB = "202611231200000000000"
 DSL = {"components": {"reader_0": {"module": "Reader", "output": {"data": ["data"]}},

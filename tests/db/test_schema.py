@@ -8,7 +8,7 @@ from fate_flow.app import create_app
 from fate_flow.db.base import DB
 from fate_flow.db.migrations import MIGRATIONS
 from fate_flow.db.models import ALL_MODELS, Job, SchemaVersion
-from fate_flow.services.jobs import LocalJob, create_local_job
+from fate_flow.services.jobs.local_jobs import LocalJob, create_local_job
 
 # a fresh database is created at the newest schema and stamped with it
 NEWEST_VERSION = MIGRATIONS[-1].version

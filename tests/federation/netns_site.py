@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from fate_flow.federation import CommandRegistry, FederationSettings, Pairs, PartyRef, Route, start_federation
-from fate_flow.services.federation import ping
+from fate_flow.services.partners.commands import ping
 
 JOB = "netns-job"
 

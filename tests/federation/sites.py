@@ -9,7 +9,7 @@ from fate_flow.federation import (CommandRegistry, FederationClient, FederationH
                                   start_federation)
 from fate_flow.federation.keys import KeyRing
 from fate_flow.federation.keys import load_or_create_private_key, public_key_path
-from fate_flow.services.federation import ping
+from fate_flow.services.partners.commands import ping
 from tests.conftest import free_port
 
 
