@@ -1,5 +1,5 @@
 """/v1/job: submit, stop, rerun, clean, clean/queue (contract §1.2.1-1.2.3, §1.2.12-13)."""
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import get_id, get_str, json_body, require
@@ -8,7 +8,7 @@ from fate_flow.entity.errors import InvalidParameterError, MissingParametersErro
 from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
 from fate_flow.scheduler import job_control
-from fate_flow.services.job_runtime import EXTENSION, JobRuntime
+from fate_flow.apps.context import runtime
 from fate_flow.services.jobs import submit as job_submit
 from fate_flow.services.jobs.clean import clean_tasks
 
@@ -17,8 +17,6 @@ bp = Blueprint("job_control", __name__)
 STOP_STATUSES = (JobStatus.CANCELED.value, JobStatus.FAILED.value, JobStatus.TIMEOUT.value)
 
 
-def runtime() -> JobRuntime:
-    return current_app.extensions[EXTENSION]
 
 
 @bp.route(api_paths.JOB_SUBMIT.path, methods=api_paths.JOB_SUBMIT.methods)

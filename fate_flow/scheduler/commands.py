@@ -7,19 +7,19 @@ from fate_flow.entity.retcode import RetCode
 from fate_flow.federation import CommandRegistry, IncomingCommand
 from fate_flow.scheduler.fan_out import is_job_party
 from fate_flow.scheduler.job_control import rerun_job, stop_job
-from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs.party_commands import JOB_RERUN, JOB_STOP, _job_row, _status, with_db
 from fate_flow.services.partners import command_boundary as command_fields
 
 
-def register_commands(registry: CommandRegistry, runtime: JobRuntime) -> None:
+def register_commands(registry: CommandRegistry, runtime: Runtime) -> None:
     """job.stop and job.rerun behind the command boundary (services/partners/command_boundary.py)."""
     for name, handler in ((JOB_STOP, job_stop), (JOB_RERUN, job_rerun)):
         registry.register(name, command_fields.checked(handler(runtime), runtime.settings.limits))
 
 
 @with_db
-def job_stop(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
+def job_stop(runtime: Runtime, cmd: IncomingCommand) -> dict:
     row = _job_row(cmd)
     if not is_job_party(row.f_job_id, cmd.src.party_id, row):
         raise FateFlowError(f"{cmd.src} is not a party of job {row.f_job_id}", retcode=RetCode.OPERATING_ERROR)
@@ -28,7 +28,7 @@ def job_stop(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
 
 
 @with_db
-def job_rerun(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
+def job_rerun(runtime: Runtime, cmd: IncomingCommand) -> dict:
     row = _job_row(cmd)
     if not is_job_party(row.f_job_id, cmd.src.party_id, row):
         raise FateFlowError(f"{cmd.src} is not a party of job {row.f_job_id}", retcode=RetCode.OPERATING_ERROR)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import OrderedDict
 from typing import Callable
 
@@ -27,7 +26,7 @@ from fate_flow.dsl.status_rules import federated_task_status, job_status_of, pro
 from fate_flow.entity.status import END_STATUSES, JobStatus
 from fate_flow.scheduler.fan_out import describe_failures, failures, fan_out, job_parties
 from fate_flow.scheduler.job_end import end_job
-from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs import party_commands as pc, resources
 from fate_flow.services.jobs.local_jobs import LOCAL_ROLE
 from fate_flow.services.jobs.status_updates import FEDERATED, PARTY, update_task_status
@@ -45,7 +44,7 @@ RESEND_WINDOW_S = 3600
 
 
 class DagScheduler:
-    def __init__(self, runtime: JobRuntime):
+    def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self.settings = runtime.settings
         self._plans: OrderedDict[str, JobPlan] = OrderedDict()
@@ -369,12 +368,10 @@ class SchedulerLoop:
     """Runs `tick` (and the detector) in a thread: at once when `runtime.wake` is set, otherwise every
     `scheduler.interval` seconds. A failing round is logged and the loop carries on."""
 
-    def __init__(self, runtime: JobRuntime, scheduler: DagScheduler, detector=None,
-                 clock: Callable[[], float] = time.time):
+    def __init__(self, runtime: Runtime, scheduler: DagScheduler, detector=None):
         self.runtime = runtime
         self.scheduler = scheduler
         self.detector = detector
-        self.clock = clock
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fate_flow-scheduler", daemon=True)
         self._last_detect = 0.0
@@ -396,7 +393,7 @@ class SchedulerLoop:
             self.runtime.wake.clear()
             if self._stop.is_set():
                 return
-            now = self.clock()
+            now = self.runtime.clock.time()
             if self.detector is not None and now - self._last_detect >= detect_every:
                 self._last_detect = now
                 self._guarded(self.detector.run, now)

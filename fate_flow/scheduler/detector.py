@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from fate_flow.db.base import DB, now_ms
+from fate_flow.db.base import DB
 from fate_flow.db.models import Job, Task
 from fate_flow.entity.status import END_STATUSES, JobStatus
-from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs import party_commands as pc
 from fate_flow.services.jobs.status_updates import PARTY, update_task_status
 from fate_flow.services.jobs.party_status import apply_job_status
@@ -23,7 +23,7 @@ NEVER_STARTED_MS = 60_000
 
 
 class Detector:
-    def __init__(self, runtime: JobRuntime):
+    def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self._last_reconcile = 0.0
 
@@ -33,7 +33,7 @@ class Detector:
             failed = self.detect_dead_workers(now)
             if now - self._last_reconcile >= self.runtime.settings.scheduler.reconcile_interval:
                 self._last_reconcile = now
-                self.reconcile_with_initiators()
+                self.reconcile_with_initiators(now)
         return failed
 
     def detect_dead_workers(self, now: float) -> list[str]:
@@ -62,7 +62,7 @@ class Detector:
                                   task.f_party_id)
         return failed
 
-    def reconcile_with_initiators(self) -> int:
+    def reconcile_with_initiators(self, now: float) -> int:
         """Unfinished jobs here whose initiator is elsewhere: ask it; apply its end if the job has ended
         (or fail the job if the initiator does not know it). Returns how many jobs were ended."""
         ended = 0
@@ -77,7 +77,7 @@ class Detector:
             if answer.get("retcode") == 0:
                 status = JobStatus(answer["data"]["status"])
                 reason = answer["data"].get("fail_reason")
-            elif answer.get("retcode") == 102 and now_ms() - (row.f_create_time or 0) > NEVER_STARTED_MS:
+            elif answer.get("retcode") == 102 and now * 1000 - (row.f_create_time or 0) > NEVER_STARTED_MS:
                 status, reason = JobStatus.FAILED, "the initiator does not know this job (its submit failed)"
             else:
                 continue

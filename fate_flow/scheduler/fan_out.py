@@ -6,7 +6,7 @@ from typing import Any, Iterable, Mapping
 
 from fate_flow.db.models import Job
 from fate_flow.federation import PartyRef
-from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs.plan import plan_of
 
 Results = dict[str, dict[str, dict[str, Any]]]
@@ -20,7 +20,7 @@ def initiator_of(row: Job) -> PartyRef:
     return PartyRef(row.f_initiator_role, row.f_initiator_party_id)
 
 
-def fan_out(runtime: JobRuntime, row: Job, command: str, parties: Iterable[tuple[str, str]],
+def fan_out(runtime: Runtime, row: Job, command: str, parties: Iterable[tuple[str, str]],
             body: Mapping[str, Any] | None = None, timeout: float | None = None,
             bodies: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> Results:
     parties = list(parties)

@@ -13,7 +13,7 @@ from fate_flow.entity.status import END_STATUSES, JobStatus
 from fate_flow.federation import PartyRef
 from fate_flow.scheduler.fan_out import describe_failures, failures, fan_out, initiator_of, initiator_row, job_parties
 from fate_flow.scheduler.job_end import end_job
-from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs import party_commands as pc
 from fate_flow.services.jobs.party_status import create_task_version, latest_tasks
 from fate_flow.services.jobs.plan import plan_of
@@ -22,7 +22,7 @@ from fate_flow.services.jobs.schedule_log import job_log
 LOG = logging.getLogger(__name__)
 
 
-def stop_job(runtime: JobRuntime, job_id: str, status: JobStatus = JobStatus.CANCELED,
+def stop_job(runtime: Runtime, job_id: str, status: JobStatus = JobStatus.CANCELED,
              reason: str = "stopped by request") -> dict:
     """On the initiator: stop the job on every party. An ended job is refused (retcode 103)."""
     row = initiator_row(job_id)
@@ -43,13 +43,13 @@ def stop_job(runtime: JobRuntime, job_id: str, status: JobStatus = JobStatus.CAN
     return {"retcode": 0, "retmsg": "success", "data": results}
 
 
-def request_stop(runtime: JobRuntime, job_id: str, status: JobStatus) -> dict:
+def request_stop(runtime: Runtime, job_id: str, status: JobStatus) -> dict:
     """/v1/job/stop on any party's server: stop on the initiator (here, or asked over federation)."""
     return _at_initiator(runtime, job_id, pc.JOB_STOP, {"job_id": job_id, "stop_status": status.value},
                          lambda: stop_job(runtime, job_id, status))
 
 
-def _at_initiator(runtime: JobRuntime, job_id: str, command: str, body: dict, here: Callable[[], dict]) -> dict:
+def _at_initiator(runtime: Runtime, job_id: str, command: str, body: dict, here: Callable[[], dict]) -> dict:
     """`here()` when this server hosts the job's initiator, else `command` sent to the initiator's server."""
     row = Job.get_or_none(Job.f_job_id == job_id)
     if row is None:
@@ -60,7 +60,7 @@ def _at_initiator(runtime: JobRuntime, job_id: str, command: str, body: dict, he
                                        job_id=job_id)
 
 
-def rerun_job(runtime: JobRuntime, job_id: str, component_name: str) -> dict:
+def rerun_job(runtime: Runtime, job_id: str, component_name: str) -> dict:
     """On the initiator: new versions of the chosen tasks on every party, then the job back to waiting.
     `pipeline` reruns every task that did not succeed; a component name reruns it and everything
     downstream of it, keeping the outputs of the tasks upstream."""
@@ -118,12 +118,12 @@ def _with_downstream(dag, component: str) -> list[str]:
     return [c for c in dag.order if c in seen]
 
 
-def request_rerun(runtime: JobRuntime, job_id: str, component_name: str) -> dict:
+def request_rerun(runtime: Runtime, job_id: str, component_name: str) -> dict:
     """/v1/job/rerun on any party's server: rerun on the initiator (here, or asked over federation)."""
     return _at_initiator(runtime, job_id, pc.JOB_RERUN, {"job_id": job_id, "component_name": component_name},
                          lambda: rerun_job(runtime, job_id, component_name))
 
-def clean_queue(runtime: JobRuntime) -> dict[str, int]:
+def clean_queue(runtime: Runtime) -> dict[str, int]:
     """/v1/job/clean/queue: cancel every waiting job this server initiated; job id -> 0 success, 2 failed."""
     codes = {}
     waiting = Job.select(Job.f_job_id).where(Job.f_is_initiator == True,  # noqa: E712

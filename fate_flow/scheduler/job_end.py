@@ -7,14 +7,14 @@ import logging
 from fate_flow.db.models import Job
 from fate_flow.entity.status import JobStatus
 from fate_flow.scheduler.fan_out import Results, describe_failures, failures, fan_out, job_parties
-from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs import party_commands as pc
 from fate_flow.services.jobs.status_updates import FEDERATED, PARTY, update_task_status
 from fate_flow.services.jobs.party_status import latest_tasks
 from fate_flow.services.jobs.schedule_log import job_log
 
 
-def end_job(runtime: JobRuntime, row: Job, status: JobStatus, reason: str | None = None) -> Results:
+def end_job(runtime: Runtime, row: Job, status: JobStatus, reason: str | None = None) -> Results:
     """End the job on every party (each kills what is left of it and returns its cores) and settle the
     initiator's copies of remote tasks. A party that does not answer is retried by the scheduler until it
     has seen the end (f_end_scheduling_updates stays 0 until then)."""

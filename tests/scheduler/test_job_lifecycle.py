@@ -102,7 +102,7 @@ def test_a_reader_of_a_table_missing_at_the_host_fails_the_job_naming_party_and_
     from fate_flow.services.data import table_meta as tables
     from fate_flow.services.data.table_meta import TableMeta
     with DB.obj.connection_context():
-        store = flow.runtime.ctx.store
+        store = flow.runtime.store
         t = store.create(1)
         t.writer().close()
         tables.insert_meta(TableMeta("exp", "guest_only", "STANDALONE", store.address_of(t, "exp", "guest_only"), 1))

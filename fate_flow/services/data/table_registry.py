@@ -12,7 +12,7 @@ import pymysql
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import TrackingOutputDataInfo
 from fate_flow.entity.errors import AlreadyExistsError, FateFlowError, NotFoundError, ParameterError
-from fate_flow.services.context import ServiceContext
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.data import table_meta as tables
 from fate_flow.services.data.table_meta import TableMeta
 from fate_flow.services.files.file_access import FileAccess
@@ -69,7 +69,7 @@ def delete_job_tables(job_id: str, role: str | None, party_id: str | None, compo
     return deleted
 
 
-def register(ctx: ServiceContext, reg: Registration) -> dict:
+def register(ctx: Runtime, reg: Registration) -> dict:
     if reg.engine not in ADDABLE_ENGINES:
         raise ParameterError(f"parameter engine: {reg.engine} cannot be added; use one of {', '.join(ADDABLE_ENGINES)}")
     if tables.get_meta(reg.namespace, reg.name) is not None and not reg.drop:
@@ -95,7 +95,7 @@ def _schema(reg: Registration, id_name: str | None, features: list[str]) -> dict
     return {"header": header, "sid": reg.id_name or id_name or "id"}
 
 
-def _file_meta(ctx: ServiceContext, reg: Registration) -> TableMeta:
+def _file_meta(ctx: Runtime, reg: Registration) -> TableMeta:
     raw_path = reg.address.get("path")
     if not raw_path:
         raise ParameterError("parameter address.path is required for engine " + reg.engine)

@@ -23,7 +23,7 @@ from fate_flow.db.models import StorageTableMeta, UploadHistory
 from fate_flow.entity.errors import AlreadyExistsError, DataError, FateFlowError, ParameterError
 from fate_flow.entity.home_paths import home_path
 from fate_flow.entity.status import JobStatus
-from fate_flow.services.context import ServiceContext
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.data import table_meta as tables
 from fate_flow.services.data.table_meta import TableMeta
 from fate_flow.services.files.file_access import FileAccess
@@ -67,7 +67,7 @@ class DownloadRequest:
     delimiter: str = ","
 
 
-def upload(ctx: ServiceContext, req: UploadRequest, file: Path, display_name: str = "") -> dict:
+def upload(ctx: Runtime, req: UploadRequest, file: Path, display_name: str = "") -> dict:
     """Load `file` into table (namespace, name) and return the response `data`. The caller owns `file`."""
     if tables.get_meta(req.namespace, req.name) is not None and req.if_exists == REFUSE:
         raise AlreadyExistsError(TABLE_EXISTS_MSG)
@@ -145,7 +145,7 @@ class _Merged:
     added: int
 
 
-def _written_into(ctx: ServiceContext, existing: TableMeta, uploaded: StandaloneTable, uploaded_meta: TableMeta,
+def _written_into(ctx: Runtime, existing: TableMeta, uploaded: StandaloneTable, uploaded_meta: TableMeta,
                   source: CsvSource) -> tuple[TableMeta, _Merged]:
     """A copy of the existing table with the uploaded rows written into it, and its meta (count, schema and
     sample of the result). The existing table is only read."""
@@ -227,7 +227,7 @@ def _check_same_columns(existing: TableMeta, uploaded: TableMeta, file_label: st
                                  f"drop 0 writes rows into the table as it is (drop 1 replaces it)")
 
 
-def download(ctx: ServiceContext, req: DownloadRequest) -> dict:
+def download(ctx: Runtime, req: DownloadRequest) -> dict:
     meta = tables.require_meta(req.namespace, req.name)
     target = FileAccess.from_settings(ctx.settings).writable(req.output_path, "output_path")
     out = target.path
@@ -277,7 +277,7 @@ class _LocalJobRun:
     """Runs a local job's single task: waiting -> running -> success, or failed with the error logged in
     the job's log and attached (jobId) to the error the client sees."""
 
-    def __init__(self, ctx: ServiceContext, job: LocalJob, description: str = ""):
+    def __init__(self, ctx: Runtime, job: LocalJob, description: str = ""):
         self.ctx = ctx
         self.job = job
         self.description = description

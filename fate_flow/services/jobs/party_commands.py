@@ -19,7 +19,7 @@ from fate_flow.entity.errors import FateFlowError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
 from fate_flow.federation import IncomingCommand
-from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs import (create as job_create, party_status as job_status, resources, task_launch,
                                      worker_reports as task_reports)
 from fate_flow.services.jobs.status_updates import update_job_progress
@@ -38,12 +38,12 @@ JOB_STOP = "job.stop"
 JOB_RERUN = "job.rerun"
 JOB_STATUS = "job.status"
 
-Handler = Callable[[JobRuntime, IncomingCommand], Mapping[str, Any]]
+Handler = Callable[[Runtime, IncomingCommand], Mapping[str, Any]]
 
 
-def with_db(handler: Handler) -> Callable[[JobRuntime], Callable[[IncomingCommand], Mapping[str, Any]]]:
+def with_db(handler: Handler) -> Callable[[Runtime], Callable[[IncomingCommand], Mapping[str, Any]]]:
     """Bind a handler to the runtime and give each call its own database connection."""
-    def bind(runtime: JobRuntime):
+    def bind(runtime: Runtime):
         @functools.wraps(handler)
         def run(cmd: IncomingCommand) -> Mapping[str, Any]:
             with DB.obj.connection_context():
@@ -87,7 +87,7 @@ def _task_key(cmd: IncomingCommand) -> tuple[str, str, int, str, str]:
 
 # ------------------------------------------------------------------------------------ initiator -> party
 @with_db
-def create(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
+def create(runtime: Runtime, cmd: IncomingCommand) -> dict:
     initiator = (cmd.body.get("runtime_conf") or {}).get("initiator") or {}
     if cmd.src.party_id != str(initiator.get("party_id")):
         raise FateFlowError(f"job.create may come only from the job's initiator party {initiator.get('party_id')}, "
@@ -96,21 +96,21 @@ def create(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
 
 
 @with_db
-def resource_apply(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
+def resource_apply(runtime: Runtime, cmd: IncomingCommand) -> dict:
     row = _job_row(cmd)
     _from_initiator(cmd, row)
     return ok(resources.apply(runtime.settings, row.f_job_id, row.f_role, row.f_party_id))
 
 
 @with_db
-def resource_return(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
+def resource_return(runtime: Runtime, cmd: IncomingCommand) -> dict:
     row = _job_row(cmd)
     _from_initiator(cmd, row)
     return ok({"returned": resources.release(row.f_job_id, row.f_role, row.f_party_id)})
 
 
 @with_db
-def status_update(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
+def status_update(runtime: Runtime, cmd: IncomingCommand) -> dict:
     row = _job_row(cmd)
     _from_initiator(cmd, row)
     progress = cmd.body.get("progress")
@@ -125,7 +125,7 @@ def status_update(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
 
 
 @with_db
-def task_create(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
+def task_create(runtime: Runtime, cmd: IncomingCommand) -> dict:
     row = _job_row(cmd)
     _from_initiator(cmd, row)
     b = cmd.body
@@ -136,28 +136,28 @@ def task_create(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
 
 
 @with_db
-def task_start(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
+def task_start(runtime: Runtime, cmd: IncomingCommand) -> dict:
     row = _job_row(cmd)
     _from_initiator(cmd, row)
     return ok(task_launch.start_task(runtime, *_task_key(cmd)))
 
 
 @with_db
-def task_stop(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
+def task_stop(runtime: Runtime, cmd: IncomingCommand) -> dict:
     row = _job_row(cmd)
     _from_initiator(cmd, row)
     return job_status.stop_task(runtime, *_task_key(cmd), _status(cmd.body), str(cmd.body.get("reason") or "stopped"))
 
 
 @with_db
-def task_status_update(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
+def task_status_update(runtime: Runtime, cmd: IncomingCommand) -> dict:
     row = _job_row(cmd)
     _from_initiator(cmd, row)
     return job_status.apply_task_status(*_task_key(cmd), _status(cmd.body))
 
 
 @with_db
-def task_status(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
+def task_status(runtime: Runtime, cmd: IncomingCommand) -> dict:
     job_id, task_id, version, role, party_id = _task_key(cmd)
     row = Task.get_or_none(Task.f_job_id == job_id, Task.f_task_id == task_id, Task.f_task_version == version,
                            Task.f_role == role, Task.f_party_id == party_id)
@@ -168,7 +168,7 @@ def task_status(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
 
 # ------------------------------------------------------------------------------------ party -> initiator
 @with_db
-def task_report(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
+def task_report(runtime: Runtime, cmd: IncomingCommand) -> dict:
     body = cmd.body
     if str(body.get("party_id")) != cmd.src.party_id:
         raise FateFlowError(f"{cmd.src} may report only its own tasks, not party {body.get('party_id')}",
@@ -179,6 +179,6 @@ def task_report(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
 
 
 @with_db
-def job_status_query(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
+def job_status_query(runtime: Runtime, cmd: IncomingCommand) -> dict:
     row = _job_row(cmd)
     return ok({"status": row.f_status, "fail_reason": row.f_fail_reason, "progress": row.f_progress})

@@ -8,7 +8,7 @@ import logging
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import Job, Task
 from fate_flow.entity.status import END_STATUSES, JobStatus
-from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs import resources
 from fate_flow.services.jobs.local_jobs import LOCAL_ROLE
 from fate_flow.services.jobs.status_updates import FEDERATED, PARTY, update_job_status, update_task_status
@@ -33,7 +33,7 @@ def latest_tasks(job_id: str, role: str | None = None, party_id: str | None = No
     return list(newest.values())
 
 
-def apply_job_status(runtime: JobRuntime, job_id: str, role: str, party_id: str, status: JobStatus,
+def apply_job_status(runtime: Runtime, job_id: str, role: str, party_id: str, status: JobStatus,
                      fail_reason: str | None = None, rerun: bool = False) -> dict:
     """The initiator's verdict for this party's job row. Ending kills this party's running tasks of the job
     and returns its cores; it is repeatable (a resent end finds nothing left to do)."""
@@ -57,7 +57,7 @@ def apply_job_status(runtime: JobRuntime, job_id: str, role: str, party_id: str,
     return {"retcode": 0, "retmsg": "success", "data": {"status": current, "changed": changed, "killed": killed}}
 
 
-def stop_party_tasks(runtime: JobRuntime, job_id: str, role: str, party_id: str, status: JobStatus) -> list[str]:
+def stop_party_tasks(runtime: Runtime, job_id: str, role: str, party_id: str, status: JobStatus) -> list[str]:
     """Kill the workers of the job's unfinished tasks on this party; their statuses become the job's end
     status (canceled for the leftovers of a failed or successful job)."""
     leftover = JobStatus.CANCELED if status in (JobStatus.FAILED, JobStatus.SUCCESS) else status
@@ -74,7 +74,7 @@ def stop_party_tasks(runtime: JobRuntime, job_id: str, role: str, party_id: str,
     return killed
 
 
-def stop_hosted_tasks(runtime: JobRuntime, reason: str) -> list[str]:
+def stop_hosted_tasks(runtime: Runtime, reason: str) -> list[str]:
     """Kill every task worker this server runs (it shuts down) and fail their tasks with `reason`, so the
     initiator retries them (it learns it from this party's report or, once this server is back, by asking)."""
     running = list(Task.select().where(Task.f_run_on_this_party == True,  # noqa: E712
@@ -88,7 +88,7 @@ def stop_hosted_tasks(runtime: JobRuntime, reason: str) -> list[str]:
     return [t.f_task_id for t in running]
 
 
-def stop_task(runtime: JobRuntime, job_id: str, task_id: str, task_version: int, role: str, party_id: str,
+def stop_task(runtime: Runtime, job_id: str, task_id: str, task_version: int, role: str, party_id: str,
               status: JobStatus, reason: str) -> dict:
     """Kill one task's worker here (e.g. a host still waiting on a guest that failed)."""
     task = Task.get_or_none(Task.f_job_id == job_id, Task.f_task_id == task_id, Task.f_task_version == task_version,

@@ -21,7 +21,7 @@ from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
 from fate_flow.federation import PartyRef
 from fate_flow.model.pipeline import json_field
-from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs import party_commands as pc
 from fate_flow.services.jobs.job_locations import submit_response
 from fate_flow.services.jobs.create import check_cores
@@ -39,7 +39,7 @@ class CreateJobFailed(FateFlowError):
     retcode = RetCode.EXCEPTION_ERROR
 
 
-def submit(runtime: JobRuntime, dsl: Any, runtime_conf: Any) -> dict:
+def submit(runtime: Runtime, dsl: Any, runtime_conf: Any) -> dict:
     """A train job runs the submitted DSL; a predict job (contract §3.9) runs the submitted DSL when there is one
     (made of the deployed model's components and Readers), else the inference DSL of the deployed model its conf
     names, with the model's training conf under the submitted one."""
@@ -68,7 +68,7 @@ def submit(runtime: JobRuntime, dsl: Any, runtime_conf: Any) -> dict:
     _check_parameters(plan)
     conf = plan.conf
     _check_initiator_hosted(runtime, conf)
-    job_id = runtime.ctx.job_ids.next_id()
+    job_id = runtime.job_ids.next_id()
     model = job_model_info(conf, job_id)
     common = common_parameters(plan, settings)
     common.update(model_id=model.model_id, model_version=model.model_version)
@@ -109,7 +109,7 @@ def submit(runtime: JobRuntime, dsl: Any, runtime_conf: Any) -> dict:
     return data
 
 
-def _check_initiator_hosted(runtime: JobRuntime, conf: RuntimeConf) -> None:
+def _check_initiator_hosted(runtime: Runtime, conf: RuntimeConf) -> None:
     if not runtime.hosts(conf.initiator_party_id):
         party_ids = runtime.settings.fateflow.party_ids
         raise ParameterError(f"initiator party id {conf.initiator_party_id} is not hosted by this server (it hosts "
@@ -135,7 +135,7 @@ def _check_parameters(plan: JobPlan) -> None:
                                          f"error msg is {e.message} ({role} {party_id})") from None
 
 
-def _check_hosted_cores(runtime: JobRuntime, plan: JobPlan, job_id: str) -> None:
+def _check_hosted_cores(runtime: Runtime, plan: JobPlan, job_id: str) -> None:
     """A job that can never fit the cores of a party hosted here fails now, saying asked and available."""
     settings = runtime.settings
     for party_id in {str(p) for ids in plan.conf.roles.values() for p in ids}:
@@ -146,7 +146,7 @@ def _check_hosted_cores(runtime: JobRuntime, plan: JobPlan, job_id: str) -> None
         check_cores(settings, job_id, party_id, needs)
 
 
-def _fail_created(runtime: JobRuntime, job_id: str, parties: list[tuple[str, str]], failed: set, src: PartyRef,
+def _fail_created(runtime: Runtime, job_id: str, parties: list[tuple[str, str]], failed: set, src: PartyRef,
                   reason: str) -> None:
     """Mark the job failed (tag submit_failed) on the parties that did create it."""
     created = [(r, p) for r, p in parties if (r, p) not in failed]

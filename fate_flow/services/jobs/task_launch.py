@@ -20,7 +20,7 @@ from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
 from fate_flow.entity.task_spec import ModelRef, ServerAddress, TableRef, TaskSpec
 from fate_flow.services.data import table_meta as tables
-from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs.status_updates import PARTY, update_task_status
 from fate_flow.services.jobs.plan import plan_of
 from fate_flow.services.jobs.schedule_log import job_log
@@ -48,7 +48,7 @@ def task_log_dir(settings: Settings, row: Task) -> Path:
     return home_path(settings.logs_dir, row.f_job_id, row.f_role, row.f_party_id, row.f_component_name)
 
 
-def start_task(runtime: JobRuntime, job_id: str, task_id: str, task_version: int, role: str, party_id: str) -> dict:
+def start_task(runtime: Runtime, job_id: str, task_id: str, task_version: int, role: str, party_id: str) -> dict:
     settings = runtime.settings
     where = (Task.f_job_id == job_id, Task.f_task_id == task_id, Task.f_task_version == task_version,
              Task.f_role == role, Task.f_party_id == str(party_id))
@@ -94,7 +94,7 @@ def _fail(row: Task, reason: str) -> None:
                            column=PARTY, fail_reason=reason if status == JobStatus.FAILED else None)
 
 
-def build_spec(runtime: JobRuntime, row: Task) -> TaskSpec:
+def build_spec(runtime: Runtime, row: Task) -> TaskSpec:
     settings = runtime.settings
     job = Job.get_or_none(Job.f_job_id == row.f_job_id, Job.f_role == row.f_role, Job.f_party_id == row.f_party_id)
     if job is None:

@@ -20,7 +20,7 @@ from fate_flow.model.atomic_files import write_atomically
 from fate_flow.model.pipelined_model import BUFFER_TYPES_FILE
 from fate_flow.services.data import table_meta as tables
 from fate_flow.services.data.table_meta import TableMeta
-from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs.status_updates import PARTY, update_task_status
 from fate_flow.services.jobs.schedule_log import job_log
 from fate_flow.services.models.paths import component_model_dir
@@ -69,7 +69,7 @@ def reported_task(body: Mapping[str, Any]) -> Task:
     return row
 
 
-def report_status(runtime: JobRuntime, body: Mapping[str, Any]) -> dict:
+def report_status(runtime: Runtime, body: Mapping[str, Any]) -> dict:
     row = reported_task(body)
     try:
         status = JobStatus(body.get("status"))
@@ -87,7 +87,7 @@ def report_status(runtime: JobRuntime, body: Mapping[str, Any]) -> dict:
     return {"changed": changed}
 
 
-def push_party_status(runtime: JobRuntime, job_id: str, task_id: str, task_version: int, role: str,
+def push_party_status(runtime: Runtime, job_id: str, task_id: str, task_version: int, role: str,
                       party_id: str) -> None:
     """Tell the initiator what this party's task did. When the initiator is hosted here its view is this
     very row; otherwise it gets a `task.report` (if that fails it pulls the status later)."""
@@ -194,7 +194,7 @@ def _safe_name(name: Any, what: str) -> str:
     return text
 
 
-def report_model(runtime: JobRuntime, body: Mapping[str, Any]) -> dict:
+def report_model(runtime: Runtime, body: Mapping[str, Any]) -> dict:
     row = reported_task(body)
     alias = _safe_name(body.get("model_alias"), "model_alias")
     buffers = body.get("buffers") or {}
@@ -217,7 +217,7 @@ def report_model(runtime: JobRuntime, body: Mapping[str, Any]) -> dict:
     return {"path": str(directory)}
 
 
-def get_model(runtime: JobRuntime, body: Mapping[str, Any]) -> dict:
+def get_model(runtime: Runtime, body: Mapping[str, Any]) -> dict:
     """Buffers of a component's model of this job (a worker reading an upstream model)."""
     row = reported_task(body)
     component = _safe_name(body.get("model_component") or row.f_component_name, "model_component")

@@ -26,7 +26,7 @@ from fate_flow.entity.retcode import RetCode
 from fate_flow.federation import IncomingCommand, PartyRef
 from fate_flow.model.pipeline import dsl_version, json_bytes, json_field
 from fate_flow.proto.pipeline_pb2 import Pipeline
-from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs.party_commands import with_db
 from fate_flow.services.models.local import find_local_models, party_model, proto_sources
 from fate_flow.services.models.record import (inference_dsl_for_role, modules_of, pipeline_model_info, save_model_info,
@@ -64,7 +64,7 @@ class DeployResult:
     data: dict
 
 
-def deploy(runtime: JobRuntime, request: DeployRequest, request_ip: str = "") -> DeployResult:
+def deploy(runtime: Runtime, request: DeployRequest, request_ip: str = "") -> DeployResult:
     """On the server that hosts the model's training initiator: deploy on every party of the model."""
     settings = runtime.settings
     found = find_local_models(settings, request.model_version, request.model_id)
@@ -82,7 +82,7 @@ def deploy(runtime: JobRuntime, request: DeployRequest, request_ip: str = "") ->
     except DSLError as e:
         raise DeployError(f"Deploy model failed, {e.message}", component=e.component, field=e.field) from None
 
-    child_version = runtime.ctx.job_ids.next_id()
+    child_version = runtime.job_ids.next_id()
     roles = json_field(pipeline, "roles")
     parties = [PartyRef(role, p) for role in DEPLOY_ROLES for p in dict.fromkeys(roles.get(role) or [])]
     answers = runtime.client.fan_out(MODEL_DEPLOY, parties, request.command_body(child_version, initiator),
@@ -186,7 +186,7 @@ def child_pipeline(parent: Pipeline, child_version: str, inference_dsl: Mapping[
 
 
 @with_db
-def deploy_command(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
+def deploy_command(runtime: Runtime, cmd: IncomingCommand) -> dict:
     """`model.deploy` on a hosted party; answers as FATE's deploy/do does."""
     role, party_id = cmd.dst.role, cmd.dst.party_id
     try:

@@ -26,7 +26,7 @@ from fate_flow.entity.retcode import RetCode
 from fate_flow.federation import IncomingCommand, PartyRef
 from fate_flow.model.pipeline import is_deployed, json_field
 from fate_flow.proto import model_service_pb2 as pb
-from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs.party_commands import with_db
 from fate_flow.services.models import serving_client
 from fate_flow.services.models.local import find_local_models, party_model
@@ -123,7 +123,7 @@ def _from_model_version(settings: Settings, version: str) -> PublishRequest:
 
 
 # ---------------------------------------------------------------------------------------------- load
-def load(runtime: JobRuntime, request: PublishRequest, servings: list[str] | None = None) -> ServingResult:
+def load(runtime: Runtime, request: PublishRequest, servings: list[str] | None = None) -> ServingResult:
     """Fan `model.load` out to every non-arbiter party; per-party retcodes and messages, as FATE answers.
     `servings` (already checked against this server's) are used by the parties hosted here."""
     local = runtime.client.fed.local_parties
@@ -200,7 +200,7 @@ def _count_load(settings: Settings, party: PartyRef, model_id: str, version: str
 
 
 @with_db
-def load_command(runtime: JobRuntime, cmd: IncomingCommand) -> dict:
+def load_command(runtime: Runtime, cmd: IncomingCommand) -> dict:
     """`model.load` on a hosted party (FATE's /v1/model/load/do); `cmd.dst` is the party, the sender the
     initiator."""
     try:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import io
-import time
 import uuid
 from pathlib import Path
 from typing import Protocol
@@ -22,7 +21,7 @@ from typing import Protocol
 from peewee import (BigIntegerField, CharField, CompositeKey, IntegerField, Model, MySQLDatabase, PeeweeException,
                     TextField)
 
-from fate_flow.db.base import LongTextField
+from fate_flow.db.base import LongTextField, now_ms
 from fate_flow.entity.errors import AlreadyExistsError, DataError, FateFlowError, NotFoundError
 from fate_flow.entity.home_paths import home_path
 from fate_flow.model.atomic_files import write_atomically
@@ -132,7 +131,7 @@ class MySQLModelStore:
         database.create_tables([M], safe=True)
         key = (M.f_model_id == ref.party_model_id) & (M.f_model_version == ref.model_version)
         slices = [data[i:i + self.slice_bytes] for i in range(0, len(data), self.slice_bytes)] or [b""]
-        now = int(time.time() * 1000)
+        now = now_ms()
         with database.atomic():
             existing = {row.f_slice_index for row in M.select(M.f_slice_index).where(key)}
             if existing and not force_update:

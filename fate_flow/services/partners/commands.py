@@ -3,32 +3,26 @@ deploy, load; the initiator's job.stop and job.rerun are the scheduler's), and t
 parties."""
 from __future__ import annotations
 
-import time
-from typing import Any, MutableMapping
+from typing import Any, Callable
 
 from fate_flow import __version__
-from fate_flow.federation import CommandRegistry, FederationClient, IncomingCommand, federation_settings
+from fate_flow.entity.clock import Clock
+from fate_flow.federation import CommandRegistry, FederationClient, IncomingCommand
 from fate_flow.federation.client import PING
-from fate_flow.services.context import ServiceContext
-from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs import party_commands
 from fate_flow.services.models import deploy as model_deploy, publish as model_serving
 from fate_flow.services.partners import command_boundary as command_fields
 from fate_flow.services.partners.permission_guard import guarded
 from fate_flow.services.server.disk_space import as_disk_full
-from fate_flow.settings import PROJECT_ROOT, Settings
-
-# key of the FederationClient in Flask's app.extensions (set by server.py, or made on first use)
-EXTENSION = "fate_flow.federation"
 
 
-def register_commands(registry: CommandRegistry, ctx: ServiceContext, runtime: JobRuntime | None = None) -> None:
+
+def register_commands(registry: CommandRegistry, runtime: Runtime) -> None:
     """Every handler behind the command boundary (command_fields): nothing runs on a body that is not checked."""
-    registry.explain = lambda e: as_disk_full(e, ctx.settings)
-    limits = ctx.settings.limits
-    registry.register(PING, command_fields.checked(ping, limits))
-    if runtime is None:
-        return
+    registry.explain = lambda e: as_disk_full(e, runtime.settings)
+    limits = runtime.settings.limits
+    registry.register(PING, command_fields.checked(ping(runtime.clock), limits))
     pc = party_commands
     # the command boundary (command_boundary.py) first, then what a partner on another server may make our parties
     # do (permission_guard.py)
@@ -47,19 +41,12 @@ def register_commands(registry: CommandRegistry, ctx: ServiceContext, runtime: J
         registry.register(name, command_fields.checked(bound, limits))
 
 
-def ping(cmd: IncomingCommand) -> dict[str, Any]:
-    return {"retcode": 0, "retmsg": "pong",
-            "data": {"party_id": cmd.dst.party_id, "from": cmd.src.party_id, "version": __version__,
-                     "time_ms": int(time.time() * 1000)}}
-
-
-def federation_client(extensions: MutableMapping[str, Any], settings: Settings) -> FederationClient:
-    """The server's client; an app without the gRPC server (tests, tools) gets one made from the settings."""
-    client = extensions.get(EXTENSION)
-    if client is None:
-        client = extensions.setdefault(EXTENSION,
-                                       FederationClient.from_settings(federation_settings(settings, PROJECT_ROOT)))
-    return client
+def ping(clock: Clock) -> Callable[[IncomingCommand], dict[str, Any]]:
+    def answer(cmd: IncomingCommand) -> dict[str, Any]:
+        return {"retcode": 0, "retmsg": "pong",
+                "data": {"party_id": cmd.dst.party_id, "from": cmd.src.party_id, "version": __version__,
+                         "time_ms": clock.now_ms()}}
+    return answer
 
 
 def parties_health(client: FederationClient, timeout: float | None = None) -> dict[str, Any]:

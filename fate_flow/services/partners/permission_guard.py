@@ -10,7 +10,7 @@ from fate_flow.db.base import DB
 from fate_flow.db.models import Job, Task
 from fate_flow.entity import audit
 from fate_flow.federation import IncomingCommand
-from fate_flow.services.job_runtime import JobRuntime
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs import party_commands as pc
 from fate_flow.services.jobs.plan import plan_of
 from fate_flow.services.jobs.plan import plan_job
@@ -20,7 +20,7 @@ from fate_flow.services.partners.permissions import Needs
 CommandHandler = Callable[[IncomingCommand], Mapping[str, Any]]
 
 
-def guarded(runtime: JobRuntime, command: str, handler: CommandHandler) -> CommandHandler:
+def guarded(runtime: Runtime, command: str, handler: CommandHandler) -> CommandHandler:
     """`handler` behind the check of `command` (job.create, task.start or task.stop)."""
     needs_of = {pc.JOB_CREATE: _create_needs, pc.TASK_START: _task_needs(permissions.RUN),
                 pc.TASK_STOP: _task_needs(permissions.STOP)}[command]
@@ -63,7 +63,7 @@ def _task_needs(command: str) -> Callable[[IncomingCommand], tuple[Needs, str] |
     return needs
 
 
-def _check(runtime: JobRuntime, cmd: IncomingCommand, needs: Needs, action: str) -> None:
+def _check(runtime: Runtime, cmd: IncomingCommand, needs: Needs, action: str) -> None:
     partner, partner_role = cmd.src.party_id, cmd.src.role
     lacking = permissions.missing(partner, partner_role, needs)
     if not lacking:
@@ -75,6 +75,6 @@ def _check(runtime: JobRuntime, cmd: IncomingCommand, needs: Needs, action: str)
     raise error
 
 
-def partner_address(runtime: JobRuntime, party_id: str) -> str:
+def partner_address(runtime: Runtime, party_id: str) -> str:
     route = runtime.client.fed.routes.get(str(party_id))
     return route.address if route is not None else "not in the route table"

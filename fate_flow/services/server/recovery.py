@@ -9,9 +9,9 @@ from pathlib import Path
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import Job, StorageTableMeta, Task
 from fate_flow.entity.status import JobStatus
-from fate_flow.services.context import ServiceContext
 from fate_flow.services.jobs.local_jobs import LOCAL_PARTY_ID, LOCAL_ROLE
 from fate_flow.services.jobs.status_updates import update_job_status, update_task_status
+from fate_flow.settings import Settings
 from fate_flow.worker.launcher import SESSIONS_DIR, session_id
 
 LOG = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ LOG = logging.getLogger(__name__)
 ONGOING = (JobStatus.WAITING.value, JobStatus.RUNNING.value)
 
 
-def recover_local_jobs(ctx: ServiceContext) -> list[str]:
+def recover_local_jobs(settings: Settings) -> list[str]:
     """Fail the local jobs (upload/download) left waiting or running by a previous run of this server, then
     remove table directories that no table meta refers to and upload bodies spooled to disk. Returns the
     failed job ids."""
@@ -37,24 +37,24 @@ def recover_local_jobs(ctx: ServiceContext) -> list[str]:
     with write_transaction():
         Job.update(f_end_scheduling_updates=1).where(Job.f_role == LOCAL_ROLE, Job.f_status.not_in(ONGOING),
                                                      Job.f_end_scheduling_updates == 0).execute()
-    _remove_unreferenced_tables(ctx)
-    _remove_spooled_uploads(ctx)
+    _remove_unreferenced_tables(settings)
+    _remove_spooled_uploads(settings)
     return failed
 
 
-def _remove_spooled_uploads(ctx: ServiceContext) -> None:
-    spool = ctx.settings.upload_spool_dir
+def _remove_spooled_uploads(settings: Settings) -> None:
+    spool = settings.upload_spool_dir
     if spool.is_dir():
         for leftover in spool.iterdir():
             LOG.warning("removing %s, an upload body spooled by a previous run of the server", leftover)
             leftover.unlink(missing_ok=True)
 
 
-def _remove_unreferenced_tables(ctx: ServiceContext) -> None:
+def _remove_unreferenced_tables(settings: Settings) -> None:
     """Table directories no meta refers to are leftovers of interrupted writes. Task workers keep their
     tables under sessions/<session id>/: those of tasks still waiting or running (a worker may have
     outlived the server) are left alone, since their outputs are reported once the server is back."""
-    root = ctx.settings.storage.root
+    root = settings.storage.root
     if not root.is_dir():
         return
     referenced = {str((meta.f_address or {}).get("path")) for meta in StorageTableMeta.select(StorageTableMeta.f_address)}

@@ -16,7 +16,7 @@ from fate_flow.entity.errors import FateFlowError, NotFoundError, ParameterError
 from fate_flow.model.pipelined_model import BUFFER_TYPES_FILE
 from fate_flow.serde.protobuf_types import UnknownMessageType, parse_buffer
 from fate_flow.serde.rows import render_header, render_row
-from fate_flow.services.context import ServiceContext
+from fate_flow.services.runtime import Runtime
 from fate_flow.services.data import table_meta as tables
 from fate_flow.services.models import paths as model_paths
 from fate_flow.services.tracking import records as tracking
@@ -84,7 +84,7 @@ def parameters(at: ComponentAt) -> dict[str, Any]:
     return {"module": module, f"{module}Param": params}
 
 
-def output_data(ctx: ServiceContext, at: ComponentAt, limit: int = PREVIEW_ROWS) -> tuple[list, dict]:
+def output_data(ctx: Runtime, at: ComponentAt, limit: int = PREVIEW_ROWS) -> tuple[list, dict]:
     """Rows, headers, totals and names of the component's output tables (read from the tables)."""
     rows_by_output, headers, totals, names = [], [], [], []
     for info in tracking.output_tables(at.job_id, at.component, at.role, at.party_id):
@@ -99,12 +99,12 @@ def output_data(ctx: ServiceContext, at: ComponentAt, limit: int = PREVIEW_ROWS)
     return rows_by_output, {"header": headers, "total": totals, "names": names}
 
 
-def _rows(ctx: ServiceContext, meta: tables.TableMeta, limit: int | None) -> tuple[list, Any]:
+def _rows(ctx: Runtime, meta: tables.TableMeta, limit: int | None) -> tuple[list, Any]:
     pairs = list(_iter_rows(ctx, meta, limit))
     return [row for row, _ in pairs], (pairs[0][1] if pairs else None)
 
 
-def write_output_data(ctx: ServiceContext, at: ComponentAt, limit: int | None, head: bool, directory: Path) -> int:
+def write_output_data(ctx: Runtime, at: ComponentAt, limit: int | None, head: bool, directory: Path) -> int:
     """Write <output name>.csv (header line first when `head`) and <output name>.meta for each output table
     that has rows into `directory`, row by row; returns how many outputs were written."""
     written = 0
@@ -127,7 +127,7 @@ def write_output_data(ctx: ServiceContext, at: ComponentAt, limit: int | None, h
     return written
 
 
-def _iter_rows(ctx: ServiceContext, meta: tables.TableMeta, limit: int | None):
+def _iter_rows(ctx: Runtime, meta: tables.TableMeta, limit: int | None):
     """(rendered row, decoded value) pairs of a table, in stored order."""
     if meta.engine != "STANDALONE":
         yield from ((list(r), None) for r in meta.part_of_data[:limit])
@@ -190,7 +190,7 @@ def _datasets(row: Job, visible: dict) -> dict:
     return dataset
 
 
-def output_model(ctx: ServiceContext, at: ComponentAt) -> tuple[dict, dict]:
+def output_model(ctx: Runtime, at: ComponentAt) -> tuple[dict, dict]:
     """The component's model as JSON (contract §1.3.7): the buffer whose name ends in Param as data, the one
     ending in Meta as meta.meta_data. The first model alias the DSL declares is shown; a component that
     declares none has no model ({} and {})."""
