@@ -36,8 +36,7 @@ def deploy():
     deploy_request = model_deploy.DeployRequest(
         model_id=_model_id(body), model_version=_model_version(body),
         predict_dsl=body.get("predict_dsl") or body.get("dsl"), cpn_list=body.get("cpn_list"))
-    result = model_deploy.deploy(runtime(), deploy_request, request.remote_addr or "")
-    return json_result(result.retcode, result.retmsg, data=result.data)
+    return json_result(data=model_deploy.deploy(runtime(), deploy_request, request.remote_addr or ""))
 
 
 def _refuse_unknown_deploy_keys(body: dict) -> None:
@@ -140,8 +139,8 @@ def migrate():
     body = json_body()
     migrate_request = model_migrate.parse_request(body)
     job_id = runtime().job_ids.next_id()
-    result = model_migrate.migrate(runtime().settings, migrate_request, job_id, request.remote_addr or "")
-    return json_result(result.retcode, result.retmsg, data=result.data, job_id=job_id)
+    data = model_migrate.migrate(runtime().settings, migrate_request, job_id, request.remote_addr or "")
+    return json_result(data=data, job_id=job_id)
 
 
 @_route(api_paths.MODEL_HOMO_CONVERT)
@@ -165,8 +164,8 @@ def homo_deploy():
         get_str(body, "service_id"),
         get_str(body, "deployment_type"), body.get("deployment_parameters"),
         get_str(body, "framework_name", default=None))
-    result = model_homo.deploy(runtime().settings, deploy_request)
-    return json_result(result.retcode, result.retmsg, data=result.data)
+    data = model_homo.deploy(runtime().settings, deploy_request)
+    return json_result(retmsg=model_homo.started_message(data), data=data)
 
 
 # ---------------------------------------------------------------------------------------------- export / import
@@ -284,8 +283,7 @@ def load():
     publish = model_serving.parse_publish_request(runtime().settings, body)
     servings = _servings(body)
     job_id = runtime().job_ids.next_id()
-    result = model_serving.load(runtime(), publish, servings)
-    return json_result(result.retcode, result.retmsg, data=result.data, job_id=job_id)
+    return json_result(data=model_serving.load(runtime(), publish, job_id, servings), job_id=job_id)
 
 
 @_route(api_paths.MODEL_BIND)
@@ -293,9 +291,8 @@ def bind():
     """Bind a service id to the initiator's model at the servings (§1.5.2); not federated."""
     body = json_body()
     publish = model_serving.parse_publish_request(runtime().settings, body)
-    result = model_serving.bind(runtime().settings, publish, get_str(body, "service_id", default=None),
-                                _servings(body), request.remote_addr or "")
-    return json_result(result.retcode, result.retmsg)
+    return json_result(retmsg=model_serving.bind(runtime().settings, publish, get_str(body, "service_id", default=None),
+                                                 _servings(body), request.remote_addr or ""))
 
 
 def _servings(body: dict) -> list[str]:
@@ -317,14 +314,14 @@ def _served_model(body: dict) -> model_serving.ServedModel:
 def unload():
     """Ours: {model_id, model_version, role, party_id, [servings]} -> the serving's unload of that party model."""
     body = json_body()
-    result = model_serving.unload(runtime().settings, _served_model(body), _servings(body), request.remote_addr or "")
-    return json_result(result.retcode, result.retmsg)
+    return json_result(retmsg=model_serving.unload(runtime().settings, _served_model(body), _servings(body),
+                                                   request.remote_addr or ""))
 
 
 @_route(api_paths.MODEL_UNBIND)
 def unbind():
     """Ours: {model_id, model_version, role, party_id, service_id, [servings]} -> the serving's unbind."""
     body = json_body()
-    result = model_serving.unbind(runtime().settings, _served_model(body), get_str(body, "service_id", default=None),
-                                  _servings(body), request.remote_addr or "")
-    return json_result(result.retcode, result.retmsg)
+    return json_result(retmsg=model_serving.unbind(runtime().settings, _served_model(body),
+                                                   get_str(body, "service_id", default=None), _servings(body),
+                                                   request.remote_addr or ""))

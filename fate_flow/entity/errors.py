@@ -83,6 +83,17 @@ class JobNotFoundError(FateFlowError):
     retcode = RetCode.DATA_ERROR
 
 
+class PartiesFailedError(FateFlowError):
+    """An operation fanned out to parties (deploy, load, migrate) failed on some: FATE answers retcode 101
+    "failed" with every party's retcode and message as data (and the operation's job id, when it has one)."""
+
+    retcode = RetCode.PARAMETER_ERROR
+
+    def __init__(self, data: Any, job_id: str | None = None):
+        super().__init__("failed", data)
+        self.job_id = job_id
+
+
 class OperationRefusedError(FateFlowError):
     """The job is not in a state that allows the operation (stop an ended job, rerun a running one...)."""
 

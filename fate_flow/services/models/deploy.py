@@ -21,7 +21,7 @@ from fate_flow.dsl.json_text import load_json_object
 from fate_flow.dsl.model_id import gen_party_model_id
 from fate_flow.dsl.predict_dsl import generate_predict_dsl, parse_cpn_list
 from fate_flow.entity.dsl_errors import DeployError, DSLError
-from fate_flow.entity.errors import FateFlowError, ParameterError
+from fate_flow.entity.errors import FateFlowError, ParameterError, PartiesFailedError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.federation import IncomingCommand, PartyRef
 from fate_flow.model.pipeline import dsl_version, json_bytes, json_field
@@ -57,15 +57,9 @@ class DeployRequest:
         return cls(str(body["model_id"]), str(body["model_version"]), body.get("predict_dsl"), body.get("cpn_list"))
 
 
-@dataclass(frozen=True)
-class DeployResult:
-    retcode: int
-    retmsg: str
-    data: dict
-
-
-def deploy(runtime: Runtime, request: DeployRequest, request_ip: str = "") -> DeployResult:
-    """On the server that hosts the model's training initiator: deploy on every party of the model."""
+def deploy(runtime: Runtime, request: DeployRequest, request_ip: str = "") -> dict:
+    """On the server that hosts the model's training initiator: deploy on every party of the model. Each
+    party's retcode and message; PartiesFailedError with them when a party failed."""
     settings = runtime.settings
     found = find_local_models(settings, request.model_version, request.model_id)
     if not found:
@@ -96,9 +90,9 @@ def deploy(runtime: Runtime, request: DeployRequest, request_ip: str = "") -> De
     data.update(model_id=request.model_id, model_version=child_version)
     ok = all(answer.get("retcode") == 0 for by_party in answers.values() for answer in by_party.values())
     _log_operation(initiator, request, request_ip, ok)
-    if ok:
-        return DeployResult(RetCode.SUCCESS, "success", data)
-    return DeployResult(RetCode.PARAMETER_ERROR, "failed", data)
+    if not ok:
+        raise PartiesFailedError(data)
+    return data
 
 
 def choose_inference_dsl(pipeline: Pipeline, request: DeployRequest) -> dict:

@@ -148,13 +148,6 @@ class HomoDeployRequest:
     framework_name: str | None = None
 
 
-@dataclass(frozen=True)
-class HomoDeployResult:
-    retcode: int
-    retmsg: str
-    data: dict
-
-
 def parse_deploy_request(ref: PartyModelRef, component_name: str, service_id: str, deployment_type: str,
                          deployment_parameters: Any, framework_name: str | None) -> HomoDeployRequest:
     if deployment_type != DEPLOY_TYPE:
@@ -181,7 +174,7 @@ def parse_deploy_request(ref: PartyModelRef, component_name: str, service_id: st
                              framework_name)
 
 
-def deploy(settings: Settings, request: HomoDeployRequest) -> HomoDeployResult:
+def deploy(settings: Settings, request: HomoDeployRequest) -> dict:
     ref, cpn = request.ref, request.component_name
     model = _existing_model(settings, ref)
     found = model.component_models()
@@ -210,7 +203,7 @@ def deploy(settings: Settings, request: HomoDeployRequest) -> HomoDeployResult:
 
 
 def _deploy_artifact(request: HomoDeployRequest, alias: str, artifact_dir: Path, api: KubernetesApi | None,
-                     conf: Mapping[str, Any]) -> HomoDeployResult:
+                     conf: Mapping[str, Any]) -> dict:
     """Write the manifest beside the artifact and create the InferenceService when a Kubernetes API is known."""
     params, cpn = request.deployment_parameters, request.component_name
     namespace = str(params.get("namespace") or conf.get("namespace") or "")
@@ -227,18 +220,22 @@ def _deploy_artifact(request: HomoDeployRequest, alias: str, artifact_dir: Path,
             "artifact_dir": str(artifact_dir), "model_file": str(artifact_dir / KSERVE_MODEL_FILE),
             "manifest_path": str(manifest_path), "storage_uri": storage_uri, "manifest": manifest}
     if api is None:
-        return HomoDeployResult(
-            RetCode.OPERATING_ERROR,
+        raise FateFlowError(
             f"No Kubernetes API is configured (deployment_parameters config_file, config_file_content or api_url, or "
             f"the service conf section {CONF_SECTION}), so the InferenceService {request.service_id} was not created. "
             f"Its manifest is {manifest_path} and the model artifact directory {artifact_dir}: make the artifact "
-            f"reachable at storageUri {storage_uri} and run kubectl apply -f {manifest_path}", data)
+            f"reachable at storageUri {storage_uri} and run kubectl apply -f {manifest_path}", data,
+            RetCode.OPERATING_ERROR)
     created = api.apply(manifest, replace=parse_flag(params.get("replace", conf.get("replace", False)), "deployment_parameters.replace"))
     data["kubernetes_api"] = api.server
     data["created"] = {k: created.get("metadata", {}).get(k) for k in ("name", "namespace", "uid", "resourceVersion")}
-    return HomoDeployResult(RetCode.SUCCESS,
-                            f"An online serving service {request.service_id} is started in the {DEPLOY_TYPE} system "
-                            f"(namespace {namespace}, Kubernetes API {api.server}).", data)
+    return data
+
+
+def started_message(data: Mapping[str, Any]) -> str:
+    """What a client is told of a deploy that created its InferenceService."""
+    return (f"An online serving service {data['service_id']} is started in the {DEPLOY_TYPE} system "
+            f"(namespace {data['namespace']}, Kubernetes API {data['kubernetes_api']}).")
 
 
 def inference_service(request: HomoDeployRequest, namespace: str, storage_uri: str, protocol_version: str) -> dict:

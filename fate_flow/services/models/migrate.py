@@ -24,7 +24,7 @@ from typing import Any, Mapping
 from fate_flow.db.models import MachineLearningModelInfo
 from fate_flow.dsl.model_id import gen_model_id, gen_party_model_id
 from fate_flow.entity import identifiers
-from fate_flow.entity.errors import FateFlowError, MissingParametersError, ParameterError
+from fate_flow.entity.errors import FateFlowError, MissingParametersError, ParameterError, PartiesFailedError
 from fate_flow.entity.home_paths import home_path
 from fate_flow.entity.retcode import RetCode
 from fate_flow.model.atomic_files import write_atomically
@@ -60,13 +60,6 @@ class MigrateRequest:
 
     def new_party_id(self, role: str, party_id: str) -> str:
         return self.migrate_role[role][self.role[role].index(party_id)]
-
-
-@dataclass(frozen=True)
-class MigrateResult:
-    retcode: int
-    retmsg: str
-    data: dict
 
 
 def parse_request(body: Mapping[str, Any]) -> MigrateRequest:
@@ -138,8 +131,8 @@ def _roles(value: Any, name: str) -> dict[str, list[str]]:
     return roles
 
 
-def migrate(settings: Settings, request: MigrateRequest, job_id: str, request_ip: str = "") -> MigrateResult:
-    """Every executing party's part; overall retcode 101 only when a party could not be reached (contract)."""
+def migrate(settings: Settings, request: MigrateRequest, job_id: str, request_ip: str = "") -> dict:
+    """Every executing party's part; PartiesFailedError (101) only when a party could not be reached (contract)."""
     version = request.unify_model_version or job_id
     hosted = {str(p) for p in settings.fateflow.party_ids}
     data: dict[str, Any] = {"detail": {}}
@@ -158,8 +151,8 @@ def migrate(settings: Settings, request: MigrateRequest, job_id: str, request_ip
     ok = all(a["retcode"] == 0 for by_party in data["detail"].values() for a in by_party.values())
     log_model_operation("migrate", *request.migrate_initiator, request.model_id, request.model_version, request_ip, ok)
     if unreachable:
-        return MigrateResult(RetCode.PARAMETER_ERROR, "failed", data)
-    return MigrateResult(RetCode.SUCCESS, "success", data)
+        raise PartiesFailedError(data, job_id)
+    return data
 
 
 def _migrate_answer(settings: Settings, request: MigrateRequest, role: str, party_id: str, version: str) -> dict:

@@ -11,6 +11,7 @@ parties it hosts; a partner's server uses its own.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from fate_flow.db.base import write_transaction
 from fate_flow.db.models import MachineLearningModelInfo
 from fate_flow.dsl.model_id import gen_party_model_id
 from fate_flow.entity import api_paths, identifiers
-from fate_flow.entity.errors import FateFlowError, MissingParametersError, NotFoundError, ParameterError
+from fate_flow.entity.errors import FateFlowError, MissingParametersError, NotFoundError, ParameterError, PartiesFailedError
 from fate_flow.entity.home_paths import home_path
 from fate_flow.entity.retcode import RetCode
 from fate_flow.federation import IncomingCommand, PartyRef
@@ -60,13 +61,6 @@ class PublishRequest:
     def command_body(self) -> dict:
         return {"initiator": {"role": self.initiator.role, "party_id": self.initiator.party_id},
                 "role": self.roles, "job_parameters": self.job_parameters}
-
-
-@dataclass(frozen=True)
-class ServingResult:
-    retcode: int
-    retmsg: str
-    data: dict | None = None
 
 
 def parse_publish_request(settings: Settings, body: Mapping[str, Any]) -> PublishRequest:
@@ -123,9 +117,10 @@ def _from_model_version(settings: Settings, version: str) -> PublishRequest:
 
 
 # ---------------------------------------------------------------------------------------------- load
-def load(runtime: Runtime, request: PublishRequest, servings: list[str] | None = None) -> ServingResult:
-    """Fan `model.load` out to every non-arbiter party; per-party retcodes and messages, as FATE answers.
-    `servings` (already checked against this server's) are used by the parties hosted here."""
+def load(runtime: Runtime, request: PublishRequest, job_id: str, servings: list[str] | None = None) -> dict:
+    """Fan `model.load` out to every non-arbiter party; per-party retcodes and messages, as FATE answers
+    (PartiesFailedError with them when a party failed). `servings` (already checked against this server's) are
+    used by the parties hosted here."""
     local = runtime.client.fed.local_parties
     if request.initiator.party_id not in local:
         raise ParameterError(f"initiator {request.initiator} is not hosted by this server (it hosts parties "
@@ -145,9 +140,9 @@ def load(runtime: Runtime, request: PublishRequest, servings: list[str] | None =
         data.setdefault(party.role, {})[party.party_id] = retcode
         data["detail"].setdefault(party.role, {})[party.party_id] = {"retcode": answer.get("retcode"),
                                                                      "retmsg": answer.get("retmsg")}
-    if ok:
-        return ServingResult(RetCode.SUCCESS, "success", data)
-    return ServingResult(RetCode.PARAMETER_ERROR, "failed", data)
+    if not ok:
+        raise PartiesFailedError(data, job_id)
+    return data
 
 
 def transfer_url(settings: Settings) -> str:
@@ -156,22 +151,22 @@ def transfer_url(settings: Settings) -> str:
 
 
 def load_party(settings: Settings, request: PublishRequest, party: PartyRef,
-               servings: list[str] | None = None) -> ServingResult:
+               servings: list[str] | None = None) -> None:
     """One party's load (contract §2.4 load/do): its deployed model published to each of its own servings
-    (`servings`, some of them, else all)."""
+    (`servings`, some of them, else all). A FateFlowError with the retcode FATE answers when it fails."""
     model_id, version = request.model_id, request.model_version
     name = f"{gen_party_model_id(model_id, party.role, party.party_id)} {version}"
     if party.party_id not in request.roles.get(party.role, []):
-        return ServingResult(RetCode.PARAMETER_ERROR, f"load model {name} refused: {party} is not in the request's "
-                                                      f"role {request.roles}")
+        raise FateFlowError(f"load model {name} refused: {party} is not in the request's role {request.roles}",
+                            retcode=RetCode.PARAMETER_ERROR)
     model = party_model(settings, party.role, party.party_id, model_id, version)
     if not model.has_pipeline():
-        return ServingResult(RetCode.EXCEPTION_ERROR, f"load model {name} failed: it does not exist on {party}")
+        raise FateFlowError(f"load model {name} failed: it does not exist on {party}")
     if not is_deployed(model.read_pipeline()):
-        return ServingResult(RetCode.EXCEPTION_ERROR, NOT_DEPLOYED)
+        raise FateFlowError(NOT_DEPLOYED)
     servings = servings or serving_client.configured_servings(settings)
     if not servings:
-        return ServingResult(RetCode.EXCEPTION_ERROR, NO_SERVINGS)
+        raise FateFlowError(NO_SERVINGS)
     publish = serving_client.load_request(
         party.role, party.party_id, request.roles, model_id, version,
         str(request.job_parameters.get("load_type") or serving_client.DEFAULT_LOAD_TYPE), transfer_url(settings))
@@ -180,10 +175,9 @@ def load_party(settings: Settings, request: PublishRequest, party: PartyRef,
     if failed is not None:
         LOG.warning("load of model %s on %s failed at serving %s: %s", name, party, failed.address, failed.message)
         if failed.answered:  # the serving's own words, as FATE-Flow passes them on
-            return ServingResult(failed.status, failed.message)
-        return ServingResult(failed.status, f"load model {name} on {party} failed: {failed.message}")
+            raise FateFlowError(failed.message, retcode=failed.status)
+        raise FateFlowError(f"load model {name} on {party} failed: {failed.message}", retcode=failed.status)
     _count_load(settings, party, model_id, version)
-    return ServingResult(RetCode.SUCCESS, "success")
 
 
 def _count_load(settings: Settings, party: PartyRef, model_id: str, version: str) -> None:
@@ -203,35 +197,41 @@ def _count_load(settings: Settings, party: PartyRef, model_id: str, version: str
 def load_command(runtime: Runtime, cmd: IncomingCommand) -> dict:
     """`model.load` on a hosted party (FATE's /v1/model/load/do); `cmd.dst` is the party, the sender the
     initiator."""
+    request = parse_publish_request(runtime.settings, cmd.body)
+    # servings a client named are its server's: only the parties that server hosts use them
+    named = serving_client.requested_servings(cmd.body.get("servings")) if runtime.hosts(cmd.src.party_id) else []
+    servings = serving_client.checked_servings(runtime.settings, named)
+    with _logged("load", cmd.src.role, cmd.src.party_id, request.model_id, request.model_version, ""):
+        load_party(runtime.settings, request, cmd.dst, servings)
+    return {"retcode": 0, "retmsg": "success"}
+
+
+@contextlib.contextmanager
+def _logged(operation: str, role: str, party_id: str, model_id: str, model_version: str, request_ip: str):
+    """Record the operation in the model operation log, as done or failed (the error goes on)."""
     try:
-        request = parse_publish_request(runtime.settings, cmd.body)
-        # servings a client named are its server's: only the parties that server hosts use them
-        named = serving_client.requested_servings(cmd.body.get("servings")) if runtime.hosts(cmd.src.party_id) else []
-        servings = serving_client.checked_servings(runtime.settings, named)
-        result = load_party(runtime.settings, request, cmd.dst, servings)
-    except FateFlowError as e:
-        LOG.info("load on %s failed: %s", cmd.dst, e.message)
-        return {"retcode": int(e.retcode), "retmsg": e.message}
-    log_model_operation("load", cmd.src.role, cmd.src.party_id, request.model_id, request.model_version, "",
-                        result.retcode == 0)
-    return {"retcode": int(result.retcode), "retmsg": result.retmsg}
+        yield
+    except FateFlowError:
+        log_model_operation(operation, role, party_id, model_id, model_version, request_ip, False)
+        raise
+    log_model_operation(operation, role, party_id, model_id, model_version, request_ip, True)
 
 
 # ---------------------------------------------------------------------------------------------- bind
 def bind(settings: Settings, request: PublishRequest, service_id: str | None, servings: list[str],
-         request_ip: str = "") -> ServingResult:
-    """publishBind of the initiator's model under `service_id` on each serving (the request's, else ours)."""
+         request_ip: str = "") -> str:
+    """publishBind of the initiator's model under `service_id` on each serving (the request's, else ours); what
+    the client is told of it."""
     servings = servings or serving_client.configured_servings(settings)
     if not service_id:
-        return ServingResult(RetCode.PARAMETER_ERROR, NO_SERVICE_ID)
+        raise FateFlowError(NO_SERVICE_ID, retcode=RetCode.PARAMETER_ERROR)
     if not servings:
-        return ServingResult(RetCode.EXCEPTION_ERROR, NO_SERVINGS)
+        raise FateFlowError(NO_SERVINGS)
     publish = serving_client.bind_request(service_id, request.initiator.role, request.initiator.party_id,
                                           request.roles, request.model_id, request.model_version)
-    result = _call_each(settings, servings, serving_client.publish_bind, publish, f"service id is {service_id}")
-    log_model_operation("bind", request.initiator.role, request.initiator.party_id, request.model_id,
-                        request.model_version, request_ip, result.retcode == 0)
-    return result
+    with _logged("bind", request.initiator.role, request.initiator.party_id, request.model_id,
+                 request.model_version, request_ip):
+        return _call_each(settings, servings, serving_client.publish_bind, publish, f"service id is {service_id}")
 
 
 def _first_failure(answers: Iterable[serving_client.ServingAnswer]) -> serving_client.ServingAnswer | None:
@@ -240,11 +240,14 @@ def _first_failure(answers: Iterable[serving_client.ServingAnswer]) -> serving_c
 
 
 def _call_each(settings: Settings, servings: list[str], call: Callable[..., serving_client.ServingAnswer],
-               message: Any, success: str) -> ServingResult:
-    """`call(serving, message, timeout)` on each serving until one fails; its answer, else `success`."""
+               message: Any, success: str) -> str:
+    """`call(serving, message, timeout)` on each serving until one fails (a FateFlowError with its answer);
+    `success` when none did."""
     timeout = serving_client.serving_timeout(settings)
     failed = _first_failure(call(s, message, timeout) for s in servings)
-    return ServingResult(RetCode.SUCCESS, success) if failed is None else ServingResult(failed.status, failed.message)
+    if failed is not None:
+        raise FateFlowError(failed.message, retcode=failed.status)
+    return success
 
 
 # ---------------------------------------------------------------------------------------------- unload / unbind
@@ -261,29 +264,25 @@ class ServedModel:
         return gen_party_model_id(self.model_id, self.role, self.party_id)
 
 
-def unload(settings: Settings, model: ServedModel, servings: list[str], request_ip: str = "") -> ServingResult:
+def unload(settings: Settings, model: ServedModel, servings: list[str], request_ip: str = "") -> str:
     """The serving's `unload` of one party's model version on each serving (the request's, else ours)."""
     servings = servings or serving_client.configured_servings(settings)
     if not servings:
-        return ServingResult(RetCode.EXCEPTION_ERROR, NO_SERVINGS)
+        raise FateFlowError(NO_SERVINGS)
     request = pb.UnloadRequest(tableName=model.model_version, namespace=model.namespace)
-    result = _call_each(settings, servings, serving_client.unload, request,
-                        f"model {model.namespace} {model.model_version} unloaded")
-    log_model_operation("unload", model.role, model.party_id, model.model_id, model.model_version, request_ip,
-                        result.retcode == 0)
-    return result
+    with _logged("unload", model.role, model.party_id, model.model_id, model.model_version, request_ip):
+        return _call_each(settings, servings, serving_client.unload, request,
+                          f"model {model.namespace} {model.model_version} unloaded")
 
 
 def unbind(settings: Settings, model: ServedModel, service_id: str | None, servings: list[str],
-           request_ip: str = "") -> ServingResult:
+           request_ip: str = "") -> str:
     """The serving's `unbind` of `service_id` from one party's model version on each serving."""
     servings = servings or serving_client.configured_servings(settings)
     if not service_id:
-        return ServingResult(RetCode.PARAMETER_ERROR, NO_SERVICE_ID)
+        raise FateFlowError(NO_SERVICE_ID, retcode=RetCode.PARAMETER_ERROR)
     if not servings:
-        return ServingResult(RetCode.EXCEPTION_ERROR, NO_SERVINGS)
+        raise FateFlowError(NO_SERVINGS)
     request = pb.UnbindRequest(serviceId=service_id, tableName=model.model_version, namespace=model.namespace)
-    result = _call_each(settings, servings, serving_client.unbind, request, f"service id {service_id} unbound")
-    log_model_operation("unbind", model.role, model.party_id, model.model_id, model.model_version, request_ip,
-                        result.retcode == 0)
-    return result
+    with _logged("unbind", model.role, model.party_id, model.model_id, model.model_version, request_ip):
+        return _call_each(settings, servings, serving_client.unbind, request, f"service id {service_id} unbound")
