@@ -1,4 +1,6 @@
-"""/v1/model: deploy, query, get/predict/dsl, get/predict/conf (contract §1.5.8-§1.5.11)."""
+"""/v1/model (contract §1.5): deploy, query, get/predict/dsl, get/predict/conf; store, restore, export, import,
+migrate; homo/convert, homo/deploy; the model tags (tag/create|retrieve|update|destroy|list|<other>,
+model_tag/create|remove|retrieve|<other>); transfer (FATE-Serving's download); load, bind, unload, unbind."""
 from __future__ import annotations
 
 import json
