@@ -30,8 +30,6 @@ def _only_its_worker():
         raise
 
 
-
-
 @bp.route(api_paths.WORKER_TASK_STATUS.path, methods=api_paths.WORKER_TASK_STATUS.methods)
 def task_status():
     return json_result(data=task_reports.report_status(runtime(), json_body()))

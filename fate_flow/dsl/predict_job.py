@@ -36,15 +36,15 @@ def merge_predict_conf(train_conf: Mapping[str, Any], predict_conf: Mapping[str,
 def prepare_predict_job(predict_conf: Mapping[str, Any], train_conf: Mapping[str, Any],
                         inference_dsl: Mapping[str, Any] | None, known_modules: Collection[str] | None,
                         *, require_work_mode: bool = True, submitted_dsl: Mapping[str, Any] | None = None,
-                        train_dsl: Mapping[str, Any] | None = None) -> PredictJob:
+                        train_dsl: Mapping[str, Any] | None = None, parsed: RuntimeConf | None = None) -> PredictJob:
     """Check a submitted predict conf (and DSL, if one was submitted) against the model's stored training conf
     and inference DSL, and build the job.
 
     An empty inference DSL is a v2 model that was never deployed. With train_dsl, a component that read data in
     training but has no data input in the DSL to run (its Reader was not deployed) is refused here rather than
-    failing in every retry of its task.
+    failing in every retry of its task. `parsed`: the predict conf when the caller parsed it already.
     """
-    submitted = parse_runtime_conf(predict_conf, require_work_mode=require_work_mode)
+    submitted = parsed or parse_runtime_conf(predict_conf, require_work_mode=require_work_mode)
     model = predict_model_info(submitted)
     if not inference_dsl or not inference_dsl.get("components"):
         raise DSLError(f"Model {model.model_id} {model.model_version} has not been deployed yet.",

@@ -24,10 +24,11 @@ from fate_flow.db.base import DB
 from fate_flow.db.models import Job, Task
 from fate_flow.dsl.status_rules import federated_task_status, job_status_of, progress_of
 from fate_flow.entity.status import END_STATUSES, JobStatus
+from fate_flow.entity import messages as msg
 from fate_flow.scheduler.fan_out import describe_failures, failures, fan_out, job_parties
 from fate_flow.scheduler.job_end import end_job
 from fate_flow.services.runtime import Runtime
-from fate_flow.services.jobs import party_commands as pc, resources
+from fate_flow.services.jobs import resources
 from fate_flow.services.jobs.local_jobs import LOCAL_ROLE
 from fate_flow.services.jobs.status_updates import FEDERATED, PARTY, update_task_status
 from fate_flow.services.jobs.party_status import create_task_version, latest_tasks
@@ -107,17 +108,18 @@ class DagScheduler:
             self._waiting(row, short)
             return
         parties = job_parties(row)
-        results = fan_out(self.runtime, row, pc.JOB_RESOURCE_APPLY, parties,
+        results = fan_out(self.runtime, row, msg.JOB_RESOURCE_APPLY, parties, msg.JobRef(row.f_job_id),
                           timeout=self.settings.scheduler.resource_timeout)
         failed = failures(results)
         if failed:
             granted = [p for p in parties if p not in failed]
-            fan_out(self.runtime, row, pc.JOB_RESOURCE_RETURN, granted,
+            fan_out(self.runtime, row, msg.JOB_RESOURCE_RETURN, granted, msg.JobRef(row.f_job_id),
                     timeout=self.settings.scheduler.resource_timeout)
             self._waiting(row, describe_failures(failed))
             return
         self._last_wait_reason.pop(row.f_job_id, None)
-        results = fan_out(self.runtime, row, pc.JOB_STATUS_UPDATE, parties, {"status": JobStatus.RUNNING.value})
+        results = fan_out(self.runtime, row, msg.JOB_STATUS_UPDATE, parties,
+                          msg.JobStatusUpdate(row.f_job_id, JobStatus.RUNNING))
         failed = failures(results)
         if failed:
             end_job(self.runtime, row, JobStatus.FAILED, f"cannot start the job on {describe_failures(failed)}")
@@ -177,8 +179,8 @@ class DagScheduler:
             return
         progress = progress_of(statuses.values())
         if progress > (row.f_progress or 0):
-            fan_out(self.runtime, row, pc.JOB_STATUS_UPDATE, job_parties(row),
-                    {"status": JobStatus.RUNNING.value, "progress": progress})
+            fan_out(self.runtime, row, msg.JOB_STATUS_UPDATE, job_parties(row),
+                    msg.JobStatusUpdate(row.f_job_id, JobStatus.RUNNING, progress=progress))
 
     def _task_view(self, job_id: str) -> dict[str, list[Task]]:
         """component -> the initiator's rows of its newest version (one per party)."""
@@ -198,8 +200,8 @@ class DagScheduler:
                 update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id, status,
                                    column=FEDERATED)
         first = rows[0]
-        results = fan_out(self.runtime, row, pc.TASK_STATUS_UPDATE, [(r.f_role, r.f_party_id) for r in rows],
-                          {"task_id": first.f_task_id, "task_version": first.f_task_version, "status": status.value})
+        results = fan_out(self.runtime, row, msg.TASK_STATUS_UPDATE, [(r.f_role, r.f_party_id) for r in rows],
+                          msg.TaskStatusUpdate(row.f_job_id, first.f_task_id, first.f_task_version, status))
         failed = failures(results)
         if failed:
             job_log(self.settings, row.f_job_id, f"task {first.f_task_id} status {status.value} not delivered to "
@@ -220,9 +222,9 @@ class DagScheduler:
         where = ", ".join(f"{r.f_role} {r.f_party_id}" for r in bad)
         reason = f"task {status.value} at {where}" if where else f"task {status.value}"
         first = rows[0]
-        results = fan_out(self.runtime, row, pc.TASK_STOP, [(r.f_role, r.f_party_id) for r in running],
-                          {"task_id": first.f_task_id, "task_version": first.f_task_version,
-                           "status": JobStatus.CANCELED.value, "reason": reason})
+        results = fan_out(self.runtime, row, msg.TASK_STOP, [(r.f_role, r.f_party_id) for r in running],
+                          msg.TaskStop(row.f_job_id, first.f_task_id, first.f_task_version, JobStatus.CANCELED,
+                                       reason))
         failed = failures(results)
         for r in running:
             if (r.f_role, r.f_party_id) not in failed and not r.f_run_on_this_party:
@@ -243,9 +245,9 @@ class DagScheduler:
         first = rows[0]
         version = first.f_task_version + 1
         parties = [(r.f_role, r.f_party_id) for r in rows]
-        stopped = fan_out(self.runtime, row, pc.TASK_STOP, parties, {
-            "task_id": first.f_task_id, "task_version": first.f_task_version, "status": JobStatus.CANCELED.value,
-            "reason": f"stopped before retrying as version {version}"})
+        stopped = fan_out(self.runtime, row, msg.TASK_STOP, parties, msg.TaskStop(
+            row.f_job_id, first.f_task_id, first.f_task_version, JobStatus.CANCELED,
+            f"stopped before retrying as version {version}"))
         unconfirmed = failures(stopped)
         if unconfirmed:
             job_log(self.settings, row.f_job_id, f"retry of task {first.f_task_id} waits: cannot stop version "
@@ -260,9 +262,8 @@ class DagScheduler:
         reasons = "; ".join(f"{r.f_role} {r.f_party_id}: {r.f_fail_reason}" for r in rows if r.f_fail_reason)
         job_log(self.settings, row.f_job_id, f"task {first.f_task_id} failed ({reasons or 'no reason given'}); "
                 f"retrying as version {version} ({retries} retries left after this one)", logging.WARNING)
-        body = {"component_name": component, "task_id": first.f_task_id, "task_version": version,
-                "auto_retries": retries}
-        results = fan_out(self.runtime, row, pc.TASK_CREATE, [(r.f_role, r.f_party_id) for r in rows], body)
+        create = msg.TaskCreate(row.f_job_id, component, first.f_task_id, version, retries)
+        results = fan_out(self.runtime, row, msg.TASK_CREATE, [(r.f_role, r.f_party_id) for r in rows], create)
         for r in rows:
             if not r.f_run_on_this_party:
                 create_task_version(row.f_job_id, component, first.f_task_id, version, r.f_role, r.f_party_id,
@@ -296,9 +297,8 @@ class DagScheduler:
     def _start_task(self, row: Job, rows: list[Task]) -> None:
         first = rows[0]
         self._set_federated(row, rows, JobStatus.RUNNING)
-        results = fan_out(self.runtime, row, pc.TASK_START, [(r.f_role, r.f_party_id) for r in rows],
-                          {"task_id": first.f_task_id, "task_version": first.f_task_version,
-                           "component_name": first.f_component_name})
+        results = fan_out(self.runtime, row, msg.TASK_START, [(r.f_role, r.f_party_id) for r in rows],
+                          msg.TaskRef(row.f_job_id, first.f_task_id, first.f_task_version, first.f_component_name))
         failed = failures(results)
         for r in rows:
             answer = failed.get((r.f_role, r.f_party_id))
@@ -322,11 +322,11 @@ class DagScheduler:
                 if now * 1000 - (r.f_update_time or 0) < stale_ms:
                     continue
                 answer = self.runtime.client.send_command(
-                    self.runtime.party(r.f_role, r.f_party_id), pc.TASK_STATUS,
-                    {"job_id": r.f_job_id, "task_id": r.f_task_id, "task_version": r.f_task_version},
+                    self.runtime.party(r.f_role, r.f_party_id), msg.TASK_STATUS,
+                    msg.encode(msg.TaskRef(r.f_job_id, r.f_task_id, r.f_task_version)),
                     src=self.runtime.party(row.f_initiator_role, row.f_initiator_party_id), job_id=r.f_job_id)
                 if answer.get("retcode") == 0:
-                    apply_party_report(answer["data"])
+                    apply_party_report(msg.decode(msg.PartyTaskStatus, answer["data"]))
                 Task.update(f_update_time=int(now * 1000)).where(
                     Task.f_job_id == r.f_job_id, Task.f_task_id == r.f_task_id,
                     Task.f_task_version == r.f_task_version, Task.f_role == r.f_role,

@@ -8,8 +8,8 @@ import logging
 from fate_flow.db.base import DB
 from fate_flow.db.models import Job, Task
 from fate_flow.entity.status import END_STATUSES, JobStatus
+from fate_flow.entity import messages as msg
 from fate_flow.services.runtime import Runtime
-from fate_flow.services.jobs import party_commands as pc
 from fate_flow.services.jobs.status_updates import PARTY, update_task_status
 from fate_flow.services.jobs.party_status import apply_job_status
 from fate_flow.services.jobs.schedule_log import job_log
@@ -72,11 +72,12 @@ class Detector:
             if self.runtime.hosts(row.f_initiator_party_id):
                 continue  # the initiator's own scheduler ends it
             answer = self.runtime.client.send_command(
-                self.runtime.party(row.f_initiator_role, row.f_initiator_party_id), pc.JOB_STATUS,
-                {"job_id": row.f_job_id}, src=self.runtime.party(row.f_role, row.f_party_id), job_id=row.f_job_id)
+                self.runtime.party(row.f_initiator_role, row.f_initiator_party_id), msg.JOB_STATUS,
+                msg.encode(msg.JobRef(row.f_job_id)), src=self.runtime.party(row.f_role, row.f_party_id),
+                job_id=row.f_job_id)
             if answer.get("retcode") == 0:
-                status = JobStatus(answer["data"]["status"])
-                reason = answer["data"].get("fail_reason")
+                known = msg.decode(msg.JobStatusAnswer, answer.get("data") or {})
+                status, reason = known.status, known.fail_reason
             elif answer.get("retcode") == 102 and now * 1000 - (row.f_create_time or 0) > NEVER_STARTED_MS:
                 status, reason = JobStatus.FAILED, "the initiator does not know this job (its submit failed)"
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from fate_flow.db.models import Job
+from fate_flow.entity import messages as msg
 from fate_flow.federation import PartyRef
 from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs.plan import plan_of
@@ -20,17 +21,15 @@ def initiator_of(row: Job) -> PartyRef:
     return PartyRef(row.f_initiator_role, row.f_initiator_party_id)
 
 
-def fan_out(runtime: Runtime, row: Job, command: str, parties: Iterable[tuple[str, str]],
-            body: Mapping[str, Any] | None = None, timeout: float | None = None,
-            bodies: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> Results:
+def fan_out(runtime: Runtime, row: Job, command: str, parties: Iterable[tuple[str, str]], message: Any,
+            timeout: float | None = None) -> Results:
+    """`command` with `message` (of the command's type in entity.messages) to each of `parties`."""
     parties = list(parties)
     if not parties:
         return {}
     refs = [PartyRef(r, p) for r, p in parties]
-    base = {"job_id": row.f_job_id, **(body or {})}
-    per_party = {PartyRef(r, p): {**base, **b} for (r, p), b in (bodies or {}).items()}
-    return runtime.client.fan_out(command, refs, base, timeout, src=initiator_of(row), job_id=row.f_job_id,
-                                  bodies=per_party)
+    return runtime.client.fan_out(command, refs, msg.encode(message), timeout, src=initiator_of(row),
+                                  job_id=row.f_job_id)
 
 
 def failures(results: Results) -> dict[tuple[str, str], dict]:

@@ -6,9 +6,9 @@ import logging
 
 from fate_flow.db.models import Job
 from fate_flow.entity.status import JobStatus
+from fate_flow.entity import messages as msg
 from fate_flow.scheduler.fan_out import Results, describe_failures, failures, fan_out, job_parties
 from fate_flow.services.runtime import Runtime
-from fate_flow.services.jobs import party_commands as pc
 from fate_flow.services.jobs.status_updates import FEDERATED, PARTY, update_task_status
 from fate_flow.services.jobs.party_status import latest_tasks
 from fate_flow.services.jobs.schedule_log import job_log
@@ -20,10 +20,9 @@ def end_job(runtime: Runtime, row: Job, status: JobStatus, reason: str | None = 
     has seen the end (f_end_scheduling_updates stays 0 until then)."""
     job_log(runtime.settings, row.f_job_id, f"job ends {status.value}" + (f": {reason}" if reason else ""),
             logging.ERROR if status in (JobStatus.FAILED, JobStatus.TIMEOUT) else logging.INFO)
-    body = {"status": status.value, "fail_reason": reason}
-    if status == JobStatus.SUCCESS:
-        body["progress"] = 100
-    results = fan_out(runtime, row, pc.JOB_STATUS_UPDATE, job_parties(row), body)
+    update = msg.JobStatusUpdate(row.f_job_id, status, progress=100 if status == JobStatus.SUCCESS else None,
+                                 fail_reason=reason)
+    results = fan_out(runtime, row, msg.JOB_STATUS_UPDATE, job_parties(row), update)
     _settle_shadow_tasks(row.f_job_id, status)
     failed = failures(results)
     if failed:

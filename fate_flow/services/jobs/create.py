@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import Job, Task
 from fate_flow.entity.errors import FateFlowError
+from fate_flow.entity.messages import JobCreate
 from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
 from fate_flow.services.jobs.job_locations import job_files
@@ -36,13 +37,13 @@ def check_cores(settings: Settings, job_id: str, party_id: Any, needs: Mapping[s
                             f"(resources.cores_per_party); lower task_cores or task_parallelism")
 
 
-def create_party_job(settings: Settings, body: Mapping[str, Any], role: str, party_id: str) -> dict:
+def create_party_job(settings: Settings, job: JobCreate, role: str, party_id: str) -> dict:
     """Create the job on one hosted party; idempotent (a repeated create answers success)."""
-    job_id = str(body["job_id"])
+    job_id = job.job_id
     if Job.get_or_none(Job.f_job_id == job_id, Job.f_role == role, Job.f_party_id == str(party_id)) is not None:
         return {"created": False}
-    train_conf = body.get("train_runtime_conf") or {}
-    plan = plan_job(body["dsl"], body["runtime_conf"], train_runtime_conf=train_conf)
+    train_conf = job.train_runtime_conf
+    plan = plan_job(job.dsl, job.runtime_conf, train_runtime_conf=train_conf)
     if role not in plan.conf.roles or int(party_id) not in plan.conf.roles[role]:
         raise FateFlowError(f"job {job_id} has no {role} party {party_id}")
     params = party_parameters(plan, settings, role, party_id)
@@ -51,11 +52,11 @@ def create_party_job(settings: Settings, body: Mapping[str, Any], role: str, par
     check_cores(settings, job_id, party_id, needs)
     initiator = (plan.conf.initiator_role, str(plan.conf.initiator_party_id))
     is_initiator = (role, str(party_id)) == initiator
-    model_id, model_version = str(body["model_id"]), str(body["model_version"])
+    model_id, model_version = job.model_id, job.model_version
     params.update(model_id=model_id, model_version=model_version)
     on_party = dict(plan.conf.to_dict(), job_parameters=params)
 
-    _write_conf_files(settings, job_id, role, body, on_party)
+    _write_conf_files(settings, job, role, on_party)
     if plan.conf.job_type == "predict":
         _check_predict_model(settings, role, str(party_id), model_id, model_version)
     else:
@@ -77,25 +78,24 @@ def create_party_job(settings: Settings, body: Mapping[str, Any], role: str, par
                                      f_role=r, f_party_id=p, f_run_on_this_party=False))
     with write_transaction():
         Job.insert(
-            f_job_id=job_id, f_role=role, f_party_id=str(party_id), f_dsl=body["dsl"],
-            f_runtime_conf=body["runtime_conf"], f_runtime_conf_on_party=on_party, f_train_runtime_conf=train_conf,
+            f_job_id=job_id, f_role=role, f_party_id=str(party_id), f_dsl=job.dsl,
+            f_runtime_conf=job.runtime_conf, f_runtime_conf_on_party=on_party, f_train_runtime_conf=train_conf,
             f_roles=plan.conf.to_dict()["role"], f_work_mode=int(params.get("work_mode") or 0),
             f_initiator_role=initiator[0], f_initiator_party_id=initiator[1], f_is_initiator=is_initiator,
             f_status=JobStatus.WAITING.value, f_progress=0, f_cores=needs.get(role, 0), f_remaining_cores=0,
             f_engine_type="computing", f_engine_name=params["computing_engine"],
-            f_description=body.get("description", ""),
+            f_description=job.description,
             **Job.audit_values()).on_conflict_ignore().execute()
         if rows:
             Task.insert_many(rows).on_conflict_ignore().execute()
     return {"created": True}
 
 
-def _write_conf_files(settings: Settings, job_id: str, role: str, body: Mapping[str, Any], on_party: dict) -> None:
-    files = job_files(settings, job_id, role)
-    contents = {"job_dsl_path": body["dsl"], "job_runtime_conf_path": body["runtime_conf"],
-                "job_runtime_conf_on_party_path": on_party,
-                "train_runtime_conf_path": body.get("train_runtime_conf") or {},
-                "pipeline_dsl_path": body["dsl"]}
+def _write_conf_files(settings: Settings, job: JobCreate, role: str, on_party: dict) -> None:
+    files = job_files(settings, job.job_id, role)
+    contents = {"job_dsl_path": job.dsl, "job_runtime_conf_path": job.runtime_conf,
+                "job_runtime_conf_on_party_path": on_party, "train_runtime_conf_path": job.train_runtime_conf,
+                "pipeline_dsl_path": job.dsl}
     for key, path in files.items():
         _write_json(path, contents[key])
 

@@ -7,6 +7,8 @@ import logging
 
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import Job, Task
+from fate_flow.entity.errors import FateFlowError
+from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import END_STATUSES, JobStatus
 from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs import resources
@@ -39,7 +41,7 @@ def apply_job_status(runtime: Runtime, job_id: str, role: str, party_id: str, st
     and returns its cores; it is repeatable (a resent end finds nothing left to do)."""
     row = Job.get_or_none(Job.f_job_id == job_id, Job.f_role == role, Job.f_party_id == str(party_id))
     if row is None:
-        return {"retcode": 102, "retmsg": f"job {job_id} does not exist on {role} party {party_id}"}
+        raise FateFlowError(f"job {job_id} does not exist on {role} party {party_id}", retcode=RetCode.DATA_ERROR)
     early_model = status == JobStatus.SUCCESS and JobStatus(row.f_status) not in END_STATUSES
     if early_model:
         # the model is complete before anyone can see the job succeed (a client may deploy it at once)
@@ -54,7 +56,7 @@ def apply_job_status(runtime: Runtime, job_id: str, role: str, party_id: str, st
     current = Job.get(Job.f_job_id == job_id, Job.f_role == role, Job.f_party_id == str(party_id)).f_status
     if changed:
         job_log(runtime.settings, job_id, f"{role} {party_id}: job {current}" + (f" ({fail_reason})" if fail_reason else ""))
-    return {"retcode": 0, "retmsg": "success", "data": {"status": current, "changed": changed, "killed": killed}}
+    return {"status": current, "changed": changed, "killed": killed}
 
 
 def stop_party_tasks(runtime: Runtime, job_id: str, role: str, party_id: str, status: JobStatus) -> list[str]:
@@ -94,20 +96,21 @@ def stop_task(runtime: Runtime, job_id: str, task_id: str, task_version: int, ro
     task = Task.get_or_none(Task.f_job_id == job_id, Task.f_task_id == task_id, Task.f_task_version == task_version,
                             Task.f_role == role, Task.f_party_id == str(party_id))
     if task is None:
-        return {"retcode": 102, "retmsg": f"task {task_id} version {task_version} does not exist on {role} party {party_id}"}
+        raise FateFlowError(f"task {task_id} version {task_version} does not exist on {role} party {party_id}",
+                            retcode=RetCode.DATA_ERROR)
     killed = False
     if task.f_party_status in (JobStatus.RUNNING.value, JobStatus.WAITING.value):
         killed = runtime.launcher.kill(task.f_run_pid, task.f_run_start_time)
         update_task_status(job_id, task_id, task_version, role, party_id, status, column=PARTY,
                            fail_reason=reason)
-    return {"retcode": 0, "retmsg": "success", "data": {"killed": killed}}
+    return {"killed": killed}
 
 
 def apply_task_status(job_id: str, task_id: str, task_version: int, role: str, party_id: str,
                       status: JobStatus) -> dict:
     """The initiator's federated status of a task, on this party's row."""
     changed = update_task_status(job_id, task_id, task_version, role, party_id, status, column=FEDERATED)
-    return {"retcode": 0, "retmsg": "success", "data": {"changed": changed}}
+    return {"changed": changed}
 
 
 def create_task_version(job_id: str, component: str, task_id: str, task_version: int, role: str, party_id: str,

@@ -59,8 +59,16 @@ def plan_job(dsl: Mapping[str, Any], runtime_conf: Mapping[str, Any], *, require
     conf = parse_runtime_conf(runtime_conf, require_work_mode=require_work_mode)
     if conf.job_type == "predict" and train_runtime_conf:
         conf = parse_runtime_conf(merge_predict_conf(train_runtime_conf, runtime_conf), require_work_mode=False)
+    return plan_parsed(dsl, conf)
+
+
+def plan_parsed(dsl: Mapping[str, Any], conf: RuntimeConf) -> JobPlan:
+    """The plan of a DSL over a runtime conf already parsed (and merged, for a predict job)."""
     mode = "predict" if conf.job_type == "predict" else "train"
-    dag = parse_dsl(dsl, registry.module_names(), version=conf.version, mode=mode)
+    return plan_of_dag(parse_dsl(dsl, registry.module_names(), version=conf.version, mode=mode), conf)
+
+
+def plan_of_dag(dag: Dag, conf: RuntimeConf) -> JobPlan:
     return JobPlan(dag=dag, conf=conf, parties=component_parties(dag, conf, registry.module_roles()))
 
 

@@ -19,14 +19,14 @@ from fate_flow.dsl.runtime_conf import RuntimeConf, parse_runtime_conf
 from fate_flow.entity.errors import FateFlowError, ParameterError, PermissionDeniedError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
+from fate_flow.entity import messages as msg
 from fate_flow.federation import PartyRef
 from fate_flow.model.pipeline import json_field
 from fate_flow.services.runtime import Runtime
-from fate_flow.services.jobs import party_commands as pc
 from fate_flow.services.jobs.job_locations import submit_response
 from fate_flow.services.jobs.create import check_cores
-from fate_flow.services.jobs.plan import (JobPlan, common_parameters, cores_needed, party_parameters, plan_job,
-                                          with_common_parameters)
+from fate_flow.services.jobs.plan import (JobPlan, common_parameters, cores_needed, party_parameters, plan_of_dag,
+                                          plan_parsed, with_common_parameters)
 from fate_flow.services.jobs.schedule_log import job_log
 from fate_flow.services.models import local as model_local
 
@@ -46,7 +46,7 @@ def submit(runtime: Runtime, dsl: Any, runtime_conf: Any) -> dict:
     settings = runtime.settings
     if not isinstance(runtime_conf, Mapping):
         raise ParameterError("job_runtime_conf should be an object")
-    submitted = parse_runtime_conf(runtime_conf, require_work_mode=True)
+    submitted = parse_runtime_conf(runtime_conf, require_work_mode=True)  # the one parse of the submitted conf
     train_conf = None
     if dsl is not None and not isinstance(dsl, Mapping):
         raise ParameterError("job_dsl should be an object")
@@ -59,12 +59,14 @@ def submit(runtime: Runtime, dsl: Any, runtime_conf: Any) -> dict:
         train_conf = json_field(pipeline, "train_runtime_conf")
         # refuses an empty inference DSL (never deployed), a submitted DSL that is not the deployed model's,
         # and modules this server cannot run
-        dsl = prepare_predict_job(runtime_conf, train_conf, json_field(pipeline, "inference_dsl"),
-                                  registry.module_names(), submitted_dsl=dsl,
-                                  train_dsl=json_field(pipeline, "train_dsl")).dsl
+        predict = prepare_predict_job(runtime_conf, train_conf, json_field(pipeline, "inference_dsl"),
+                                      registry.module_names(), submitted_dsl=dsl,
+                                      train_dsl=json_field(pipeline, "train_dsl"), parsed=submitted)
+        dsl, plan = predict.dsl, plan_of_dag(predict.dag, predict.conf)
     elif dsl is None:
         raise ParameterError("job_dsl should be an object")
-    plan = plan_job(dsl, runtime_conf, require_work_mode=True, train_runtime_conf=train_conf)
+    else:
+        plan = plan_parsed(dsl, submitted)
     _check_parameters(plan)
     conf = plan.conf
     _check_initiator_hosted(runtime, conf)
@@ -75,19 +77,19 @@ def submit(runtime: Runtime, dsl: Any, runtime_conf: Any) -> dict:
     _check_hosted_cores(runtime, plan, job_id)
 
     stored_conf = with_common_parameters(submitted.to_dict(), submitted.version, common)
-    body = {"job_id": job_id, "dsl": dict(dsl), "runtime_conf": stored_conf, "train_runtime_conf": train_conf or {},
-            "model_id": model.model_id, "model_version": model.model_version}
+    body = msg.encode(msg.JobCreate(job_id, dict(dsl), stored_conf, model.model_id, model.model_version,
+                                    train_conf or {}))
     parties = plan.all_parties()
     src = PartyRef(conf.initiator_role, conf.initiator_party_id)
     # the initiator last, so every other party exists before the job enters the initiator's queue
     results: dict[str, dict[str, dict]] = {}
     others, initiator = parties[:-1], parties[-1]
     if others:
-        results = runtime.client.fan_out(pc.JOB_CREATE, [PartyRef(r, p) for r, p in others], body, src=src,
+        results = runtime.client.fan_out(msg.JOB_CREATE, [PartyRef(r, p) for r, p in others], body, src=src,
                                          job_id=job_id)
     failed = {(r, p) for r, by in results.items() for p, a in by.items() if a.get("retcode") != 0}
     # the initiator is created even when another party failed, so the failed job can be looked up
-    answer = runtime.client.send_command(PartyRef(*initiator), pc.JOB_CREATE, body, src=src, job_id=job_id)
+    answer = runtime.client.send_command(PartyRef(*initiator), msg.JOB_CREATE, body, src=src, job_id=job_id)
     results.setdefault(initiator[0], {})[initiator[1]] = answer
     if answer.get("retcode") != 0:
         failed.add(initiator)
@@ -151,6 +153,6 @@ def _fail_created(runtime: Runtime, job_id: str, parties: list[tuple[str, str]],
     """Mark the job failed (tag submit_failed) on the parties that did create it."""
     created = [(r, p) for r, p in parties if (r, p) not in failed]
     if created:
-        runtime.client.fan_out(pc.JOB_STATUS_UPDATE, [PartyRef(r, p) for r, p in created],
-                               {"job_id": job_id, "status": JobStatus.FAILED.value, "fail_reason": reason,
-                                "tag": "submit_failed"}, src=src, job_id=job_id)
+        runtime.client.fan_out(msg.JOB_STATUS_UPDATE, [PartyRef(r, p) for r, p in created],
+                               msg.encode(msg.JobStatusUpdate(job_id, JobStatus.FAILED, fail_reason=reason,
+                                                              tag="submit_failed")), src=src, job_id=job_id)

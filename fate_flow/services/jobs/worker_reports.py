@@ -12,7 +12,8 @@ from typing import Any, Mapping
 
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import Job, Task
-from fate_flow.entity import worker_secret
+from fate_flow.entity import messages as msg, worker_secret
+from fate_flow.entity.messages import TASK_REPORT, PartyTaskStatus, WorkerTaskStatus
 from fate_flow.entity.errors import AuthenticationError, NotFoundError, ParameterError
 from fate_flow.entity.status import JobStatus
 from fate_flow.federation import PartyRef
@@ -27,8 +28,6 @@ from fate_flow.services.models.paths import component_model_dir
 from fate_flow.services.tracking import records as tracking
 
 LOG = logging.getLogger(__name__)
-
-TASK_REPORT = "task.report"
 
 
 def _task_key(body: Mapping[str, Any]) -> tuple[str, str, int, str, str]:
@@ -71,12 +70,8 @@ def reported_task(body: Mapping[str, Any]) -> Task:
 
 def report_status(runtime: Runtime, body: Mapping[str, Any]) -> dict:
     row = reported_task(body)
-    try:
-        status = JobStatus(body.get("status"))
-    except ValueError:
-        raise ParameterError(f"status must be one of {', '.join(s.value for s in JobStatus)}, "
-                             f"got {body.get('status')!r}") from None
-    reason = body.get("fail_reason") or None
+    report = msg.decode(WorkerTaskStatus, body)
+    status, reason = report.status, report.fail_reason or None
     changed = update_task_status(row.f_job_id, row.f_task_id, row.f_task_version, row.f_role, row.f_party_id,
                                  status, column=PARTY, fail_reason=reason)
     if changed:
@@ -97,36 +92,36 @@ def push_party_status(runtime: Runtime, job_id: str, task_id: str, task_version:
         runtime.notify()
         return
     answer = runtime.client.send_command(
-        PartyRef(row.f_initiator_role, row.f_initiator_party_id), TASK_REPORT, party_status_body(row),
+        PartyRef(row.f_initiator_role, row.f_initiator_party_id), TASK_REPORT, msg.encode(party_task_status(row)),
         src=PartyRef(role, party_id), job_id=job_id)
     if answer.get("retcode") != 0:
         LOG.warning("job %s: task %s report to the initiator failed (it will pull it): %s", job_id, task_id,
                     answer.get("retmsg"))
 
 
-def party_status_body(row: Task) -> dict:
-    return {"job_id": row.f_job_id, "task_id": row.f_task_id, "task_version": row.f_task_version,
-            "role": row.f_role, "party_id": row.f_party_id, "party_status": row.f_party_status,
-            "fail_reason": row.f_fail_reason, "start_time": row.f_start_time, "end_time": row.f_end_time,
-            "elapsed": row.f_elapsed}
+def party_task_status(row: Task) -> PartyTaskStatus:
+    return PartyTaskStatus(row.f_job_id, row.f_task_id, row.f_task_version, row.f_role, row.f_party_id,
+                           JobStatus(row.f_party_status), row.f_fail_reason, row.f_start_time, row.f_end_time,
+                           row.f_elapsed)
 
 
-def apply_party_report(body: Mapping[str, Any]) -> bool:
+def apply_party_report(report: PartyTaskStatus) -> bool:
     """On the initiator: a remote party's task status, into the initiator's copy of that party's row."""
-    where = (Task.f_job_id == str(body["job_id"]), Task.f_task_id == str(body["task_id"]),
-             Task.f_task_version == int(body["task_version"]), Task.f_role == str(body["role"]),
-             Task.f_party_id == str(body["party_id"]), Task.f_run_on_this_party == False)  # noqa: E712
+    where = (Task.f_job_id == report.job_id, Task.f_task_id == report.task_id,
+             Task.f_task_version == report.task_version, Task.f_role == report.role,
+             Task.f_party_id == report.party_id, Task.f_run_on_this_party == False)  # noqa: E712
     row = Task.get_or_none(*where)
     if row is None:
         return False
-    new = JobStatus(body["party_status"])
+    new = report.party_status
     changed = False
     # the copy may have missed steps (e.g. running): walk the legal path to the reported status
     for step in ([JobStatus.RUNNING] if new != JobStatus.RUNNING and row.f_party_status == "waiting" else []) + [new]:
         changed |= update_task_status(row.f_job_id, row.f_task_id, row.f_task_version, row.f_role,
                                       row.f_party_id, step, column=PARTY,
-                                      fail_reason=body.get("fail_reason") if step == new else None)
-    times = {k: body.get(k[2:]) for k in ("f_start_time", "f_end_time", "f_elapsed") if body.get(k[2:]) is not None}
+                                      fail_reason=report.fail_reason if step == new else None)
+    times = {k: getattr(report, k[2:]) for k in ("f_start_time", "f_end_time", "f_elapsed")
+             if getattr(report, k[2:]) is not None}
     if times:
         Task.update(**times).where(*where).execute()
     return changed

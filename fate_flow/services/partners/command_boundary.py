@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Mapping
 
-from fate_flow.entity import audit, identifiers
+from fate_flow.entity import audit, identifiers, messages
 from fate_flow.entity.errors import InvalidParameterError, MissingParametersError, ParameterError
 from fate_flow.entity.json_values import check_values
 from fate_flow.entity.status import JobStatus
@@ -22,22 +22,10 @@ from fate_flow.settings import LimitSettings
 
 Handler = Callable[[IncomingCommand], Mapping[str, Any]]
 
-# what each command's handler reads from the body; job_id may also come as the command's own job id
-_TASK = ("job_id", "task_id", "task_version")
+# what each command's handler reads from the body (the required fields of its message); job_id may also come
+# as the command's own job id
 REQUIRED: Mapping[str, tuple[str, ...]] = {
-    "job.create": ("job_id", "dsl", "runtime_conf", "model_id", "model_version"),
-    "job.resource.apply": ("job_id",),
-    "job.resource.return": ("job_id",),
-    "job.status.update": ("job_id", "status"),
-    "task.create": ("job_id", "component_name", "task_id", "task_version"),
-    "task.start": _TASK,
-    "task.stop": (*_TASK, "status"),
-    "task.status.update": (*_TASK, "status"),
-    "task.status": _TASK,
-    "task.report": (*_TASK, "role", "party_id", "party_status"),
-    "job.stop": ("job_id", "stop_status"),
-    "job.rerun": ("job_id",),
-    "job.status": ("job_id",),
+    **{name: messages.required_fields(cls) for name, cls in messages.COMMANDS.items()},
     "model.deploy": ("model_id", "model_version", "child_model_version"),
 }
 STATUS_FIELDS = ("status", "party_status", "stop_status")

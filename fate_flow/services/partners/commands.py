@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from fate_flow import __version__
 from fate_flow.entity.clock import Clock
+from fate_flow.entity import messages as msg
 from fate_flow.federation import CommandRegistry, FederationClient, IncomingCommand
 from fate_flow.federation.client import PING
 from fate_flow.services.runtime import Runtime
@@ -26,13 +27,13 @@ def register_commands(registry: CommandRegistry, runtime: Runtime) -> None:
     pc = party_commands
     # the command boundary (command_boundary.py) first, then what a partner on another server may make our parties
     # do (permission_guard.py)
-    guard = (pc.JOB_CREATE, pc.TASK_START, pc.TASK_STOP)
-    for name, handler in ((pc.JOB_CREATE, pc.create), (pc.JOB_RESOURCE_APPLY, pc.resource_apply),
-                          (pc.JOB_RESOURCE_RETURN, pc.resource_return), (pc.JOB_STATUS_UPDATE, pc.status_update),
-                          (pc.TASK_CREATE, pc.task_create), (pc.TASK_START, pc.task_start),
-                          (pc.TASK_STOP, pc.task_stop), (pc.TASK_STATUS_UPDATE, pc.task_status_update),
-                          (pc.TASK_STATUS, pc.task_status), (pc.TASK_REPORT, pc.task_report),
-                          (pc.JOB_STATUS, pc.job_status_query),
+    guard = (msg.JOB_CREATE, msg.TASK_START, msg.TASK_STOP)
+    for name, handler in ((msg.JOB_CREATE, pc.create), (msg.JOB_RESOURCE_APPLY, pc.resource_apply),
+                          (msg.JOB_RESOURCE_RETURN, pc.resource_return), (msg.JOB_STATUS_UPDATE, pc.status_update),
+                          (msg.TASK_CREATE, pc.task_create), (msg.TASK_START, pc.task_start),
+                          (msg.TASK_STOP, pc.task_stop), (msg.TASK_STATUS_UPDATE, pc.task_status_update),
+                          (msg.TASK_STATUS, pc.task_status), (msg.TASK_REPORT, pc.task_report),
+                          (msg.JOB_STATUS, pc.job_status_query),
                           (model_deploy.MODEL_DEPLOY, model_deploy.deploy_command),
                           (model_serving.MODEL_LOAD, model_serving.load_command)):
         bound = handler(runtime)

@@ -9,9 +9,9 @@ from typing import Any, Callable, Mapping
 from fate_flow.db.base import DB
 from fate_flow.db.models import Job, Task
 from fate_flow.entity import audit
+from fate_flow.entity import messages as msg
 from fate_flow.federation import IncomingCommand
 from fate_flow.services.runtime import Runtime
-from fate_flow.services.jobs import party_commands as pc
 from fate_flow.services.jobs.plan import plan_of
 from fate_flow.services.jobs.plan import plan_job
 from fate_flow.services.partners import permissions
@@ -22,8 +22,8 @@ CommandHandler = Callable[[IncomingCommand], Mapping[str, Any]]
 
 def guarded(runtime: Runtime, command: str, handler: CommandHandler) -> CommandHandler:
     """`handler` behind the check of `command` (job.create, task.start or task.stop)."""
-    needs_of = {pc.JOB_CREATE: _create_needs, pc.TASK_START: _task_needs(permissions.RUN),
-                pc.TASK_STOP: _task_needs(permissions.STOP)}[command]
+    needs_of = {msg.JOB_CREATE: _create_needs, msg.TASK_START: _task_needs(permissions.RUN),
+                msg.TASK_STOP: _task_needs(permissions.STOP)}[command]
 
     @functools.wraps(handler)
     def run(cmd: IncomingCommand) -> Mapping[str, Any]:
