@@ -13,7 +13,7 @@ from fate_flow.services import command_fields, model_deploy, model_serving, part
 from fate_flow.services.context import ServiceContext
 from fate_flow.services.disk_space import as_disk_full
 from fate_flow.services.job_runtime import JobRuntime
-from fate_flow.services.permission_guard import guarded
+from fate_flow.services.permission_guard import MODEL_COMMANDS, guarded, model_guarded
 from fate_flow.settings import PROJECT_ROOT, Settings
 
 # key of the FederationClient in Flask's app.extensions (set by server.py, or made on first use)
@@ -43,6 +43,8 @@ def register_commands(registry: CommandRegistry, ctx: ServiceContext, runtime: J
         bound = handler(runtime)
         if name in guard:
             bound = guarded(runtime, name, bound)
+        elif name in MODEL_COMMANDS:
+            bound = model_guarded(runtime, name, bound)
         registry.register(name, command_fields.checked(bound, limits))
 
 
