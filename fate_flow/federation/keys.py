@@ -49,9 +49,6 @@ class KeyRing:
             public[party_id] = load_public_key(route.public_key, party_id)
         return cls(private, public)
 
-    def can_sign(self, party_id: str) -> bool:
-        return party_id in self._private
-
     def can_verify(self, party_id: str) -> bool:
         return party_id in self._public
 
