@@ -10,7 +10,7 @@ import time
 import psutil
 import pytest
 
-from fate_flow.computing.spark import spark_unavailable_reason
+from fate_flow.computing.spark_driver import spark_unavailable_reason
 from fate_flow.settings import PROJECT_ROOT
 from tests.integration.test_example_jobs import cli, wait_for
 from tests.server_process import make_server
