@@ -85,7 +85,8 @@ def run_engine(engine: str, rows: int, partitions: int, spark_memory: str, stora
     """One engine's measurements, as JSON lines on stdout (runs in its own process)."""
     with tempfile.TemporaryDirectory(prefix="fate_flow_bench_engines_") as tmp:
         if engine == "spark":
-            from fate_flow.computing.spark import SparkComputingSession, start_spark
+            from fate_flow.computing.spark import SparkComputingSession
+            from fate_flow.computing.spark_driver import start_spark
             spark = start_spark("local[2]", "bench_engines", {"spark.driver.memory": spark_memory,
                                                               "spark.local.dir": f"{tmp}/spark-local"})
             session = SparkComputingSession(spark, f"{tmp}/spark", storage_level=storage_level)

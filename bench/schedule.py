@@ -84,7 +84,8 @@ def main() -> int:
         probe = seed_jobs(server, 10_000)
         server.start()
         try:
-            csv = server.home / "bench.csv"
+            csv = server.home / "data_in" / "bench.csv"  # the server reads local files from file_access.read_dirs
+            csv.parent.mkdir(exist_ok=True)
             csv.write_text("id,y,x0,x1,x2\n" + "".join(f"{i},{i % 2},{i * 0.5},{i % 7},{i / 3:.3f}\n"
                                                         for i in range(100)))
             up = server.post("/v1/data/upload", {"file": str(csv), "namespace": "bench", "table_name": "bench",

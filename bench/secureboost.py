@@ -185,7 +185,9 @@ def main() -> int:
                 if name in ("breast", "default_credit"):
                     files = (EXAMPLES / "data" / f"{name}_hetero_guest.csv", EXAMPLES / "data" / f"{name}_hetero_host.csv")
                 else:
-                    files = write_generated(name, Path(tmp))
+                    data_in = server.home / "data_in"  # the server reads local files from file_access.read_dirs
+                    data_in.mkdir(exist_ok=True)
+                    files = write_generated(name, data_in)
                 for path in files:
                     up = server.post("/v1/data/upload", {"file": str(path), "namespace": "experiment",
                                                          "table_name": path.stem, "head": 1, "partition": 4,

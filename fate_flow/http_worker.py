@@ -32,6 +32,7 @@ from concurrent import futures
 from functools import partial
 
 from gunicorn import http
+from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import ThreadWorker
 
 # the largest request head read by the event loop (gunicorn's own limits are checked again by its parser)
@@ -116,6 +117,30 @@ def _error_answer(status: int, reason: str, message: str) -> bytes:
     body = json.dumps({"retcode": 100, "retmsg": message}).encode()
     return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
             f"Connection: close\r\n\r\n").encode() + body
+
+
+# gunicorn's refusals of a request it cannot parse, answered as JSON like every other refusal (gunicorn's own
+# answer is an HTML page that echoes the offending bytes)
+_PARSE_REFUSALS: tuple[tuple[type, int, str, str], ...] = (
+    (http_errors.LimitRequestLine, 414, "URI Too Long", "the request line is too long"),
+    (http_errors.LimitRequestHeaders, 431, "Request Header Fields Too Large", "the request headers are too large"),
+    (http_errors.UnsupportedTransferCoding, 501, "Not Implemented", "unsupported Transfer-Encoding"),
+    (http_errors.InvalidRequestMethod, 400, "Bad Request", "malformed request method"),
+    (http_errors.InvalidHTTPVersion, 400, "Bad Request", "unsupported HTTP version"),
+    (http_errors.InvalidRequestLine, 400, "Bad Request", "malformed request line"),
+    (http_errors.InvalidHeaderName, 400, "Bad Request", "malformed header name"),
+    (http_errors.InvalidHeader, 400, "Bad Request", "malformed header"),
+    (http_errors.ObsoleteFolding, 400, "Bad Request", "folded header lines are not accepted"),
+    (http_errors.ParseException, 400, "Bad Request", "malformed HTTP request"),
+)
+
+
+def parse_refusal(exc: BaseException) -> tuple[int, str, str] | None:
+    """(status, reason, message) for a request gunicorn's parser refused; None for any other error."""
+    for kind, status, reason, message in _PARSE_REFUSALS:
+        if isinstance(exc, kind):
+            return status, reason, message
+    return None
 
 
 class BoundedThreadWorker(ThreadWorker):
@@ -327,6 +352,17 @@ class BoundedThreadWorker(ThreadWorker):
         except Exception as e:
             self.handle_error(req, conn.sock, conn.client, e)
             return False
+
+    def handle_error(self, req, client, addr, exc):
+        refusal = parse_refusal(exc)
+        if refusal is None:
+            return super().handle_error(req, client, addr, exc)
+        self.log.warning("invalid request from %s: %s", (addr or ("",))[0], refusal[2])
+        try:
+            client.sendall(_error_answer(*refusal))
+        except OSError:
+            pass
+        return None
 
     def _take_returned(self) -> None:
         while self._returned:

@@ -1,4 +1,4 @@
-"""HTTP client for the /v1 API: one method per endpoint, used by the CLIs and (later) the workers.
+"""HTTP client for the /v1 API: one method per endpoint, used by the CLIs and the workers.
 
 It never imports settings, db or flask: give it the server address.
 """

@@ -15,13 +15,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from fate_flow.components import evaluation_metrics as em
 from fate_flow.components.base import Component, ComponentContext, ComponentOutput
 from fate_flow.components.params import ComponentParams
+from fate_flow.components.evaluation_records import BINARY_CURVES, MetricRecorder, record_psi, rounded
 from fate_flow.components.predict_result import DATA_TYPES, DETAIL, LABEL, PREDICT_HEADER, RESULT, SCORE, TYPE
 from fate_flow.entity.errors import DataError, ParameterError
 
@@ -43,7 +44,6 @@ ALIASES = {"l1": "mean_absolute_error", "mae": "mean_absolute_error", "regressio
            "rmse": "root_mean_squared_error", "msle": "mean_squared_log_error", "r2": "r2_score", "acc": "accuracy",
            "dbi": "davies_bouldin_index", "fmi": "fowlkes_mallows_score", "ri": "adjusted_rand_score",
            "jaccard": "jaccard_similarity_score"}
-ROUND = 6
 SKIPPED_KEY = "unlabelled_rows_skipped"
 
 
@@ -120,7 +120,7 @@ class Evaluation(Component):
         if repeated:
             raise DataError(f"{self.module} metrics are named by the component that made each input, and "
                             f"{', '.join(repeated)} feeds more than one input; give each component's output once")
-        recorder = _Recorder(ctx)
+        recorder = MetricRecorder(ctx)
         skipped: dict[str, dict[str, int]] = {}
         for name, ref in zip(names, refs):
             by_type, unlabelled = _split_by_type(ctx.load_table(ref).collect(), name)
@@ -184,60 +184,15 @@ def _matches(label: Any, pos_label: Any) -> bool:
     return label == pos_label or str(label) == str(pos_label)
 
 
-# ------------------------------------------------------------------------------------------------ recording
-def _rounded(value: Any) -> Any:
-    return round(float(value), ROUND) if isinstance(value, (float, np.floating)) else value
-
-
-def _rounded_list(values: Any) -> list:
-    return [_rounded(v) for v in values]
-
-
-class _Recorder:
-    """Writes metrics the way FATE's tracker shows them and collects the summary."""
-
-    def __init__(self, ctx: ComponentContext):
-        self.tracker = ctx.tracker
-        self.log = ctx.log
-        self.summary: dict = {}
-
-    def single_values(self, namespace: str, name: str, values: dict[str, float]) -> None:
-        values = {metric: _rounded(v) for metric, v in values.items()}
-        self.tracker.set_metric_meta(namespace, name, {"name": name, "metric_type": "EVALUATION_SUMMARY"})
-        self.tracker.log_metric_data(namespace, name, list(values.items()))
-        self.summary.setdefault(name, {}).setdefault(namespace, {}).update(values)
-        self.log.info("Evaluation %s %s: %s", name, namespace,
-                      ", ".join(f"{metric}={value}" for metric, value in values.items()))
-
-    def curve(self, namespace: str, name: str, metric_type: str, x: list, y: list, **meta: Any) -> None:
-        """Points (x, y) sorted by x; meta keys with empty values are left out, as FATE does."""
-        points = sorted(zip(_rounded_list(x), _rounded_list(y)), key=lambda p: p[0])
-        self.tracker.set_metric_meta(namespace, name, self._meta(name, metric_type, meta))
-        self.tracker.log_metric_data(namespace, name, points)
-
-    def table(self, namespace: str, name: str, metric_type: str, **meta: Any) -> None:
-        """A metric whose content is all in its meta (no data points)."""
-        self.tracker.set_metric_meta(namespace, name, self._meta(name, metric_type, meta))
-
-    @staticmethod
-    def _meta(name: str, metric_type: str, extra: dict) -> dict:
-        meta = {"name": name, "metric_type": metric_type}
-        for key, value in extra.items():
-            if value is None or (isinstance(value, (str, list)) and not value):
-                continue
-            meta[key] = _rounded_list(value) if key == "thresholds" else value
-        return meta
-
-
 # ------------------------------------------------------------------------------------------------ evaluating
-def _evaluate_input(rec: _Recorder, params: EvaluateParams, name: str, by_type: dict[str, _Labelled]) -> None:
+def _evaluate_input(rec: MetricRecorder, params: EvaluateParams, name: str, by_type: dict[str, _Labelled]) -> None:
     if params.eval_type == BINARY:
         binary = {t: _binary_arrays(part, params.pos_label, f"{name} ({t} rows)", rec)
                   for t, part in by_type.items()}
         for data_type, (labels, scores) in binary.items():
             _evaluate_binary(rec, params.metrics, name, data_type, labels, scores)
         if "psi" in params.metrics:
-            _record_psi(rec, name, binary)
+            record_psi(rec, name, binary)
     elif params.eval_type == MULTI:
         for data_type, part in by_type.items():
             _evaluate_multi(rec, params.metrics, name, data_type, part)
@@ -251,7 +206,7 @@ def _evaluate_input(rec: _Recorder, params: EvaluateParams, name: str, by_type: 
             rec.single_values(data_type, name, {m: values[m] for m in params.metrics})
 
 
-def _binary_arrays(part: _Labelled, pos_label: Any, what: str, rec: _Recorder) -> tuple[np.ndarray, np.ndarray]:
+def _binary_arrays(part: _Labelled, pos_label: Any, what: str, rec: MetricRecorder) -> tuple[np.ndarray, np.ndarray]:
     labels = np.array([1 if _matches(label, pos_label) else 0 for label in part.labels])
     positives = int(labels.sum())
     if positives == 0 or positives == len(labels):
@@ -266,7 +221,7 @@ def _binary_arrays(part: _Labelled, pos_label: Any, what: str, rec: _Recorder) -
     return labels, _numbers(part.scores, f"predict_score of {what}")
 
 
-def _evaluate_binary(rec: _Recorder, metrics: list[str], name: str, ns: str, labels: np.ndarray,
+def _evaluate_binary(rec: MetricRecorder, metrics: list[str], name: str, ns: str, labels: np.ndarray,
                      scores: np.ndarray) -> None:
     roc = em.roc(labels, scores)
     singles: dict[str, float] = {}
@@ -279,97 +234,13 @@ def _evaluate_binary(rec: _Recorder, metrics: list[str], name: str, ns: str, lab
         rec.single_values(ns, name, singles)
     done = set()
     for metric in metrics:
-        recorder = _BINARY_CURVES.get(metric)
+        recorder = BINARY_CURVES.get(metric)
         if recorder is not None and recorder not in done:
             done.add(recorder)
             recorder(rec, f"{name}_{metric}", ns, name, labels, scores, roc)
 
 
-def _roc(rec: _Recorder, metric_name: str, ns: str, name: str, labels: np.ndarray, scores: np.ndarray,
-         roc: em.Roc) -> None:
-    curve = em.sampled_roc(roc)
-    rec.curve(ns, metric_name, "ROC_EVALUATION", curve.fpr.tolist(), curve.tpr.tolist(), unit_name="fpr",
-              ordinate_name="tpr", curve_name=name, thresholds=curve.thresholds.tolist())
-
-
-def _ks(rec: _Recorder, metric_name: str, ns: str, name: str, labels: np.ndarray, scores: np.ndarray,
-        roc: em.Roc) -> None:
-    curve = em.ks_curve(labels, scores)
-    for rate, values in (("fpr", curve.fpr), ("tpr", curve.tpr)):
-        rec.curve(ns, f"{metric_name}_{rate}", "KS_EVALUATION", curve.cuts, values, curve_name=f"{name}_{rate}",
-                  pair_type=name, thresholds=curve.thresholds)
-
-
-def _cut_curve(compute: Callable[[np.ndarray, np.ndarray], em.Curve], metric_type: str) -> Callable:
-    def record(rec: _Recorder, metric_name: str, ns: str, name: str, labels: np.ndarray, scores: np.ndarray,
-               roc: em.Roc) -> None:
-        curve = compute(labels, scores)
-        rec.curve(ns, metric_name, metric_type, curve.x, curve.y, curve_name=name, thresholds=curve.thresholds)
-    return record
-
-
-def _precision_recall(rec: _Recorder, metric_name: str, ns: str, name: str, labels: np.ndarray,
-                      scores: np.ndarray, roc: em.Roc) -> None:
-    """Both curves (FATE always draws them as a pair)."""
-    precision, recall = em.precision_recall_curves(labels, scores)
-    for metric, curve, ordinate in (("precision", precision, "Precision"), ("recall", recall, "Recall")):
-        rec.curve(ns, f"{name}_{metric}", f"{metric.upper()}_BINARY_EVALUATION", curve.x, curve.y,
-                  ordinate_name=ordinate, curve_name=name, pair_type=name, thresholds=curve.thresholds)
-
-
-def _confusion_mat(rec: _Recorder, metric_name: str, ns: str, name: str, labels: np.ndarray,
-                   scores: np.ndarray, roc: em.Roc) -> None:
-    thresholds = em.table_thresholds(scores)
-    counts = em.confusion(labels, scores, thresholds)
-    rec.table(ns, metric_name, "CONFUSION_MAT", tp=counts.tp.tolist(), tn=counts.tn.tolist(),
-              fp=counts.fp.tolist(), fn=counts.fn.tolist(), thresholds=thresholds.tolist())
-
-
-def _f1_score(rec: _Recorder, metric_name: str, ns: str, name: str, labels: np.ndarray, scores: np.ndarray,
-              roc: em.Roc) -> None:
-    thresholds = em.table_thresholds(scores)
-    f1 = em.f1_scores(em.confusion(labels, scores, thresholds))
-    rec.table(ns, metric_name, "F1_SCORE", f1_scores=_rounded_list(f1.tolist()), thresholds=thresholds.tolist())
-
-
-def _quantile_pr(rec: _Recorder, metric_name: str, ns: str, name: str, labels: np.ndarray, scores: np.ndarray,
-                 roc: em.Roc) -> None:
-    pr = em.quantile_pr(labels, scores)
-    # FATE's shape: [[0, value], ...] per threshold, thresholds ascending
-    rec.table(ns, metric_name, "QUANTILE_PR", p_scores=[[0, _rounded(p)] for p in pr.precision],
-              r_scores=[[0, _rounded(r)] for r in pr.recall], thresholds=pr.thresholds)
-
-
-_BINARY_CURVES: dict[str, Callable] = {
-    "ks": _ks,
-    "roc": _roc,
-    "lift": _cut_curve(em.lift_curve, "LIFT_EVALUATION"),
-    "gain": _cut_curve(em.gain_curve, "GAIN_EVALUATION"),
-    "accuracy": _cut_curve(em.accuracy_curve, "ACCURACY_EVALUATION"),
-    "precision": _precision_recall,
-    "recall": _precision_recall,
-    "confusion_mat": _confusion_mat,
-    "f1_score": _f1_score,
-    "quantile_pr": _quantile_pr,
-}
-
-
-def _record_psi(rec: _Recorder, name: str, binary: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
-    """PSI of the validate scores against the train scores, under namespace validate."""
-    if "train" not in binary or "validate" not in binary:
-        rec.log.info("Evaluation of %s: psi needs both train and validate rows, not computed", name)
-        return
-    (train_labels, train_scores), (validate_labels, validate_scores) = binary["train"], binary["validate"]
-    result = em.psi(train_scores, validate_scores, train_labels, validate_labels)
-    rec.table("validate", f"{name}_psi", "PSI", psi_scores=_rounded_list(result.psi_scores),
-              total_psi=_rounded(result.total_psi), expected_interval=result.expected_interval,
-              expected_percentage=_rounded_list(result.expected_percentage),
-              actual_interval=result.actual_interval, actual_percentage=_rounded_list(result.actual_percentage),
-              intervals=result.intervals, train_pos_perc=_rounded_list(result.train_pos_perc),
-              validate_pos_perc=_rounded_list(result.validate_pos_perc))
-
-
-def _evaluate_multi(rec: _Recorder, metrics: list[str], name: str, ns: str, part: _Labelled) -> None:
+def _evaluate_multi(rec: MetricRecorder, metrics: list[str], name: str, ns: str, part: _Labelled) -> None:
     classes, precision, recall = em.per_class_precision_recall(part.labels, part.results)
     singles = {}
     for metric in metrics:
@@ -395,7 +266,7 @@ def _class_axis(classes: list, values: list[float]) -> tuple[list, list[float]]:
     return [str(c) for c in classes], values
 
 
-def _evaluate_one_vs_rest(rec: _Recorder, name: str, ns: str, part: _Labelled) -> None:
+def _evaluate_one_vs_rest(rec: MetricRecorder, name: str, ns: str, part: _Labelled) -> None:
     """auc and ks of each class against the rest, from the per-class probabilities in predict_detail."""
     classes = sorted({str(c) for detail in part.details if isinstance(detail, dict) for c in detail})
     for cls in classes:
@@ -407,6 +278,6 @@ def _evaluate_one_vs_rest(rec: _Recorder, name: str, ns: str, part: _Labelled) -
         scores = _numbers([detail.get(cls, 0.0) if isinstance(detail, dict) else math.nan
                            for detail in part.details], f"predict_detail of {name} ({ns} rows)")
         roc = em.roc(labels, scores)
-        values = {"auc": _rounded(em.auc(roc)), "ks": _rounded(em.ks(roc))}
+        values = {"auc": rounded(em.auc(roc)), "ks": rounded(em.ks(roc))}
         rec.table(ns, f"{name}_class_{cls}_ovr", "ovr", **values)
         rec.summary.setdefault(f"{name}_class_{cls}", {}).setdefault(ns, {}).update(values)

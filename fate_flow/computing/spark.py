@@ -22,19 +22,15 @@ functions only, so this module imports without it.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import os
 import random
-import shutil
-import subprocess
-import sys
 import uuid
 import zlib
 from functools import reduce as fold
 from itertools import islice
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from fate_flow.computing.spark_driver import run_job, spark_unavailable_reason, start_spark, stop_spark
+from fate_flow.computing.spark_rows import Encoded, check_partitions, decoded, keep_first, runs, tag_mine, tag_other
 from fate_flow.computing.table import KV, ComputingSession, Table
 from fate_flow.serde.codec import Codec
 
@@ -53,81 +49,6 @@ BATCH_ROWS = 100_000  # rows per batch when streaming rows in or out of Spark th
 # memory), so the JVM heap does not grow with the data; MEMORY_AND_DISK is faster when the heap is sized for it
 DEFAULT_STORAGE_LEVEL = "DISK_ONLY"
 _STORAGE_LEVELS = ("DISK_ONLY", "MEMORY_AND_DISK", "MEMORY_ONLY", "DISK_ONLY_2", "MEMORY_AND_DISK_2")
-_STOP_TIMEOUT = 30.0  # seconds to wait for the JVM to exit once asked to
-
-Encoded = tuple[bytes, bytes]
-
-
-class SparkJobError(RuntimeError):
-    """A Spark job failed; the message is the Python traceback of the failing task when there was one (e.g.
-    the exception a function passed to map_values raised), without the JVM's stack."""
-
-
-def spark_unavailable_reason(java_home: str = "") -> str | None:
-    """Why a Spark driver cannot start here (pyspark or a Java runtime missing), or None when it can.
-    `java_home` (fate_on_spark.java_home) wins over $JAVA_HOME, which wins over java on PATH."""
-    if importlib.util.find_spec("pyspark") is None:
-        return "pyspark is not installed (pip install -e '.[spark]')"
-    home = java_home or os.environ.get("JAVA_HOME", "")
-    if home:
-        if not (Path(home) / "bin" / "java").is_file():
-            source = "fate_on_spark.java_home" if java_home else "JAVA_HOME"
-            return f"{source} {home} has no bin/java"
-        return None
-    if shutil.which("java") is None:
-        return "no Java runtime: java is not on PATH (bin/java.sh installs a headless JRE) and no java_home is set"
-    return None
-
-
-def start_spark(master: str = "local[2]", app_name: str = "fate_flow", conf: Mapping[str, str] | None = None) \
-        -> "SparkSession":
-    """A SparkSession on `master` (local[N], spark://..., yarn, k8s://...), its Python workers running this
-    interpreter. `conf` entries override the defaults; in local mode the driver binds to 127.0.0.1 and the
-    web UI is off unless conf says otherwise."""
-    from pyspark.sql import SparkSession
-
-    settings = {"spark.pyspark.python": sys.executable, "spark.pyspark.driver.python": sys.executable}
-    if master.startswith("local"):
-        settings.update({"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1",
-                         "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false"})
-    settings.update(conf or {})
-    # pyspark hands each Python function to the executors with PYSPARK_PYTHON as the interpreter to run it
-    # (the spark.pyspark.python conf alone only reaches spark-submit); without it they run `python3` from
-    # PATH, which need not have fate_flow's dependencies
-    os.environ["PYSPARK_PYTHON"] = str(settings["spark.pyspark.python"])
-    os.environ["PYSPARK_DRIVER_PYTHON"] = str(settings["spark.pyspark.driver.python"])
-    builder = SparkSession.builder.master(master).appName(app_name)
-    for key, value in settings.items():
-        builder = builder.config(key, str(value))
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("WARN")
-    return spark
-
-
-def stop_spark(spark: "SparkSession") -> None:
-    """Stop the SparkContext and the JVM pyspark launched for it, and wait (bounded) for the JVM to exit,
-    so no java process outlives the session. A later start_spark launches a new JVM."""
-    from pyspark import SparkContext
-
-    spark.stop()
-    gateway = SparkContext._gateway
-    if gateway is None:
-        return
-    proc = getattr(gateway, "proc", None)  # None when the JVM was not launched by this process
-    try:
-        gateway.shutdown()
-    finally:
-        SparkContext._gateway = None
-        SparkContext._jvm = None
-        if proc is not None:
-            if proc.stdin is not None:
-                proc.stdin.close()  # the JVM exits when its stdin closes
-            try:
-                proc.wait(_STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(_STOP_TIMEOUT)
-
 
 class SparkComputingSession(ComputingSession):
     """Makes Spark tables for one task. `root` is where kept tables and staging data go (a local path or a
@@ -156,7 +77,7 @@ class SparkComputingSession(ComputingSession):
         dumps = self.codec.dumps
         pairs = rows if include_key else enumerate(rows)
         encoded = [(dumps(k), dumps(v)) for k, v in pairs]
-        _check_partitions(partitions)
+        check_partitions(partitions)
         return self._table(self.sc.parallelize(encoded, min(partitions, max(len(encoded), 1))), partitions,
                            dedupe=True)
 
@@ -172,14 +93,14 @@ class SparkComputingSession(ComputingSession):
         in batches of BATCH_ROWS into staging files under the root (Spark's pickle files, written and read
         only by this session; stop() deletes them). When a key repeats, one row is kept; `unique_keys=True`
         (the pairs of a stored table) skips that step."""
-        _check_partitions(partitions)
+        check_partitions(partitions)
         staging = f"{self.root}/_staging/{uuid.uuid4().hex}"
         self._staging.append(staging)
         pairs = iter(pairs)
         batches = 0
         for batch in iter(lambda: list(islice(pairs, BATCH_ROWS)), []):
             rdd = self.sc.parallelize(batch, max(1, min(partitions, len(batch))))
-            _run_job(lambda: rdd.saveAsPickleFile(f"{staging}/{batches}"))
+            run_job(lambda: rdd.saveAsPickleFile(f"{staging}/{batches}"))
             batches += 1
         if not batches:
             return self._table(self.sc.parallelize([], 1), partitions)
@@ -199,7 +120,7 @@ class SparkComputingSession(ComputingSession):
                              f"({path})")
         if not self._exists(path):
             raise FileNotFoundError(f"table data {path} does not exist")
-        _check_partitions(partitions)
+        check_partitions(partitions)
         return self._table(self._read_parquet(path), partitions)
 
     def keep(self, table: "SparkTable", namespace: str = "", name: str = "") -> dict:
@@ -234,7 +155,7 @@ class SparkComputingSession(ComputingSession):
         """The table of encoded pairs `rdd`, partitioned by crc32(key) % partitions and materialized. With
         dedupe, keys may repeat in `rdd` and one row per key is kept."""
         if dedupe:
-            rdd = rdd.reduceByKey(_keep_first, partitions, zlib.crc32)
+            rdd = rdd.reduceByKey(keep_first, partitions, zlib.crc32)
         else:
             rdd = rdd.partitionBy(partitions, zlib.crc32)
         return self._materialize(rdd, partitions)
@@ -244,7 +165,7 @@ class SparkComputingSession(ComputingSession):
 
         rdd = rdd.persist(getattr(StorageLevel, self.storage_level))
         self._made.append(rdd)
-        return SparkTable(self, rdd, partitions, _run_job(rdd.count))
+        return SparkTable(self, rdd, partitions, run_job(rdd.count))
 
     def _schema(self) -> "StructType":
         from pyspark.sql.types import BinaryType, StructField, StructType
@@ -293,14 +214,14 @@ class SparkTable(Table):
         within each partition, so the rows of one key are adjacent."""
         if not isinstance(other, SparkTable):
             raise TypeError(f"cannot combine a Spark table with a {type(other).__name__}")
-        tagged = self.rdd.mapValues(_tag_mine).union(other.rdd.mapValues(_tag_other))
+        tagged = self.rdd.mapValues(tag_mine).union(other.rdd.mapValues(tag_other))
         return tagged.repartitionAndSortWithinPartitions(self.partitions, zlib.crc32)
 
     def iter_encoded(self) -> Iterator[Encoded]:
         """All encoded pairs: a small table in one job, a large one streamed to the driver partition by
         partition (one job each) so the driver holds one partition at a time."""
         if self._count <= BATCH_ROWS:
-            return iter(_run_job(self.rdd.collect))
+            return iter(run_job(self.rdd.collect))
         return self.rdd.toLocalIterator()
 
     # --- Table API ----------------------------------------------------------------------------------
@@ -327,12 +248,12 @@ class SparkTable(Table):
         codec = self.session.codec
 
         def produce(rows: Iterator[Encoded]) -> Iterator[Encoded]:
-            return ((codec.dumps(k), codec.dumps(v)) for k, v in func(_decoded(codec, rows)))
+            return ((codec.dumps(k), codec.dumps(v)) for k, v in func(decoded(codec, rows)))
         return self._rekeyed(self.rdd.mapPartitions(produce))
 
     def apply_partitions(self, func: Callable[[Iterator[KV]], Any]) -> list[Any]:
         codec = self.session.codec
-        return _run_job(self.rdd.mapPartitions(lambda rows: [func(_decoded(codec, rows))]).collect)
+        return run_job(self.rdd.mapPartitions(lambda rows: [func(decoded(codec, rows))]).collect)
 
     def filter(self, func: Callable[[Any, Any], bool]) -> Table:
         loads = self.session.codec.loads
@@ -349,7 +270,7 @@ class SparkTable(Table):
         loads, dumps = self.session.codec.loads, self.session.codec.dumps
 
         def produce(rows: Iterator[tuple[bytes, tuple[int, bytes]]]) -> Iterator[Encoded]:
-            for k, values in _runs(rows):
+            for k, values in runs(rows):
                 if len(values) == 2:
                     (_, mine), (_, theirs) = sorted(values)
                     yield k, dumps(func(loads(mine), loads(theirs)))
@@ -359,7 +280,7 @@ class SparkTable(Table):
 
     def subtract_by_key(self, other: Table) -> Table:
         def produce(rows: Iterator[tuple[bytes, tuple[int, bytes]]]) -> Iterator[Encoded]:
-            for k, values in _runs(rows):
+            for k, values in runs(rows):
                 if len(values) == 1 and values[0][0] == 0:
                     yield k, values[0][1]
         return self._keyed(self._beside(other).mapPartitions(produce, preservesPartitioning=True))
@@ -371,7 +292,7 @@ class SparkTable(Table):
             values = (loads(v) for _, v in rows)
             first = next(values, _EMPTY)
             return [] if first is _EMPTY else [fold(func, values, first)]
-        partials = _run_job(self.rdd.mapPartitions(partial).collect)
+        partials = run_job(self.rdd.mapPartitions(partial).collect)
         return fold(func, partials) if partials else None
 
     def sample(self, fraction: float, seed: int | None = None) -> Table:
@@ -390,7 +311,7 @@ class SparkTable(Table):
         return self._count
 
     def collect(self) -> Iterator[KV]:
-        return _decoded(self.session.codec, self.iter_encoded())
+        return decoded(self.session.codec, self.iter_encoded())
 
     def first(self) -> KV | None:
         return next(iter(self.take(1)), None)
@@ -398,59 +319,9 @@ class SparkTable(Table):
     def take(self, n: int) -> list[KV]:
         if n <= 0:
             return []
-        return list(_decoded(self.session.codec, iter(_run_job(lambda: self.rdd.take(n)))))
+        return list(decoded(self.session.codec, iter(run_job(lambda: self.rdd.take(n)))))
 
 
 _EMPTY = object()
-
-
-def _run_job(action: Callable[[], Any]) -> Any:
-    """`action()`, a Spark job; its failure raised as a SparkJobError carrying the task's Python traceback."""
-    from py4j.protocol import Py4JJavaError
-
-    try:
-        return action()
-    except Py4JJavaError as e:
-        text = str(e)
-        start = text.find(_PYTHON_ERROR)
-        if start < 0:
-            raise SparkJobError(text.split("\n\tat ", 1)[0]) from None
-        raise SparkJobError(text[start + len(_PYTHON_ERROR):].split("\n\tat ", 1)[0].rstrip()) from None
-
-
-_PYTHON_ERROR = "org.apache.spark.api.python.PythonException: "
-
-
-def _check_partitions(partitions: int) -> None:
-    if not 1 <= partitions <= 1023:  # the standalone engine's limit, so a table fits either engine
-        raise ValueError(f"partitions must be between 1 and 1023, got {partitions}")
-
-
-def _keep_first(a: bytes, b: bytes) -> bytes:
-    return a
-
-
-def _tag_mine(v: bytes) -> tuple[int, bytes]:
-    return 0, v
-
-
-def _tag_other(v: bytes) -> tuple[int, bytes]:
-    return 1, v
-
-
-def _decoded(codec: Codec, rows: Iterator[Encoded]) -> Iterator[KV]:
-    loads = codec.loads
-    return ((loads(k), loads(v)) for k, v in rows)
-
-
-def _runs(rows: Iterator[tuple[bytes, tuple[int, bytes]]]) -> Iterator[tuple[bytes, list[tuple[int, bytes]]]]:
-    """(key, its tagged values) for key-sorted rows; each table holds a key once, so a run has 1 or 2 values."""
-    key, values = None, []
-    for k, tagged in rows:
-        if values and k != key:
-            yield key, values
-            values = []
-        key = k
-        values.append(tagged)
-    if values:
-        yield key, values
+# the driver's functions, also under this module's name (services.job_plan checks availability through it)
+__all__ = ["SparkComputingSession", "SparkTable", "spark_unavailable_reason", "start_spark", "stop_spark"]

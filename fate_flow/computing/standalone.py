@@ -86,10 +86,6 @@ class StandaloneComputingTable(Table):
         loads = self.session.codec.loads
         return ((loads(k), loads(v)) for k, v in self.stored.read_partition(partition))
 
-    def _encoded(self, pairs: Iterable[KV]) -> Iterator[tuple[bytes, bytes]]:
-        dumps = self.session.codec.dumps
-        return ((dumps(k), dumps(v)) for k, v in pairs)
-
     def _keyed(self, produce: Callable[[int], Iterable[tuple[bytes, bytes]]]) -> "StandaloneComputingTable":
         return self.session._per_partition(self.partitions, produce)
 

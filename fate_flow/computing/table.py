@@ -1,5 +1,5 @@
 """The computing Table API: what components use to work on data, the same on every engine (the embedded
-standalone engine now, Spark later).
+standalone engine and Spark).
 
 A table behaves like a distributed dict: keys are unique, rows are spread over `partitions` by a hash of
 the key, and every operation returns a new table (tables never change). Functions passed in receive and

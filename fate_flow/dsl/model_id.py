@@ -32,6 +32,16 @@ def gen_model_id(roles: Mapping[str, Iterable[int | str]]) -> str:
     return "#".join(parts + ["model"])
 
 
+def model_id_parties(model_id: str) -> set[str]:
+    """The party ids a model id names (the inverse of gen_model_id's party lists): `arbiter-10000#guest-9999#model`
+    -> {"10000", "9999"}."""
+    parties: set[str] = set()
+    for part in model_id.split("#")[:-1]:
+        _, _, ids = part.partition("-")
+        parties.update(p for p in ids.split("_") if p)
+    return parties
+
+
 def gen_party_model_id(model_id: str, role: str, party_id: int | str) -> str:
     """`<role>#<party_id>#<model_id>`: the model's directory name on one party."""
     return f"{role}#{party_id}#{model_id}"

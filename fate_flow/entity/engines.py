@@ -1,5 +1,5 @@
-"""Computing engines a job may run on and the Spark settings a job gives in `spark_run` (contract §3.6,
-issue #8). Pure: the server checks them at submit, the worker turns them into a Spark conf."""
+"""Computing engines a job may run on and the Spark settings a job gives in `spark_run` (contract §3.6).
+Pure: the server checks them at submit, the worker turns them into a Spark conf."""
 from typing import Any, Mapping
 
 from fate_flow.entity.dsl_errors import RuntimeConfError

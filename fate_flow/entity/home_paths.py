@@ -32,3 +32,11 @@ def home_path(root: Path | str, *parts: str | int) -> Path:
         raise PathOutsideRootError(f"{shown('/'.join(str(p) for p in parts))} leads outside "
                                    f"{root.name or 'the server directory'}/ (a symbolic link?); refused")
     return path
+
+
+def shown_home_path(path: Path, home: Path) -> str:
+    """How a message names a server path: `$FATE_FLOW_HOME/<relative>` inside the home, its last component
+    otherwise, so an answer tells a user which entry is meant without showing the server's directory layout."""
+    if path.is_relative_to(home):
+        return f"$FATE_FLOW_HOME/{path.relative_to(home).as_posix()}"
+    return f".../{path.name}"

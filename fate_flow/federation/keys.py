@@ -13,6 +13,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 
+from fate_flow.entity.atomic_files import write_if_absent
 from fate_flow.federation.config import FederationConfigError, FederationSettings
 from fate_flow.federation.errors import AuthenticationError
 
@@ -48,9 +49,6 @@ class KeyRing:
                 continue
             public[party_id] = load_public_key(route.public_key, party_id)
         return cls(private, public)
-
-    def can_sign(self, party_id: str) -> bool:
-        return party_id in self._private
 
     def can_verify(self, party_id: str) -> bool:
         return party_id in self._public
@@ -106,7 +104,7 @@ def load_or_create_private_key(keys_dir: Path, party_id: str, create: bool = Tru
         raise FederationConfigError(f"{path}: unsupported key type {type(key).__name__} (use Ed25519, RSA or EC)")
     pub = public_key_path(keys_dir, party_id)
     if not pub.exists():
-        _write_new(pub, _public_pem(key.public_key()), 0o644)
+        write_if_absent(pub, _public_pem(key.public_key()), 0o644)
     return key
 
 
@@ -145,26 +143,11 @@ def _create_key_pair(keys_dir: Path, party_id: str) -> None:
     key = ed25519.Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
-    if _write_new(private_key_path(keys_dir, party_id), pem, 0o600):
-        _write_new(public_key_path(keys_dir, party_id), _public_pem(key.public_key()), 0o644)
+    if write_if_absent(private_key_path(keys_dir, party_id), pem, 0o600):
+        write_if_absent(public_key_path(keys_dir, party_id), _public_pem(key.public_key()), 0o644)
         LOG.info("made a new Ed25519 key pair for party %s in %s", party_id, keys_dir)
 
 
 def _public_pem(key) -> bytes:
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
-
-def _write_new(path: Path, data: bytes, mode: int) -> bool:
-    """Write `data` to `path` unless it exists (another process may be making the same key at once)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), mode)  # a leftover temporary file keeps its old mode through O_CREAT
-            f.write(data)
-        os.link(tmp, path)
-        return True
-    except FileExistsError:
-        return False
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -24,7 +24,7 @@ from google.protobuf.message import Message
 
 from fate_flow.entity.errors import FateFlowError, NotFoundError
 from fate_flow.entity.home_paths import home_path
-from fate_flow.model.atomic_files import write_atomically
+from fate_flow.entity.atomic_files import write_atomically
 from fate_flow.proto.pipeline_pb2 import Pipeline
 from fate_flow.serde.protobuf_types import parse_buffer
 

@@ -31,9 +31,10 @@ from fate_flow.federation.config import FederationConfigError, FederationSetting
 from fate_flow.federation.keys import KeyRing
 from fate_flow.federation.registry import CommandRegistry
 from fate_flow.federation.replay import ReplayGuard
-from fate_flow.federation.service import ControlPlaneService
+from fate_flow.federation.admission import RpcGuard
+from fate_flow.federation.server import connection_limits, server_limits
+from fate_flow.federation.service import ControlPlaneService, add_control_plane
 from fate_flow.federation.signing import SiteAuthenticator
-from fate_flow.proto import federation_pb2_grpc
 from fate_flow.proto import model_service_pb2_grpc
 from fate_flow.serving.feature_adapter import TableFeatureAdapter
 from fate_flow.serving.http_api import INFERENCE_PATH, STATUS_PATH, RequestAuthenticator, ServingHttpServer
@@ -90,11 +91,13 @@ class ServingServer:
         commands.register(PING, lambda cmd: {"retcode": 0, "retmsg": "pong"})
         self.replay = ReplayGuard(self.fed.store_dir / "nonces", self.fed.max_clock_skew)
         auth = SiteAuthenticator(keys, enabled=self.fed.site_auth, replay=self.replay)
+        # partial-score calls are awaited under the same admission limits as the flow server's control plane
+        self.guard = RpcGuard(server_limits(self.fed))
         self.grpc = grpc.server(ThreadPoolExecutor(max_workers=GRPC_THREADS, thread_name_prefix="serving-grpc"),
-                                options=[("grpc.so_reuseport", 0)])
+                                options=[("grpc.so_reuseport", 0), *connection_limits(self.fed)])
         model_service_pb2_grpc.add_ModelServiceServicer_to_server(
             ModelService(self.registry, self.fed.local_parties, self._fetch_model), self.grpc)
-        federation_pb2_grpc.add_ControlPlaneServicer_to_server(ControlPlaneService(self.fed, auth, commands), self.grpc)
+        add_control_plane(ControlPlaneService(self.fed, auth, commands), self.grpc, self.guard)
         address = f"{serving.host}:{serving.grpc_port}"
         try:
             port = self.grpc.add_insecure_port(address)
@@ -118,6 +121,7 @@ class ServingServer:
         return fetch_model(file_path, namespace, version, credentials=self.credentials if signed else None)
 
     def start(self) -> "ServingServer":
+        self.guard.start()
         self.grpc.start()
         self.http.start()
         LOG.info("serving for parties %s: ModelService and partial scores on gRPC %s:%s, inference on http://%s:%s%s"
@@ -129,6 +133,7 @@ class ServingServer:
     def stop(self, grace: float = 3.0) -> None:
         self.http.stop()
         self.grpc.stop(grace).wait(grace + 1)
+        self.guard.stop()
         self.client.close()
         self.flow.session.close()
         self.replay.close()

@@ -12,7 +12,8 @@ import logging
 import os
 from typing import Any, Callable
 
-from fate_flow.computing.spark import SparkComputingSession, start_spark
+from fate_flow.computing.spark import SparkComputingSession
+from fate_flow.computing.spark_driver import start_spark
 from fate_flow.computing.standalone import StandaloneSession
 from fate_flow.computing.storage.standalone import ENGINE as STANDALONE
 from fate_flow.computing.storage.standalone import STORAGE_TYPE, StandaloneStore

@@ -1,4 +1,4 @@
-"""/v1/data/upload: both encodings, the drop rule, and every kind of bad input (issue: each a test)."""
+"""/v1/data/upload: both encodings, the drop rule, and every kind of bad input, each a test."""
 import json
 import os
 from pathlib import Path

@@ -71,7 +71,7 @@ def test_refusals_are_http_210_json(client, settings, logs, body, retcode, messa
     response = client.get("/v1/job/log", json=body)
     assert response.status_code == 210 and "Content-Disposition" not in response.headers
     if message is None:
-        message = (f"Log file path: {settings.logs_dir / body['job_id']} not found. "
+        message = (f"Log file path: $FATE_FLOW_HOME/logs/{body['job_id']} not found. "
                    f"Please check if the job id is valid.")
     assert response.get_json() == {"retcode": retcode, "retmsg": message}
 

@@ -89,7 +89,7 @@ def test_export_then_import_on_a_fresh_server_gives_the_same_files_and_a_queryab
 
     again = import_zip(fresh_client, data)
     assert again == {"retcode": 100, "retmsg": f"Model {PARTY_MODEL_ID} {VERSION} local cache already existed at "
-                                               f"{root}; import refused"}
+                                               f"$FATE_FLOW_HOME/{root.relative_to(fresh.home).as_posix()}; import refused"}
     assert snapshot(root) == files
     assert [(r.f_operation_type, r.f_operation_status) for r in ModelOperationLog.select()] == [
         ("import", "success"), ("import", "failed")]

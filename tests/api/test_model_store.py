@@ -126,7 +126,7 @@ def test_restore_refuses_an_existing_local_model_and_an_unknown_one(client, sett
     assert post(client, "/v1/model/store", REF)["retcode"] == 0
     answer = post(client, "/v1/model/restore", REF)
     assert answer == {"retcode": 100, "retmsg": f"Model {PARTY_MODEL_ID} {VERSION} local cache already existed at "
-                                                f"{root}; restore refused"}
+                                                f"$FATE_FLOW_HOME/{root.relative_to(settings.home).as_posix()}; restore refused"}
     assert snapshot(root) == before
 
     answer = post(client, "/v1/model/restore", dict(REF, party_id="10000"))

@@ -5,7 +5,7 @@ same columns."""
 import numpy as np
 import pytest
 
-from fate_flow.components.hetero_feature_selection import HeteroFeatureSelectionParams
+from fate_flow.components.hetero_feature_selection_params import HeteroFeatureSelectionParams
 from fate_flow.computing.standalone import StandaloneSession
 from fate_flow.computing.storage.standalone import StandaloneStore
 from fate_flow.entity.errors import DataError, ParameterError

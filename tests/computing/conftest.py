@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from fate_flow.computing.spark import spark_unavailable_reason
+from fate_flow.computing.spark_driver import spark_unavailable_reason
 
 
 def require_spark() -> None:
@@ -18,7 +18,7 @@ def require_spark() -> None:
 @pytest.fixture(scope="module")
 def spark():
     require_spark()
-    from fate_flow.computing.spark import start_spark, stop_spark
+    from fate_flow.computing.spark_driver import start_spark, stop_spark
     s = start_spark("local[2]", "fate_flow_tests", {"spark.default.parallelism": "2"})
     yield s
     stop_spark(s)

@@ -107,7 +107,8 @@ def test_stop_leaves_no_java_process(tmp_path):
     require_spark()
     script = textwrap.dedent(f"""
         import json, psutil
-        from fate_flow.computing.spark import SparkComputingSession, start_spark
+        from fate_flow.computing.spark import SparkComputingSession
+        from fate_flow.computing.spark_driver import start_spark
 
         def java_children():  # live (not zombie) descendants running java
             pids = []
@@ -139,8 +140,8 @@ def test_the_engine_module_imports_without_pyspark():
     script = textwrap.dedent("""
         import sys
         sys.modules["pyspark"] = None  # any `import pyspark...` now fails, as when it is not installed
-        from fate_flow.computing import spark
-        print(spark.spark_unavailable_reason())
+        from fate_flow.computing import spark, spark_driver, spark_rows
+        print(spark_driver.spark_unavailable_reason())
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]

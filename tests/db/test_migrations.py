@@ -133,7 +133,7 @@ def test_a_failing_migration_is_not_stamped_and_keeps_the_rows(bare_db):
         migrate(models=[NewWidget], migrations=[Migration(2, "broken", broken)])
     assert versions() == [1]
     assert [w.f_name for w in OldWidget.select().order_by(OldWidget.f_id)] == ["a", "b", "c"]
-    # fixed in a later release: it runs then
+    # a release with the migration fixed runs it
     steps = [Migration(2, "add f_color", add_color), Migration(3, "add f_size", add_size)]
     assert migrate(models=[NewWidget], migrations=steps) == 3
     assert versions() == [1, 2, 3]

@@ -1,7 +1,7 @@
 """HTTP client authentication and the worker channel on a real server (gunicorn on 127.0.0.1) whose conf lets
 no address call unsigned (`http_auth.unsigned_from: []`), so every request here must be signed.
 
-The signatures in the first test come from `issue_signature` below, written from the scheme's description
+The signatures in the first test come from `reference_signature` below, written from the scheme's description
 (FATE-Flow 1.7: HMAC-SHA1 over TIMESTAMP, NONCE, APP_KEY, path with query, JSON body, sorted RFC 3986 form
 fields, base64), not from fate_flow's own code; the CLI test signs with fate_flow's client."""
 from __future__ import annotations
@@ -33,9 +33,9 @@ SECRET = "9c1b2e7a0f4d4c3ab5e86d21f07c93aa"
 BREAST = PROJECT_ROOT / "examples" / "data" / "breast_hetero_guest.csv"
 
 
-def issue_signature(secret: str, timestamp: str, nonce: str, app_key: str, path_and_query: str,
+def reference_signature(secret: str, timestamp: str, nonce: str, app_key: str, path_and_query: str,
                     content_type: str = "", body: bytes = b"", form: dict | None = None) -> str:
-    """The signature as the issue describes it, line by line."""
+    """The signature as the scheme describes it, line by line."""
     media = content_type.split(";")[0].strip()
     json_line = body if media == "application/json" else b""
     if media in ("application/x-www-form-urlencoded", "multipart/form-data") and form:
@@ -51,7 +51,7 @@ def headers(secret: str = SECRET, app_key: str = APP_KEY, path: str = "/v1/versi
             content_type: str = "application/json", form: dict | None = None, age_s: float = 0) -> dict:
     timestamp, nonce = str(int((time.time() - age_s) * 1000)), uuid.uuid4().hex
     return {"TIMESTAMP": timestamp, "NONCE": nonce, "APP_KEY": app_key,
-            "SIGNATURE": issue_signature(secret, timestamp, nonce, app_key, path, content_type, body, form)}
+            "SIGNATURE": reference_signature(secret, timestamp, nonce, app_key, path, content_type, body, form)}
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +192,7 @@ def test_a_forged_worker_report_is_refused_and_the_job_does_not_end_success(serv
         extra = {"Worker-Secret": secret} if secret else {}
         return requests.post(server.base_url + "/v1/worker/task/status", json=body, headers=extra, timeout=30).json()
 
-    # the issue's forged report, from a plain client
+    # a forged worker report, from a plain client
     forged = report(guest, "guest")
     assert forged["retcode"] == 109, forged
 

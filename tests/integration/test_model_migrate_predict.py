@@ -1,4 +1,4 @@
-"""Migrate's done-when (issue #7): a model trained by guest 9999 and host 10000 on one server, migrated to new
+"""Migrate end to end: a model trained by guest 9999 and host 10000 on one server, migrated to new
 party ids (guest 9998, host 20000), imported on another server that hosts only the new ids, predicts there
 under the new ids exactly what it predicts under the old ones."""
 from __future__ import annotations

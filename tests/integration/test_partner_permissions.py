@@ -155,3 +155,29 @@ print(json.dumps(dict(grant=c.priviledge.grant(src_party_id=9999, src_role="gues
     assert result["query"] == {"retcode": 0, "retmsg": "success", "data": {
         "src_party_id": "9999", "role": "guest", "privilege_role": [], "privilege_command": ["run"],
         "privilege_component": []}}
+
+
+def test_a_partner_deploys_or_loads_only_models_it_was_a_party_of(guest_host):
+    """model.deploy and model.load signed by guest 9999's server: refused (108, audited) for a model whose id
+    does not name 9999, passed to the handler (which answers that the model does not exist) for one that does."""
+    guest, host = guest_host
+    client = client_for(guest)
+    src, dst = PartyRef("guest", "9999"), PartyRef("host", "10000")
+    try:
+        for model_id, ours in (("guest-9998#host-10000#model", False), ("guest-9999#host-10000#model", True)):
+            deploy = client.send_command(dst, "model.deploy", {"model_id": model_id, "model_version": "202101010000001",
+                                                               "child_model_version": "202101010000002"}, src=src)
+            load = client.send_command(dst, "model.load", {
+                "initiator": {"role": "guest", "party_id": 9999}, "role": {"guest": [9999], "host": [10000]},
+                "job_parameters": {"model_id": model_id, "model_version": "202101010000001"}}, src=src)
+            for command, answer in (("model.deploy", deploy), ("model.load", load)):
+                if ours:
+                    assert answer["retcode"] not in (0, 108), answer
+                else:
+                    assert answer == {"retcode": 108, "retmsg": (
+                        f"permission denied: guest 9999 (server 127.0.0.1:{guest.grpc_port}) is not a party of model "
+                        f"{model_id}; {command} refused on host 10000")}, answer
+    finally:
+        client.close()
+    reasons = [r for r in audit_records(host) if r.get("route") in ("model.deploy", "model.load")]
+    assert [r["route"] for r in reasons] == ["model.deploy", "model.load"]

@@ -1,4 +1,4 @@
-"""The server's own files are out of reach of the data APIs: the attacks of the trust issue against a real
+"""The server's own files are out of reach of the data APIs: path attacks (links, traversal, server state) against a real
 server on its default file_access (read: FATE_FLOW_HOME/data_in and examples/, write: FATE_FLOW_HOME/data_out
 and the system temp directory, which here holds FATE_FLOW_HOME itself), each refused with nothing read or
 written and logged to the audit log; and a server that will not start on a private key others can read."""

@@ -1,4 +1,4 @@
-"""Issue #7 item 4, done when: after the flagship hetero LR job, deploy, a predict job, then load + bind to the
+"""Online serving end to end: after the flagship hetero LR job, deploy, a predict job, then load + bind to the
 bundled serving through the flow server's /v1/model/load and /v1/model/bind, and online inference whose
 probabilities equal the predict job's for the same rows (to 1e-6). One flow server hosts guest 9999 and host
 10000; the serving runs beside it as its own process (`python -m fate_flow.serving`) and the guest's serving asks

@@ -1,4 +1,4 @@
-"""Jobs on Spark (issue #8), as a user runs them with the legacy CLI against a real server hosting guest
+"""Jobs on Spark, as a user runs them with the legacy CLI against a real server hosting guest
 9999 and host/arbiter 10000, Spark in local mode: the flagship hetero LR job with every party on Spark
 (`backend: 1`, examples/test_hetero_lr_job_conf_spark.json) and again with the guest on Spark and the host
 standalone, each giving the standalone run's model to 1e-6; Spark output tables in
@@ -10,7 +10,7 @@ import time
 import psutil
 import pytest
 
-from fate_flow.computing.spark import spark_unavailable_reason
+from fate_flow.computing.spark_driver import spark_unavailable_reason
 from fate_flow.settings import PROJECT_ROOT
 from tests.integration.test_example_jobs import cli, wait_for
 from tests.server_process import make_server

@@ -1,6 +1,7 @@
 """A real server keeps its federation (and its health check) while a flood of idle gRPC streams is open."""
 import time
 
+import grpc
 import pytest
 
 from tests.federation.test_idle_streams import CALL, IdleStreams
@@ -27,3 +28,34 @@ def test_health_check_answers_during_a_flood_of_idle_streams(tmp_path):
         for flood in floods:
             flood.close()
         server.stop()
+
+
+def test_the_serving_keeps_its_model_service_during_a_flood_of_idle_partial_score_calls(tmp_path):
+    """The serving's signed control plane (partners' partial scores) is awaited under the same admission limits:
+    idle calls beyond the per-address cap are refused at once, so FATE-Flow's ModelService calls still answer."""
+    from fate_flow.proto import model_service_pb2 as ms
+    from tests.serving.serving_process import ServingProcess, make_server_with_serving, serving_conf
+
+    serving = serving_conf()
+    server = make_server_with_serving(tmp_path / "s", serving=serving)
+    proc = ServingProcess.beside(server, serving).start()
+    flood = None
+    channel = None
+    try:
+        flood = IdleStreams(proc.grpc_port, 60, method=CALL, channels=6)
+        time.sleep(1.0)
+        channel, stub = proc.stub()
+        started = time.monotonic()
+        answer = stub.queryModel(ms.QueryModelRequest(), timeout=10)
+        assert time.monotonic() - started < 5
+        assert answer.retcode == "0", answer
+        deadline = time.monotonic() + 10
+        while len(flood.ended()) < 40 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert flood.ended().count(grpc.StatusCode.UNAVAILABLE) >= 40, "idle calls over the cap are refused at once"
+    finally:
+        if channel is not None:
+            channel.close()
+        if flood is not None:
+            flood.close()
+        proc.stop()

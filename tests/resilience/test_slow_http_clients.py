@@ -115,3 +115,18 @@ def test_keep_alive_and_pipelined_requests_still_work(server):
         while chunk := s.recv(65536):
             data += chunk
     assert data.count(b"HTTP/1.1 200 OK") == 3 and data.count(b'"retcode":0') == 3
+
+
+@pytest.mark.parametrize("request_bytes, status, message", [
+    (b"GET /v1/version/get?x=" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "the request line is too long"),
+    (b"GET /v1/version/get HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 200 + b"\r\n", 431,
+     "the request headers are too large"),
+    (b"\x16\x03\x01 <script> HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed request method"),
+    (b"GET /v1/version/get HTTP/1.1\r\nHost: x\r\nBad Header: <b>\r\n\r\n", 400, "malformed header name"),
+])
+def test_requests_the_http_parser_refuses_get_a_json_answer_that_echoes_nothing(server, request_bytes, status,
+                                                                               message):
+    with _connect(server, request_bytes) as s:
+        answer_status, body, _ = _answer(s)
+    assert (answer_status, body) == (status, {"retcode": 100, "retmsg": message})
+    assert server.post("/v1/version/get", json={}).json()["retcode"] == 0

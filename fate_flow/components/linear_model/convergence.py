@@ -11,10 +11,6 @@ class ConvergeCheck:
         self._last_loss: float | None = None
         self._last_weights: np.ndarray | None = None
 
-    @property
-    def needs_loss(self) -> bool:
-        return self.early_stop in ("diff", "abs")
-
     def converged(self, loss: float | None = None, weights: np.ndarray | None = None,
                   weight_diff: float | None = None) -> bool:
         """loss for diff/abs; for weight_diff either the weights (the change is taken from the last call) or

@@ -8,7 +8,7 @@ from typing import Iterator
 
 from fate_flow.entity import identifiers
 from fate_flow.entity.errors import FateFlowError
-from fate_flow.entity.home_paths import home_path
+from fate_flow.entity.home_paths import home_path, shown_home_path
 from fate_flow.entity.retcode import RetCode
 from fate_flow.services.files.tar_stream import tar_gz_chunks
 from fate_flow.settings import Settings
@@ -27,6 +27,6 @@ def job_log_archive(settings: Settings, job_id: str) -> LogArchive:
     """The archive of a job's logs; the directory is checked now, the archive is made while it is sent."""
     directory = home_path(settings.logs_dir, identifiers.JOB_ID.check("job_id", job_id))
     if not directory.is_dir():
-        raise FateFlowError(f"Log file path: {directory} not found. Please check if the job id is valid.",
+        raise FateFlowError(f"Log file path: {shown_home_path(directory, settings.home)} not found. Please check if the job id is valid.",
                             retcode=RetCode.FILE_NOT_PRODUCED)
     return LogArchive(filename=f"job_{job_id}_log.tar.gz", directory=directory)

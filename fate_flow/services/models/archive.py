@@ -20,7 +20,7 @@ from google.protobuf.message import DecodeError
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import MachineLearningModelInfo
 from fate_flow.entity.errors import AlreadyExistsError, DataError, FateFlowError, NotFoundError
-from fate_flow.entity.home_paths import home_path
+from fate_flow.entity.home_paths import home_path, shown_home_path
 from fate_flow.model.atomic_files import write_atomically
 from fate_flow.model.pipeline import json_field
 from fate_flow.model.pipelined_model import PipelinedModel
@@ -86,7 +86,7 @@ def import_model(settings: Settings, ref: PartyModelRef, upload: BinaryIO, reque
 def _import(settings: Settings, ref: PartyModelRef, upload: BinaryIO) -> PipelinedModel:
     target = party_model(settings, ref.role, ref.party_id, ref.model_id, ref.model_version).root
     if target.exists():
-        raise AlreadyExistsError(f"Model {ref} local cache already existed at {target}; import refused")
+        raise AlreadyExistsError(f"Model {ref} local cache already existed at {shown_home_path(target, settings.home)}; import refused")
     staging = archive_dir(settings) / f".import-{uuid.uuid4().hex}"
     install_model_zip(upload, staging, target, str(ref), "import",
                       check=lambda staged: check_pipeline(PipelinedModel(staged), ref))

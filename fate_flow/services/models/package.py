@@ -110,7 +110,8 @@ def install_model_zip(source: BinaryIO, staging: Path, target: Path, what: str, 
             os.rename(staging, target)
         except OSError:
             if target.exists():  # another import or restore of the same version won the race
-                raise AlreadyExistsError(f"Model {what} local cache already existed at {target}; "
+                raise AlreadyExistsError(f"Model {what} local cache already existed (written by a concurrent "
+                                         f"{operation}); "
                                          f"{operation} refused") from None
             raise
     finally:

@@ -23,7 +23,7 @@ from peewee import (BigIntegerField, CharField, CompositeKey, IntegerField, Mode
 
 from fate_flow.db.base import LongTextField, now_ms
 from fate_flow.entity.errors import AlreadyExistsError, DataError, FateFlowError, NotFoundError
-from fate_flow.entity.home_paths import home_path
+from fate_flow.entity.home_paths import home_path, shown_home_path
 from fate_flow.model.atomic_files import write_atomically
 from fate_flow.services.models.local import party_model
 from fate_flow.services.models.package import PartyModelRef, install_model_zip, log_party_model_operation, zip_model
@@ -218,7 +218,7 @@ def restore_model(settings: Settings, ref: PartyModelRef, request_ip: str = "") 
     target = party_model(settings, ref.role, ref.party_id, ref.model_id, ref.model_version).root
     try:
         if target.exists():
-            raise AlreadyExistsError(f"Model {ref} local cache already existed at {target}; restore refused")
+            raise AlreadyExistsError(f"Model {ref} local cache already existed at {shown_home_path(target, settings.home)}; restore refused")
         data = store.get(ref)
         staging = target.with_name(f".{target.name}.restore-{uuid.uuid4().hex}")
         install_model_zip(io.BytesIO(data), staging, target, str(ref), "restore")

@@ -14,7 +14,7 @@ from fate_flow.services.runtime import Runtime
 from fate_flow.services.jobs import party_commands
 from fate_flow.services.models import deploy as model_deploy, publish as model_serving
 from fate_flow.services.partners import command_boundary as command_fields
-from fate_flow.services.partners.permission_guard import guarded
+from fate_flow.services.partners.permission_guard import MODEL_COMMANDS, guarded, model_guarded
 from fate_flow.services.server.disk_space import as_disk_full
 
 
@@ -39,6 +39,8 @@ def register_commands(registry: CommandRegistry, runtime: Runtime) -> None:
         bound = handler(runtime)
         if name in guard:
             bound = guarded(runtime, name, bound)
+        elif name in MODEL_COMMANDS:
+            bound = model_guarded(runtime, name, bound)
         registry.register(name, command_fields.checked(bound, limits))
 
 

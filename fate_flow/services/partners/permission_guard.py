@@ -1,6 +1,8 @@
 """The partner permission checks in front of the federation commands that make our parties work for a
-partner: `job.create`, `task.start` (run) and `task.stop` (stop). A refusal answers retcode 108 naming the
-partner and what it lacks, and is written to the audit log with the partner's party and server address."""
+partner: `job.create`, `task.start` (run) and `task.stop` (stop) against the partner's grants, and `model.deploy`
+and `model.load` of one of our models only for a partner that was a party of the model. A refusal answers
+retcode 108 naming the partner and what it lacks, and is written to the audit log with the partner's party and
+server address."""
 from __future__ import annotations
 
 import functools
@@ -8,14 +10,16 @@ from typing import Any, Callable, Mapping
 
 from fate_flow.db.base import DB
 from fate_flow.db.models import Job, Task
+from fate_flow.dsl.model_id import model_id_parties
 from fate_flow.entity import audit
 from fate_flow.entity import messages as msg
+from fate_flow.entity.errors import PermissionDeniedError
 from fate_flow.federation import IncomingCommand
-from fate_flow.services.runtime import Runtime
-from fate_flow.services.jobs.plan import plan_of
-from fate_flow.services.jobs.plan import plan_job
+from fate_flow.services.jobs.plan import plan_job, plan_of
+from fate_flow.services.models import deploy as model_deploy, publish as model_serving
 from fate_flow.services.partners import permissions
 from fate_flow.services.partners.permissions import Needs
+from fate_flow.services.runtime import Runtime
 
 CommandHandler = Callable[[IncomingCommand], Mapping[str, Any]]
 
@@ -34,6 +38,31 @@ def guarded(runtime: Runtime, command: str, handler: CommandHandler) -> CommandH
                     _check(runtime, cmd, *found)
         return handler(cmd)
     return run
+
+
+def model_guarded(runtime: Runtime, command: str, handler: CommandHandler) -> CommandHandler:
+    """`handler` (model.deploy or model.load) refused unless the partner is one of the parties the model id
+    names: a partner cannot deploy or load into our serving a model it had no part in."""
+    @functools.wraps(handler)
+    def run(cmd: IncomingCommand) -> Mapping[str, Any]:
+        partner = cmd.src.party_id
+        if runtime.settings.permission.enabled and not runtime.hosts(partner):
+            body = cmd.body
+            params = body.get("job_parameters") if command == model_serving.MODEL_LOAD else body
+            model_id = params.get("model_id") if isinstance(params, Mapping) else None
+            if isinstance(model_id, str) and partner not in model_id_parties(model_id):
+                address = partner_address(runtime, partner)
+                error = PermissionDeniedError(
+                    f"permission denied: {cmd.src.role} {partner} (server {address}) is not a party of model "
+                    f"{model_id}; {command} refused on {cmd.dst.role} {cmd.dst.party_id}")
+                audit.refused(client=f"party {partner} ({address})", route=command, reason=error.message,
+                              party=cmd.dst.party_id)
+                raise error
+        return handler(cmd)
+    return run
+
+
+MODEL_COMMANDS = (model_deploy.MODEL_DEPLOY, model_serving.MODEL_LOAD)
 
 
 def _create_needs(cmd: IncomingCommand) -> tuple[Needs, str] | None:
