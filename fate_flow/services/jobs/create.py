@@ -4,12 +4,12 @@ the initiator's copies ("shadow rows") of the tasks of parties hosted elsewhere,
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 from typing import Any, Mapping
 
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import Job, Task
+from fate_flow.entity.atomic_files import write_atomically
 from fate_flow.entity.errors import FateFlowError
 from fate_flow.entity.messages import JobCreate
 from fate_flow.entity.retcode import RetCode
@@ -101,10 +101,7 @@ def _write_conf_files(settings: Settings, job: JobCreate, role: str, on_party: d
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(data, indent=4), encoding="utf-8")
-    tmp.replace(path)
+    write_atomically(path, json.dumps(data, indent=4).encode("utf-8"))
 
 
 def _check_predict_model(settings: Settings, role: str, party_id: str, model_id: str, model_version: str) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from fate_flow.components import registry
-from fate_flow.computing.spark import spark_unavailable_reason
+from fate_flow.computing.spark_driver import spark_unavailable_reason
 from fate_flow.db.models import Job
 from fate_flow.dsl.component_parameters import component_parties
 from fate_flow.dsl.dag import Dag

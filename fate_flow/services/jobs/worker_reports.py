@@ -17,7 +17,7 @@ from fate_flow.entity.messages import TASK_REPORT, PartyTaskStatus, WorkerTaskSt
 from fate_flow.entity.errors import AuthenticationError, NotFoundError, ParameterError
 from fate_flow.entity.status import JobStatus
 from fate_flow.federation import PartyRef
-from fate_flow.model.atomic_files import write_atomically
+from fate_flow.entity.atomic_files import write_atomically
 from fate_flow.model.pipelined_model import BUFFER_TYPES_FILE
 from fate_flow.services.data import table_meta as tables
 from fate_flow.services.data.table_meta import TableMeta

@@ -21,7 +21,7 @@ from fate_flow.db.base import write_transaction
 from fate_flow.db.models import MachineLearningModelInfo
 from fate_flow.entity.errors import AlreadyExistsError, DataError, FateFlowError, NotFoundError
 from fate_flow.entity.home_paths import home_path, shown_home_path
-from fate_flow.model.atomic_files import write_atomically
+from fate_flow.entity.atomic_files import write_atomically
 from fate_flow.model.pipeline import json_field
 from fate_flow.model.pipelined_model import PipelinedModel
 from fate_flow.proto.pipeline_pb2 import Pipeline

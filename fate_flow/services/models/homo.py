@@ -30,7 +30,7 @@ from fate_flow.entity import identifiers
 from fate_flow.entity.errors import FateFlowError, ParameterError
 from fate_flow.entity.flags import parse_flag
 from fate_flow.entity.retcode import RetCode
-from fate_flow.model.atomic_files import replacing, write_atomically
+from fate_flow.entity.atomic_files import replacing, write_atomically
 from fate_flow.model.pipelined_model import PipelinedModel
 from fate_flow.services.models.kubernetes import (CONF_SECTION, KSERVE_GROUP, KSERVE_VERSION, KubernetesApi,
                                                   kubernetes_api)

@@ -27,7 +27,7 @@ from fate_flow.entity import identifiers
 from fate_flow.entity.errors import FateFlowError, MissingParametersError, ParameterError, PartiesFailedError
 from fate_flow.entity.home_paths import home_path
 from fate_flow.entity.retcode import RetCode
-from fate_flow.model.atomic_files import write_atomically
+from fate_flow.entity.atomic_files import write_atomically
 from fate_flow.model.pipeline import dsl_version, json_bytes, json_field
 from fate_flow.proto.pipeline_pb2 import Pipeline
 from fate_flow.services.models.local import party_model, proto_sources

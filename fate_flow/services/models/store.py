@@ -24,7 +24,7 @@ from peewee import (BigIntegerField, CharField, CompositeKey, IntegerField, Mode
 from fate_flow.db.base import LongTextField, now_ms
 from fate_flow.entity.errors import AlreadyExistsError, DataError, FateFlowError, NotFoundError
 from fate_flow.entity.home_paths import home_path, shown_home_path
-from fate_flow.model.atomic_files import write_atomically
+from fate_flow.entity.atomic_files import write_atomically
 from fate_flow.services.models.local import party_model
 from fate_flow.services.models.package import PartyModelRef, install_model_zip, log_party_model_operation, zip_model
 from fate_flow.settings import ModelStoreSettings, Settings, SettingsError, model_store_settings
