@@ -46,7 +46,7 @@ def seed(url: str, count: int = JOBS) -> None:
     from fate_flow.db.base import DB, init_db
     from fate_flow.db.migrations import migrate
     from fate_flow.db.models import Job, Task
-    from fate_flow.services import tracking
+    from fate_flow.services.tracking import records as tracking
     db = init_db(url)
     migrate()
     dsl = json.loads((EXAMPLES / "test_hetero_lr_job_dsl.json").read_text())
@@ -89,7 +89,7 @@ def seed(url: str, count: int = JOBS) -> None:
 def query_plans(url: str) -> list[str]:
     """The database's plan for the first page and for a status filter, as /v1/job/list/page runs them."""
     from fate_flow.db.base import DB, init_db
-    from fate_flow.services import job_browse
+    from fate_flow.services.jobs import browse as job_browse
     db = init_db(url)
     plans = []
     for title, query in (("first page", job_browse.JobPageQuery()),

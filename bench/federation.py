@@ -36,16 +36,17 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat 
 
 from fate_flow.federation import (CommandRegistry, FederationClient, FederationSettings, PartyRef,  # noqa: E402
                                   Route, start_federation)
+from fate_flow.federation import signing  # noqa: E402
 from fate_flow.federation.framing import SMALL_VALUE_BYTES, ChunkDigest, object_chunks  # noqa: E402
 from fate_flow.federation.keys import KeyRing, load_or_create_private_key, public_key_path  # noqa: E402
-from fate_flow.federation import signing  # noqa: E402
 from fate_flow.federation.replay import ReplayGuard  # noqa: E402
 from fate_flow.federation.sessions import ReceiverSessions, SessionKey  # noqa: E402
 from fate_flow.federation.signing import SiteAuthenticator  # noqa: E402
 from fate_flow.federation.store import MessageStore  # noqa: E402
 from fate_flow.federation.transport import WINDOW_BYTES, channel_options  # noqa: E402
 from fate_flow.proto import federation_pb2 as pb  # noqa: E402
-from fate_flow.services.federation import ping  # noqa: E402
+from fate_flow.entity.clock import Clock  # noqa: E402
+from fate_flow.services.partners.commands import ping  # noqa: E402
 
 GUEST, HOST = PartyRef("guest", "9999"), PartyRef("host", "10000")
 RAW_METHOD = "/bench.Raw/Put"
@@ -74,7 +75,7 @@ def serve(args) -> None:
     fed = site(Path(args.home), "10000", args.port, "9999", Path(args.peer_home), args.peer_port,
                args.chunk_kib * KB)
     registry = CommandRegistry()
-    registry.register("ping", ping)
+    registry.register("ping", ping(Clock()))
     handle = start_federation(fed, registry)
     print("ready", flush=True)
     sys.stdin.read()  # until the parent closes our stdin

@@ -1,7 +1,6 @@
-"""create_app(settings): the Flask app with one blueprint per API group and FATE-style error envelopes."""
+"""create_app(runtime): the Flask app with one blueprint per API group and FATE-style error envelopes."""
 from __future__ import annotations
 
-import importlib
 import logging
 import tempfile
 from pathlib import Path
@@ -9,20 +8,18 @@ from pathlib import Path
 from flask import Flask, Request, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from fate_flow.apps import client_auth
+from fate_flow.apps import (board_app, client_auth, data_app, job_app, job_control_app, model_app, permission_app,
+                            pipeline_app, table_app, tracking_app, version_app, worker_app)
+from fate_flow.apps.context import EXTENSION
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import CountingInput, record_refusal
-from fate_flow.db.base import DB, init_db
-from fate_flow.db.migrations import migrate
+from fate_flow.db.base import DB
 from fate_flow.entity import api_paths, audit
 from fate_flow.entity.errors import FateFlowError, InvalidParameterError, PathNotAllowedError
 from fate_flow.entity.retcode import RetCode
-from fate_flow.services import job_runtime
-from fate_flow.services.access_warnings import log_access_warnings
-from fate_flow.services.context import EXTENSION, ServiceContext, build_context
-from fate_flow.services.disk_space import as_disk_full
-from fate_flow.services.recovery import recover_local_jobs
-from fate_flow.settings import Settings
+from fate_flow.services.runtime import Runtime
+from fate_flow.services.server.access_warnings import log_access_warnings
+from fate_flow.services.server.disk_space import as_disk_full
 
 LOG = logging.getLogger("fate_flow.app")
 
@@ -32,43 +29,24 @@ class UploadAwareRequest(Request):
     and remembers them so the request's teardown removes whatever the handler did not take."""
 
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
-        ctx: ServiceContext = self.environ["fate_flow.context"]
-        spool = ctx.settings.upload_spool_dir
+        runtime: Runtime = self.environ["fate_flow.context"]
+        spool = runtime.settings.upload_spool_dir
         spool.mkdir(parents=True, exist_ok=True)
         f = tempfile.NamedTemporaryFile(dir=spool, prefix="upload-", delete=False)
         g.setdefault("spooled_files", []).append(Path(f.name))
         return f
 
 
-def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
-    """Build the app. `db` is an already-open peewee database; by default settings.database.url is opened."""
-    if db is None:
-        d = settings.database
-        if d.url.startswith("sqlite:"):
-            Path(d.url.split("sqlite:///", 1)[-1]).parent.mkdir(parents=True, exist_ok=True)
-        db = init_db(d.url, d.max_connections, d.stale_timeout, d.busy_timeout_ms)
-    else:
-        DB.initialize(db)
-    if migrate_db:
-        migrate()
-    for directory in (settings.home, settings.jobs_dir, settings.logs_dir, settings.temp_dir, settings.storage.root):
-        directory.mkdir(parents=True, exist_ok=True)
-
-    for plugin in settings.worker.component_plugins:  # components they add must be known at submit
-        importlib.import_module(plugin)
-    ctx = build_context(settings)
-    with db.connection_context():
-        recover_local_jobs(ctx)
-
+def create_app(runtime: Runtime) -> Flask:
+    """The Flask app over a built runtime (services/server/startup.py: database, migrations and recovery are
+    done there, before any app exists); this only wires blueprints, hooks and error handlers."""
+    settings = runtime.settings
+    db = DB.obj
     app = Flask("fate_flow")
     app.request_class = UploadAwareRequest
     app.json.sort_keys = True
     app.json.ensure_ascii = True
-    app.extensions[EXTENSION] = ctx
-    app.extensions[job_runtime.EXTENSION] = job_runtime.JobRuntime(ctx)
-
-    from fate_flow.apps import (board_app, data_app, job_app, job_control_app, model_app, permission_app,
-                                pipeline_app, table_app, tracking_app, version_app, worker_app)
+    app.extensions[EXTENSION] = runtime
     for module in (data_app, table_app, job_app, job_control_app, worker_app, pipeline_app, tracking_app,
                    version_app, model_app, permission_app, board_app):
         app.register_blueprint(module.bp)
@@ -85,7 +63,7 @@ def create_app(settings: Settings, db=None, migrate_db: bool = True) -> Flask:
 
     @app.before_request
     def _before():
-        request.environ["fate_flow.context"] = ctx
+        request.environ["fate_flow.context"] = runtime
         is_upload = request.path == api_paths.DATA_UPLOAD.path
         request.max_content_length = settings.http.max_upload_bytes if is_upload else settings.http.max_json_bytes
         try:

@@ -14,9 +14,20 @@ import sys
 
 from gunicorn.app.base import BaseApplication
 
+from fate_flow.app import create_app
+from fate_flow.db.base import DB, hold_wal_files
 from fate_flow.entity import audit
+from fate_flow.federation import CommandRegistry, FederationConfigError, FederationHandle, federation_settings, start_federation
+from fate_flow.federation.keys import check_private_keys
 from fate_flow.http_worker import BoundedThreadWorker, HttpLimits
-from fate_flow.settings import Settings, SettingsError, load_settings
+from fate_flow.scheduler import commands as initiator_commands
+from fate_flow.scheduler.dag_scheduler import DagScheduler, SchedulerLoop
+from fate_flow.scheduler.detector import Detector
+from fate_flow.services.jobs.party_status import stop_hosted_tasks
+from fate_flow.services.partners import commands as partner_commands
+from fate_flow.services.runtime import Runtime
+from fate_flow.services.server.startup import build_runtime
+from fate_flow.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 
 LOG_FORMAT = "[%(levelname)s] [%(asctime)s] [%(process)d:%(thread)d] - %(filename)s[line:%(lineno)d]: %(message)s"
 
@@ -47,6 +58,7 @@ class FlowServer(BaseApplication):
         http = settings.http
         self.http_limits = HttpLimits(http.header_timeout, http.body_idle_timeout, http.buffer_body_bytes,
                                       http.stream_threads or max(1, http.threads // 2))
+        self.runtime: Runtime | None = None
         self.federation = None
         self.scheduler = None
         self._wal_keeper = None
@@ -78,75 +90,60 @@ class FlowServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        """Runs in the worker after the fork: the app, then the federation gRPC server beside it."""
-        from fate_flow.app import create_app
-        from fate_flow.db.base import DB, hold_wal_files
+        """Runs in the worker after the fork: the runtime (database, migrations, recovery), the app over it,
+        then the federation gRPC server and the scheduler beside it."""
         setup_logging(self.settings)
-        app = create_app(self.settings)
+        self.runtime = build_runtime(self.settings)
+        app = create_app(self.runtime)
         self._wal_keeper = hold_wal_files(DB.obj)  # reads go on when the disk is full
-        self.federation = start_federation_for(app, self.settings)
+        self.federation = start_federation_for(self.runtime)
         if self.settings.scheduler.enabled:
-            self.scheduler = start_scheduler_for(app)
+            self.scheduler = start_scheduler_for(self.runtime)
         return app
 
     def _worker_exit(self, arbiter, worker) -> None:
-        if self.scheduler is not None:
-            self.scheduler.stop()
-            self.scheduler = None
-        if self.federation is not None:
-            self.federation.stop(grace=self.settings.http.graceful_timeout / 2)
-            self.federation = None
+        try:
+            if self.scheduler is not None:
+                self.scheduler, scheduler = None, self.scheduler
+                scheduler.stop()
+        finally:
+            if self.federation is not None:
+                self.federation.stop(grace=self.settings.http.graceful_timeout / 2)
+                self.federation = None
+            if self.runtime is not None:
+                self.runtime.close()  # its launcher (the fork server) and its client
+                self.runtime = None
         if self._wal_keeper is not None:
             self._wal_keeper.close()
             self._wal_keeper = None
 
 
-def start_federation_for(app, settings: Settings):
-    """Wire federation to the service layer: registry of commands -> gRPC server; the app gets the client."""
-    from fate_flow.federation import CommandRegistry, federation_settings, start_federation
-    from fate_flow.services import federation as federation_service
-    from fate_flow.services.context import EXTENSION
-    from fate_flow.settings import PROJECT_ROOT
-
-    from fate_flow.services import job_runtime
-
-    runtime = app.extensions[job_runtime.EXTENSION]
+def start_federation_for(runtime: Runtime) -> FederationHandle:
+    """Wire federation to the service layer: the commands this server answers -> the gRPC server, which signs
+    with the keys of the runtime's client."""
     registry = CommandRegistry()
-    federation_service.register_commands(registry, app.extensions[EXTENSION], runtime)
-    handle = start_federation(federation_settings(settings, PROJECT_ROOT), registry)
-    app.extensions[federation_service.EXTENSION] = handle.client
-    runtime.set_client(handle.client)
-    return handle
+    partner_commands.register_commands(registry, runtime)
+    initiator_commands.register_commands(registry, runtime)
+    return start_federation(runtime.client.fed, registry, runtime.client)
 
 
-def start_scheduler_for(app):
+def start_scheduler_for(runtime: Runtime) -> "_SchedulerHandle":
     """The DAG scheduler and the detector in one thread beside the app (start it after federation)."""
-    from fate_flow.scheduler.dag_scheduler import DagScheduler, SchedulerLoop
-    from fate_flow.scheduler.detector import Detector
-    from fate_flow.services import job_runtime
-
-    runtime = app.extensions[job_runtime.EXTENSION]
     loop = SchedulerLoop(runtime, DagScheduler(runtime), Detector(runtime)).start()
     runtime.notify()  # a first round at once: resume the jobs a previous run left
     return _SchedulerHandle(loop, runtime)
 
 
 class _SchedulerHandle:
-    def __init__(self, loop, runtime):
+    def __init__(self, loop: SchedulerLoop, runtime: Runtime):
         self.loop = loop
         self.runtime = runtime
 
     def stop(self) -> None:
         """Stop scheduling, then every task worker of this server: nothing of a task outlives a stop."""
-        from fate_flow.db.base import DB
-        from fate_flow.services.job_status import stop_hosted_tasks
-
         self.loop.stop()
-        try:
-            with DB.obj.connection_context():
-                stop_hosted_tasks(self.runtime, "stopped: its server was shut down")
-        finally:
-            self.runtime.close()
+        with DB.obj.connection_context():
+            stop_hosted_tasks(self.runtime, "stopped: its server was shut down")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,9 +151,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conf", help="service conf yaml (default: $FATE_FLOW_CONF or conf/service_conf.yaml)")
     parser.add_argument("--daemon", action="store_true", help="detach and run in the background")
     args = parser.parse_args(argv)
-    from fate_flow.federation import FederationConfigError, federation_settings
-    from fate_flow.federation.keys import check_private_keys
-    from fate_flow.settings import PROJECT_ROOT
     try:
         settings = load_settings(args.conf)
         check_private_keys(federation_settings(settings, PROJECT_ROOT))

@@ -64,12 +64,25 @@ def settings(tmp_path) -> Settings:
     return replace(settings, file_access=access)
 
 
+def make_app(settings: Settings, **replacements):
+    """The app over a runtime built as the server builds it (services/server/startup.py); `replacements` pass
+    a clock, client or launcher of the test's own."""
+    from fate_flow.app import create_app
+    from fate_flow.services.server.startup import build_runtime
+    return create_app(build_runtime(settings, **replacements))
+
+
+def runtime_of(app):
+    from fate_flow.apps.context import EXTENSION
+    return app.extensions[EXTENSION]
+
+
 @pytest.fixture
 def app(settings):
-    from fate_flow.app import create_app
     from fate_flow.db.base import DB
-    app = create_app(settings)
+    app = make_app(settings)
     yield app
+    runtime_of(app).close()
     _drop_test_database_tables()
     DB.obj.close()
 

@@ -5,19 +5,18 @@ overview and log lines from an offset. The pages read everything else through th
 does."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, redirect, request, send_from_directory
 
 from fate_flow.apps import board_access
-from fate_flow.apps.context import ctx
+from fate_flow.apps.context import runtime
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import get_int, get_party_id, get_str, json_body
 from fate_flow.entity import api_paths, audit
 from fate_flow.entity.errors import AuthenticationError, InvalidParameterError, ParameterError
 from fate_flow.entity.status import JobStatus
-from fate_flow.services import job_browse, log_lines
+from fate_flow.services.jobs import browse as job_browse, log_lines
 
 bp = Blueprint("board", __name__)
 
@@ -137,7 +136,7 @@ def list_page():
 
 @_route(api_paths.JOB_OVERVIEW)
 def overview():
-    return json_result(data=job_browse.overview(ctx().settings, int(time.time() * 1000)))
+    return json_result(data=job_browse.overview(runtime().settings, runtime().clock.now_ms()))
 
 
 @_route(api_paths.JOB_LOG_LINES)
@@ -156,7 +155,7 @@ def log_lines_of():
         task_version=get_int(body, "task_version", default=None, minimum=0, maximum=1_000_000),
         source=get_str(body, "source", default="log", choices=log_lines.SOURCES),
         offset=get_int(body, "offset", default=None, minimum=0, maximum=1 << 60))
-    return json_result(data=log_lines.log_lines(ctx().settings, query))
+    return json_result(data=log_lines.log_lines(runtime().settings, query))
 
 
 def _statuses(value) -> tuple[str, ...]:

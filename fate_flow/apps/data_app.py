@@ -7,15 +7,15 @@ from urllib.parse import unquote_plus
 
 from flask import Blueprint, request
 
-from fate_flow.apps.context import ctx
+from fate_flow.apps.context import runtime
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import (checked_form, get_delimiter, get_id, get_int, get_limit, get_namespace,
                                          get_path, get_str, get_table_name, get_text, json_body, limits,
                                          parse_json_object, require, require_whole_body)
 from fate_flow.entity import api_paths, identifiers
 from fate_flow.entity.errors import InvalidParameterError, ParameterError
-from fate_flow.services import data_access
-from fate_flow.services.file_access import FileAccess
+from fate_flow.services.data import upload as data_access
+from fate_flow.services.files.file_access import FileAccess
 
 bp = Blueprint("data", __name__)
 
@@ -45,10 +45,10 @@ def upload():
     req = _parse_upload(config)
     if multipart:
         part.stream.flush()
-        data = data_access.upload(ctx(), req, Path(part.stream.name), _client_file_name(part.filename))
+        data = data_access.upload(runtime(), req, Path(part.stream.name), _client_file_name(part.filename))
     else:
-        with FileAccess.from_settings(ctx().settings).reading(server_file, "file") as opened:
-            data = data_access.upload(ctx(), req, opened.open_path, server_file)
+        with FileAccess.from_settings(runtime().settings).reading(server_file, "file") as opened:
+            data = data_access.upload(runtime(), req, opened.open_path, server_file)
     return json_result(data=data, job_id=data["job_id"])
 
 
@@ -63,7 +63,7 @@ def download():
         # seed 000 spells it delimitor
         delimiter=get_delimiter(body, "delimiter", spelling="delimitor"),
     )
-    data = data_access.download(ctx(), req)
+    data = data_access.download(runtime(), req)
     return json_result(data=data, job_id=data["job_id"])
 
 

@@ -7,7 +7,7 @@ import json
 
 from flask import Blueprint, Response
 
-from fate_flow.apps.context import ctx
+from fate_flow.apps.context import runtime
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.file_response import attachment, file_endpoint
 from fate_flow.apps.request_body import (get_id, get_limit, get_party_id, get_plain_filename, get_text, json_body,
@@ -15,7 +15,7 @@ from fate_flow.apps.request_body import (get_id, get_limit, get_party_id, get_pl
 from fate_flow.entity import api_paths, identifiers
 from fate_flow.entity.errors import FateFlowError
 from fate_flow.entity.retcode import RetCode
-from fate_flow.services import job_dsl, job_log_archive, job_queries
+from fate_flow.services.jobs import dsl_views as job_dsl, log_archive as job_log_archive, queries as job_queries
 
 bp = Blueprint("job", __name__)
 
@@ -56,7 +56,7 @@ def job_config():
 @_route(api_paths.JOB_LOG)
 @file_endpoint
 def job_log() -> Response:
-    archive = job_log_archive.job_log_archive(ctx().settings, get_id(json_body(), "job_id", identifiers.JOB_ID))
+    archive = job_log_archive.job_log_archive(runtime().settings, get_id(json_body(), "job_id", identifiers.JOB_ID))
     return attachment(archive.chunks(), archive.filename, "application/x-tar")
 
 
@@ -104,6 +104,6 @@ def generate_dsl() -> Response:
 def get_url():
     body = json_body()
     require(body, "job_id", "role", "party_id")
-    urls = job_queries.board_urls(ctx().settings, get_id(body, "job_id", identifiers.JOB_ID),
+    urls = job_queries.board_urls(runtime().settings, get_id(body, "job_id", identifiers.JOB_ID),
                                   get_id(body, "role", identifiers.ROLE), get_party_id(body))
     return json_result(data={"board_url": urls})

@@ -1,22 +1,19 @@
 """/v1/job: submit, stop, rerun, clean, clean/queue (contract §1.2.1-1.2.3, §1.2.12-13)."""
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import get_id, get_str, json_body, require
 from fate_flow.entity import api_paths, identifiers
 from fate_flow.entity.errors import InvalidParameterError, MissingParametersError
-from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
-from fate_flow.services import job_control, job_submit
-from fate_flow.services.job_runtime import EXTENSION, JobRuntime
+from fate_flow.scheduler import job_control
+from fate_flow.apps.context import runtime
+from fate_flow.services.jobs import submit as job_submit
+from fate_flow.services.jobs.clean import clean_tasks
 
 bp = Blueprint("job_control", __name__)
 
 STOP_STATUSES = (JobStatus.CANCELED.value, JobStatus.FAILED.value, JobStatus.TIMEOUT.value)
-
-
-def runtime() -> JobRuntime:
-    return current_app.extensions[EXTENSION]
 
 
 @bp.route(api_paths.JOB_SUBMIT.path, methods=api_paths.JOB_SUBMIT.methods)
@@ -37,10 +34,7 @@ def stop():
     if status not in STOP_STATUSES:
         raise InvalidParameterError(f"parameter stop_status must be one of {', '.join(STOP_STATUSES)}, got "
                                     f"{identifiers.shown(status)}", field="stop_status")
-    answer = job_control.request_stop(runtime(), job_id, JobStatus(status))
-    if answer.get("retcode") != 0:
-        return json_result(answer.get("retcode", RetCode.OPERATING_ERROR), answer.get("retmsg", "stop job failed"),
-                           data=answer.get("data"))
+    job_control.request_stop(runtime(), job_id, JobStatus(status))
     return json_result(retmsg="stop job on this party True;\nstop job on all party success")
 
 
@@ -50,16 +44,12 @@ def rerun():
     require(body, "job_id", "component_name")
     job_id = get_id(body, "job_id", identifiers.JOB_ID)
     component = get_id(body, "component_name", identifiers.COMPONENT_NAME)
-    answer = job_control.request_rerun(runtime(), job_id, component)
-    if answer.get("retcode") != 0:
-        return json_result(answer.get("retcode", RetCode.OPERATING_ERROR), answer.get("retmsg", "rerun job failed"),
-                           data=answer.get("data"))
-    return json_result(retmsg="rerun job success", data=answer.get("data"))
+    return json_result(retmsg="rerun job success", data=job_control.request_rerun(runtime(), job_id, component))
 
 
 @bp.route(api_paths.JOB_CLEAN.path, methods=api_paths.JOB_CLEAN.methods)
 def clean():
-    return json_result(data=job_control.clean_tasks(runtime(), json_body()))
+    return json_result(data=clean_tasks(json_body()))
 
 
 @bp.route(api_paths.JOB_CLEAN_QUEUE.path, methods=api_paths.JOB_CLEAN_QUEUE.methods)

@@ -1,11 +1,13 @@
-"""/v1/model: deploy, query, get/predict/dsl, get/predict/conf (contract §1.5.8-§1.5.11)."""
+"""/v1/model (contract §1.5): deploy, query, get/predict/dsl, get/predict/conf; store, restore, export, import,
+migrate; homo/convert, homo/deploy; the model tags (tag/create|retrieve|update|destroy|list|<other>,
+model_tag/create|remove|retrieve|<other>); transfer (FATE-Serving's download); load, bind, unload, unbind."""
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
-from fate_flow.apps.context import ctx
+from fate_flow.apps.context import runtime
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.file_response import attachment, file_endpoint
 from fate_flow.apps.request_body import (checked_form, get_id, get_limit, get_party_id, get_plain_filename, get_str,
@@ -15,11 +17,11 @@ from fate_flow.entity.deploy_keys import CLIENT_FILE_KEYS, DEPLOY_REQUEST_KEYS
 from fate_flow.entity.errors import FateFlowError, ParameterError
 from fate_flow.entity.flags import parse_flag
 from fate_flow.entity.retcode import RetCode
-from fate_flow.services import (model_archive, model_deploy, model_homo, model_migrate, model_queries, model_serving,
-                                model_store, model_tags, model_transfer)
-from fate_flow.services.job_runtime import EXTENSION, JobRuntime
-from fate_flow.services.model_package import PartyModelRef
-from fate_flow.services.serving_client import ServingNotConfiguredError, checked_servings, requested_servings
+from fate_flow.services.models import (archive as model_archive, deploy as model_deploy, homo as model_homo,
+                                       migrate as model_migrate, queries as model_queries, publish as model_serving,
+                                       store as model_store, tags as model_tags, transfer as model_transfer)
+from fate_flow.services.models.package import PartyModelRef
+from fate_flow.services.models.serving_client import ServingNotConfiguredError, checked_servings, requested_servings
 
 bp = Blueprint("model", __name__)
 
@@ -36,9 +38,7 @@ def deploy():
     deploy_request = model_deploy.DeployRequest(
         model_id=_model_id(body), model_version=_model_version(body),
         predict_dsl=body.get("predict_dsl") or body.get("dsl"), cpn_list=body.get("cpn_list"))
-    runtime: JobRuntime = current_app.extensions[EXTENSION]
-    result = model_deploy.deploy(runtime, deploy_request, request.remote_addr or "")
-    return json_result(result.retcode, result.retmsg, data=result.data)
+    return json_result(data=model_deploy.deploy(runtime(), deploy_request, request.remote_addr or ""))
 
 
 def _refuse_unknown_deploy_keys(body: dict) -> None:
@@ -59,7 +59,7 @@ def _refuse_unknown_deploy_keys(body: dict) -> None:
 def query():
     body = json_body()
     retmsg, rows = model_queries.query_model_info(
-        ctx().settings, _model_version(body), model_id=_model_id(body, default=None),
+        runtime().settings, _model_version(body), model_id=_model_id(body, default=None),
         role=_role(body, default=None), party_id=get_party_id(body, default=None),
         query_filters=body.get("query_filters"))
     return json_result(retmsg=retmsg, data=rows)
@@ -75,7 +75,7 @@ def get_predict_dsl() -> Response:
 
 @file_endpoint
 def _predict_dsl_answer(body: dict) -> Response:
-    dsl = model_queries.predict_dsl(ctx().settings, _model_id(body, default=None), _model_version(body),
+    dsl = model_queries.predict_dsl(runtime().settings, _model_id(body, default=None), _model_version(body),
                                     role=_role(body, default=None), party_id=get_party_id(body, default=None))
     return _json_or_file(dsl, get_plain_filename(body))
 
@@ -89,7 +89,7 @@ def get_predict_conf() -> Response:
 
 @file_endpoint
 def _predict_conf_answer(body: dict) -> Response:
-    conf = model_queries.predict_conf(ctx().settings, _model_id(body), _model_version(body))
+    conf = model_queries.predict_conf(runtime().settings, _model_id(body), _model_version(body))
     return _json_or_file(conf, get_plain_filename(body))
 
 
@@ -104,7 +104,7 @@ def _json_or_file(data: dict, filename: str | None) -> Response:
 def store():
     """Store one party's model version in the configured model store (§1.5.6); synchronous, not a job."""
     body = json_body()
-    data = model_store.store_model(ctx().settings, _party_model_ref(body), force_update=parse_flag(body.get("force_update", False), "force_update"),
+    data = model_store.store_model(runtime().settings, _party_model_ref(body), force_update=parse_flag(body.get("force_update", False), "force_update"),
                                    request_ip=request.remote_addr or "")
     return json_result(data=data)
 
@@ -113,7 +113,7 @@ def store():
 def restore():
     """Restore one party's model version from the configured model store (§1.5.6); synchronous, not a job."""
     body = json_body()
-    data = model_store.restore_model(ctx().settings, _party_model_ref(body), request_ip=request.remote_addr or "")
+    data = model_store.restore_model(runtime().settings, _party_model_ref(body), request_ip=request.remote_addr or "")
     return json_result(data=data)
 
 
@@ -140,9 +140,9 @@ def migrate():
     """Re-key a model to new party ids; one importable zip per executing party this server hosts (§1.5.7)."""
     body = json_body()
     migrate_request = model_migrate.parse_request(body)
-    job_id = ctx().job_ids.next_id()
-    result = model_migrate.migrate(ctx().settings, migrate_request, job_id, request.remote_addr or "")
-    return json_result(result.retcode, result.retmsg, data=result.data, job_id=job_id)
+    job_id = runtime().job_ids.next_id()
+    data = model_migrate.migrate(runtime().settings, migrate_request, job_id, request.remote_addr or "")
+    return json_result(data=data, job_id=job_id)
 
 
 @_route(api_paths.MODEL_HOMO_CONVERT)
@@ -150,7 +150,7 @@ def homo_convert():
     """Convert a party's HomoLR model(s) to scikit-learn, saved with joblib beside the buffers (FATE-Flow 1.7)."""
     body = json_body()
     ref = _party_model_ref(body)
-    detail = model_homo.convert(ctx().settings, ref, get_str(body, "framework_name", default=None))
+    detail = model_homo.convert(runtime().settings, ref, get_str(body, "framework_name", default=None))
     return json_result(retmsg=f"Conversion of homogeneous federated learning component(s) in model "
                               f"{ref.party_model_id} {ref.model_version} completed. Use export or homo/deploy "
                               f"to download or deploy the converted model.", data=detail)
@@ -166,8 +166,8 @@ def homo_deploy():
         get_str(body, "service_id"),
         get_str(body, "deployment_type"), body.get("deployment_parameters"),
         get_str(body, "framework_name", default=None))
-    result = model_homo.deploy(ctx().settings, deploy_request)
-    return json_result(result.retcode, result.retmsg, data=result.data)
+    data = model_homo.deploy(runtime().settings, deploy_request)
+    return json_result(retmsg=model_homo.started_message(data), data=data)
 
 
 # ---------------------------------------------------------------------------------------------- export / import
@@ -180,7 +180,7 @@ def export_model():
 
 @file_endpoint
 def _export_answer(ref: PartyModelRef) -> Response:
-    path = model_archive.export_model(ctx().settings, ref, request.remote_addr or "")
+    path = model_archive.export_model(runtime().settings, ref, request.remote_addr or "")
     return attachment(model_archive.file_chunks(path), path.name, "application/zip")
 
 
@@ -195,7 +195,7 @@ def import_model():
     part = request.files.get("file")
     ref = _party_model_ref(checked_form(request.form.to_dict()), also_missing=() if part is not None else ("file",))
     part.stream.seek(0)
-    model_archive.import_model(ctx().settings, ref, part.stream, request.remote_addr or "")
+    model_archive.import_model(runtime().settings, ref, part.stream, request.remote_addr or "")
     return json_result()
 
 
@@ -274,37 +274,34 @@ def transfer():
     """The model buffers FATE-Serving downloads (§1.5.3): namespace = party model id, name = model version."""
     body = json_body()
     require(body, "namespace", "name")
-    return json_result(data=model_transfer.transfer(ctx().settings, get_str(body, "namespace"),
+    return json_result(data=model_transfer.transfer(runtime().settings, get_str(body, "namespace"),
                                                     get_id(body, "name", identifiers.MODEL_VERSION)))
 
 
 @_route(api_paths.MODEL_LOAD)
 def load():
     """Publish a deployed model to every non-arbiter party's servings (§1.5.1); form A or form B (job_id)."""
-    runtime: JobRuntime = current_app.extensions[EXTENSION]
     body = json_body()
-    publish = model_serving.parse_publish_request(ctx().settings, body)
+    publish = model_serving.parse_publish_request(runtime().settings, body)
     servings = _servings(body)
-    job_id = ctx().job_ids.next_id()
-    result = model_serving.load(runtime, publish, servings)
-    return json_result(result.retcode, result.retmsg, data=result.data, job_id=job_id)
+    job_id = runtime().job_ids.next_id()
+    return json_result(data=model_serving.load(runtime(), publish, job_id, servings), job_id=job_id)
 
 
 @_route(api_paths.MODEL_BIND)
 def bind():
     """Bind a service id to the initiator's model at the servings (§1.5.2); not federated."""
     body = json_body()
-    publish = model_serving.parse_publish_request(ctx().settings, body)
-    result = model_serving.bind(ctx().settings, publish, get_str(body, "service_id", default=None),
-                                _servings(body), request.remote_addr or "")
-    return json_result(result.retcode, result.retmsg)
+    publish = model_serving.parse_publish_request(runtime().settings, body)
+    return json_result(retmsg=model_serving.bind(runtime().settings, publish, get_str(body, "service_id", default=None),
+                                                 _servings(body), request.remote_addr or ""))
 
 
 def _servings(body: dict) -> list[str]:
     """The request's `servings`, each one of this server's configured servings (else 101, audited: a client
     never makes this server connect to an address of its choosing)."""
     try:
-        return checked_servings(ctx().settings, requested_servings(body.get("servings")))
+        return checked_servings(runtime().settings, requested_servings(body.get("servings")))
     except ServingNotConfiguredError as e:
         audit.refused(client=request.remote_addr or "", route=request.path, reason=e.message)
         raise
@@ -319,14 +316,14 @@ def _served_model(body: dict) -> model_serving.ServedModel:
 def unload():
     """Ours: {model_id, model_version, role, party_id, [servings]} -> the serving's unload of that party model."""
     body = json_body()
-    result = model_serving.unload(ctx().settings, _served_model(body), _servings(body), request.remote_addr or "")
-    return json_result(result.retcode, result.retmsg)
+    return json_result(retmsg=model_serving.unload(runtime().settings, _served_model(body), _servings(body),
+                                                   request.remote_addr or ""))
 
 
 @_route(api_paths.MODEL_UNBIND)
 def unbind():
     """Ours: {model_id, model_version, role, party_id, service_id, [servings]} -> the serving's unbind."""
     body = json_body()
-    result = model_serving.unbind(ctx().settings, _served_model(body), get_str(body, "service_id", default=None),
-                                  _servings(body), request.remote_addr or "")
-    return json_result(result.retcode, result.retmsg)
+    return json_result(retmsg=model_serving.unbind(runtime().settings, _served_model(body),
+                                                   get_str(body, "service_id", default=None), _servings(body),
+                                                   request.remote_addr or ""))

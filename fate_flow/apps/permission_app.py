@@ -1,6 +1,6 @@
 """/v1/permission: what partners on other servers may do here. FATE-Flow 1.6's privileges
 (`grant|delete|query/privilege`, per partner and partner role) and FATE-Flow 1.9's grants
-(`grant|delete|query`, components and datasets per partner), over one store (services/permissions.py)."""
+(`grant|delete|query`, components and datasets per partner), over one store (services/partners/permissions.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,8 +11,8 @@ from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import get_party_id, get_str, json_body, limits
 from fate_flow.entity import api_paths, identifiers
 from fate_flow.entity.errors import ParameterError
-from fate_flow.services import permissions
-from fate_flow.services.permissions import Dataset
+from fate_flow.services.partners import permissions
+from fate_flow.services.partners.permissions import Dataset
 
 bp = Blueprint("permission", __name__)
 

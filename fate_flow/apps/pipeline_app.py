@@ -10,7 +10,7 @@ from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import get_id, get_party_id, json_body, require
 from fate_flow.entity import api_paths, identifiers
 from fate_flow.entity.errors import InvalidParameterError, MissingParametersError
-from fate_flow.services import job_dsl
+from fate_flow.services.jobs import dsl_views as job_dsl
 
 bp = Blueprint("pipeline", __name__)
 

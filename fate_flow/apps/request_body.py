@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 
 from flask import g, request
 
-from fate_flow.apps.context import ctx
+from fate_flow.apps.context import runtime
 from fate_flow.entity import audit, identifiers
 from fate_flow.entity.errors import InvalidParameterError, MissingParametersError, ParameterError
 from fate_flow.entity.identifiers import Identifier, shown
@@ -35,7 +35,7 @@ METRIC_NAME_WIDTH = 180
 
 
 def limits() -> LimitSettings:
-    return ctx().settings.limits
+    return runtime().settings.limits
 
 
 def json_body() -> dict:

@@ -1,7 +1,7 @@
 """/v1/table: table_info, delete, add/bind (register existing data), list (a job's tables)."""
 from flask import Blueprint
 
-from fate_flow.apps.context import ctx
+from fate_flow.apps.context import runtime
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import (get_delimiter, get_id, get_int, get_namespace, get_party_id, get_str,
                                          get_table_name, json_body, limits, require)
@@ -9,7 +9,7 @@ from fate_flow.entity import api_paths, identifiers
 from fate_flow.entity.errors import InvalidParameterError
 
 TABLE_ALIASES = {"table_name": "name"}
-from fate_flow.services import table_registry, tables
+from fate_flow.services.data import table_registry, table_meta as tables
 
 bp = Blueprint("table", __name__)
 
@@ -46,12 +46,12 @@ def table_add():
         engine=get_str(body, "engine").upper(), address=address,
         namespace=get_namespace(body), name=get_id(body, "name", identifiers.TABLE_NAME),
         head=bool(get_int(body, "head", minimum=0, maximum=1)), id_delimiter=get_delimiter(body, "id_delimiter"),
-        partitions=get_int(body, "partitions", default=ctx().settings.storage.default_partitions, minimum=1,
+        partitions=get_int(body, "partitions", default=runtime().settings.storage.default_partitions, minimum=1,
                            maximum=1023),
         drop=get_int(body, "drop", default=0) == 1,
         id_name=get_str(body, "id_name", default=None, max_length=limits().id_length),
         feature_names=_feature_names(body))
-    return json_result(data=table_registry.register(ctx(), reg))
+    return json_result(data=table_registry.register(runtime(), reg))
 
 
 @bp.route(api_paths.TABLE_LIST.path, methods=api_paths.TABLE_LIST.methods)

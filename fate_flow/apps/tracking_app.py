@@ -10,17 +10,17 @@ from pathlib import Path
 
 from flask import Blueprint
 
-from fate_flow.apps.context import ctx
+from fate_flow.apps.context import runtime
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.file_response import attachment, file_endpoint
 from fate_flow.apps.request_body import (get_id, get_int, get_party_id, get_plain_filename, get_str, json_body,
                                          require)
 from fate_flow.entity import api_paths, identifiers
-from fate_flow.entity.flags import parse_flag
 from fate_flow.entity.errors import FateFlowError, InvalidParameterError
-from fate_flow.services import tracking, tracking_queries
-from fate_flow.services.tar_stream import tar_gz_chunks
-from fate_flow.services.tracking_queries import ComponentAt
+from fate_flow.entity.flags import parse_flag
+from fate_flow.services.files.tar_stream import tar_gz_chunks
+from fate_flow.services.tracking import records as tracking, queries as tracking_queries
+from fate_flow.services.tracking.queries import ComponentAt
 
 bp = Blueprint("tracking", __name__)
 
@@ -101,7 +101,7 @@ def component_parameters():
 
 @_route(api_paths.TRACKING_OUTPUT_MODEL)
 def component_output_model():
-    data, meta = tracking_queries.output_model(ctx(), _component(json_body()))
+    data, meta = tracking_queries.output_model(runtime(), _component(json_body()))
     return json_result(data=data, meta=meta) if data else json_result(retmsg="no data", data={})
 
 
@@ -110,7 +110,7 @@ def component_output_data():
     body = json_body()
     at = _component(body)
     limit = _limit(body, default=tracking_queries.PREVIEW_ROWS)
-    rows, meta = tracking_queries.output_data(ctx(), at, limit=min(limit, tracking_queries.PREVIEW_ROWS))
+    rows, meta = tracking_queries.output_data(runtime(), at, limit=min(limit, tracking_queries.PREVIEW_ROWS))
     if not any(rows):
         return json_result(retmsg="no data", data=[])
     return json_result(data=rows, meta=meta)
@@ -123,9 +123,9 @@ def component_output_data_download():
     at = _component(body)
     limit = _limit(body, default=-1)
     head = parse_flag(body.get("head", True), "head")
-    directory = Path(tempfile.mkdtemp(prefix="output_data_", dir=ctx().settings.temp_dir))
+    directory = Path(tempfile.mkdtemp(prefix="output_data_", dir=runtime().settings.temp_dir))
     try:
-        if not tracking_queries.write_output_data(ctx(), at, None if limit == -1 else limit, head, directory):
+        if not tracking_queries.write_output_data(runtime(), at, None if limit == -1 else limit, head, directory):
             raise FateFlowError("no data")
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)

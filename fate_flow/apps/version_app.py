@@ -1,15 +1,16 @@
 """/v1/version: answers as soon as the server is up; tools use it as the health check."""
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from fate_flow import __version__
-from fate_flow.apps.context import ctx
+from fate_flow.apps.context import runtime
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import get_int, get_str, json_body
 from fate_flow.entity import api_paths
+from fate_flow.entity.disk import DiskUsage, size_text
 from fate_flow.entity.retcode import RetCode
 from fate_flow.model.pipeline import FATE_VERSION
-from fate_flow.entity.disk import DiskUsage, size_text
-from fate_flow.services import disk_space, federation
+from fate_flow.services.partners import commands as federation
+from fate_flow.services.server import disk_space
 
 bp = Blueprint("version", __name__)
 
@@ -24,7 +25,7 @@ def get_version():
     module = get_str(json_body(), "module", default=None)
     if module is not None:
         return json_result(data={module: VERSIONS.get(module)})
-    disks = disk_space.disk_report(ctx().settings)
+    disks = disk_space.disk_report(runtime().settings)
     full = disk_space.full_disks(disks)
     message = "success" if not full else "; ".join(
         f"disk full: {DiskUsage(d['mount'], tuple(d['holds']), d['free_bytes'], d['total_bytes']).describe()} "
@@ -36,7 +37,7 @@ def get_version():
 def get_parties():
     """Ping every routed party over gRPC; retcode 104 names the ones that did not answer."""
     timeout = get_int(json_body(), "timeout", default=5, minimum=1, maximum=60)
-    client = federation.federation_client(current_app.extensions, ctx().settings)
+    client = runtime().client
     report = federation.parties_health(client, timeout)
     if not report["unreachable"]:
         return json_result(data=report)

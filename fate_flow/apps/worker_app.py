@@ -1,14 +1,14 @@
 """/v1/worker/task/...: a task's worker reporting to its own server (status, output tables, metrics,
 model buffers, summary) and reading an upstream model."""
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import json_body
 from fate_flow.entity import api_paths, audit
 from fate_flow.entity.errors import AuthenticationError, ParameterError
 from fate_flow.entity.worker_secret import WORKER_SECRET_HEADER
-from fate_flow.services import task_reports
-from fate_flow.services.job_runtime import EXTENSION, JobRuntime
+from fate_flow.apps.context import runtime
+from fate_flow.services.jobs import worker_reports as task_reports
 
 bp = Blueprint("worker", __name__)
 
@@ -28,10 +28,6 @@ def _only_its_worker():
     except AuthenticationError as e:
         audit.refused(client=request.remote_addr or "", route=request.path, reason=e.message)
         raise
-
-
-def runtime() -> JobRuntime:
-    return current_app.extensions[EXTENSION]
 
 
 @bp.route(api_paths.WORKER_TASK_STATUS.path, methods=api_paths.WORKER_TASK_STATUS.methods)

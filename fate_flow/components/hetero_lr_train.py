@@ -20,11 +20,11 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fate_flow.components.base import ComponentContext
+from fate_flow.components.hetero_lr_data import PartyData
 from fate_flow.components.linear_model.convergence import ConvergeCheck
 from fate_flow.components.linear_model.divergence import check_training
 from fate_flow.components.linear_model.lr_params import HeteroLRParams
@@ -34,8 +34,6 @@ from fate_flow.components.linear_model.weights import initial_weights
 from fate_flow.entity.errors import DataError
 from fate_flow.secure.paillier import CryptoPool, EncryptedVector, generate_keypair
 
-if TYPE_CHECKING:
-    from fate_flow.components.hetero_lr import PartyData
 
 GUEST, HOST, ARBITER = "guest", "host", "arbiter"
 # masks added to encrypted gradients before the arbiter decrypts them
@@ -148,7 +146,7 @@ def _report_epoch(ctx: ComponentContext, params: HeteroLRParams, early_stop: str
 
 
 # ------------------------------------------------------------------------------------------ guest
-def train_guest(ctx: ComponentContext, params: HeteroLRParams, data: "PartyData") -> TrainResult:
+def train_guest(ctx: ComponentContext, params: HeteroLRParams, data: PartyData) -> TrainResult:
     hosts, arbiter = ctx.parties(HOST), ctx.parties(ARBITER)[:1]
     n, features = data.features.shape
     fit_intercept = params.init.fit_intercept
@@ -205,7 +203,7 @@ def train_guest(ctx: ComponentContext, params: HeteroLRParams, data: "PartyData"
 
 
 # ------------------------------------------------------------------------------------------ host
-def train_host(ctx: ComponentContext, params: HeteroLRParams, data: "PartyData") -> TrainResult:
+def train_host(ctx: ComponentContext, params: HeteroLRParams, data: PartyData) -> TrainResult:
     guest, arbiter = ctx.parties(GUEST)[:1], ctx.parties(ARBITER)[:1]
     n, features = data.features.shape
     [batch_ids] = ctx.federation.get("batch_ids", ctx.tag("batches"), guest)

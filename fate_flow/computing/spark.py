@@ -29,7 +29,7 @@ from functools import reduce as fold
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from fate_flow.computing.spark_driver import run_job, spark_unavailable_reason, start_spark, stop_spark
+from fate_flow.computing.spark_driver import run_job, stop_spark
 from fate_flow.computing.spark_rows import Encoded, check_partitions, decoded, keep_first, runs, tag_mine, tag_other
 from fate_flow.computing.table import KV, ComputingSession, Table
 from fate_flow.serde.codec import Codec
@@ -323,5 +323,4 @@ class SparkTable(Table):
 
 
 _EMPTY = object()
-# the driver's functions, also under this module's name (services.job_plan checks availability through it)
-__all__ = ["SparkComputingSession", "SparkTable", "spark_unavailable_reason", "start_spark", "stop_spark"]
+__all__ = ["SparkComputingSession", "SparkTable"]

@@ -1,17 +1,20 @@
-"""The late-bound database: models point at `DB`, a DatabaseProxy that `init_db(url)` binds."""
+"""The late-bound database: models point at `DB`, a DatabaseProxy that `init_db(url)` binds, and the audit
+columns take their time from the clock the runtime binds with `bind_clock` (the wall clock until then)."""
 from __future__ import annotations
 
 import datetime
 import json
 import sqlite3
-import time
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from peewee import BigIntegerField, DatabaseProxy, DateTimeField, Model, TextField, SqliteDatabase
 from playhouse.pool import PooledMySQLDatabase
 
+from fate_flow.entity.clock import Clock
+
 DB = DatabaseProxy()
+_CLOCK = [Clock()]
 
 
 class DatabaseURLError(ValueError):
@@ -106,8 +109,13 @@ def _copy_empty(empty):
     return empty.copy() if isinstance(empty, (dict, list)) else empty
 
 
+def bind_clock(clock: Clock) -> None:
+    """The clock the database's times come from, bound once at start like DB (the runtime's clock)."""
+    _CLOCK[0] = clock
+
+
 def now_ms() -> int:
-    return int(time.time() * 1000)
+    return _CLOCK[0].now_ms()
 
 
 def ms_to_datetime(ms: int | None) -> datetime.datetime | None:

@@ -75,3 +75,26 @@ class PermissionDeniedError(FateFlowError):
     """An authenticated partner asked for something this party has not granted it."""
 
     retcode = RetCode.PERMISSION_ERROR
+
+
+class JobNotFoundError(FateFlowError):
+    """The job a request names does not exist here (FATE answers 102: "can not found job")."""
+
+    retcode = RetCode.DATA_ERROR
+
+
+class PartiesFailedError(FateFlowError):
+    """An operation fanned out to parties (deploy, load, migrate) failed on some: FATE answers retcode 101
+    "failed" with every party's retcode and message as data (and the operation's job id, when it has one)."""
+
+    retcode = RetCode.PARAMETER_ERROR
+
+    def __init__(self, data: Any, job_id: str | None = None):
+        super().__init__("failed", data)
+        self.job_id = job_id
+
+
+class OperationRefusedError(FateFlowError):
+    """The job is not in a state that allows the operation (stop an ended job, rerun a running one...)."""
+
+    retcode = RetCode.OPERATING_ERROR

@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Mapping
 
 from fate_flow.federation import signing
@@ -21,27 +20,17 @@ from fate_flow.federation.config import FederationSettings
 from fate_flow.federation.data_plane import FederationSession
 from fate_flow.federation.errors import AuthenticationError, FederationError, MessageTooLargeError
 from fate_flow.federation.keys import KeyRing
+from fate_flow.federation.link import SiteLink
 from fate_flow.federation.parties import PartyRef
-from fate_flow.federation.sessions import SenderSessions
-from fate_flow.federation.signing import SiteAuthenticator
-from fate_flow.federation.transport import ChannelPool, with_retries
+from fate_flow.federation.transport import with_retries
 from fate_flow.proto import federation_pb2 as pb
-from fate_flow.serde.codec import Codec
 
 LOG = logging.getLogger("fate_flow.federation")
 
 PING = "ping"
 
 
-class FederationClient:
-    def __init__(self, fed: FederationSettings, keys: KeyRing, codec: Codec | None = None, fan_out_threads: int = 16):
-        self.fed = fed
-        self.auth = SiteAuthenticator(keys, enabled=fed.site_auth)
-        self.channels = ChannelPool(fed)
-        self.sessions = SenderSessions(self.auth)
-        self.codec = codec or Codec()
-        self.executor = ThreadPoolExecutor(max_workers=fan_out_threads, thread_name_prefix="federation")
-
+class FederationClient(SiteLink):
     @classmethod
     def from_settings(cls, fed: FederationSettings) -> "FederationClient":
         return cls(fed, KeyRing.load(fed))
@@ -137,7 +126,3 @@ class FederationClient:
     def session(self, job_id: str, party: PartyRef) -> FederationSession:
         """remote/get of named values for one party in one job."""
         return FederationSession(self, job_id, party)
-
-    def close(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
-        self.channels.close()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import grpc
 
@@ -25,14 +25,12 @@ from fate_flow.federation.errors import (FederationError, GetTimeoutError, Messa
 from fate_flow.federation.framing import (SMALL_VALUE_BYTES, ChunkDigest, Frame, Pairs, decode_object,
                                          decode_pair_chunk, encode_frame, encode_object, object_chunks, one_chunk,
                                          pair_chunks, parse_frame)
+from fate_flow.federation.link import SiteLink
 from fate_flow.federation.parties import PartyRef
 from fate_flow.federation.sessions import is_unknown_session
 from fate_flow.federation.signing import check_read, key_fields
 from fate_flow.federation.transport import SMALL_HEADER_KEY, SMALL_TRAILER_KEY, rpc_error, with_retries
 from fate_flow.proto import federation_pb2 as pb
-
-if TYPE_CHECKING:
-    from fate_flow.federation.client import FederationClient
 
 LOG = logging.getLogger("fate_flow.federation")
 
@@ -43,7 +41,7 @@ _SMALL_KEY_BYTES = 2048
 
 
 class FederationSession:
-    def __init__(self, client: "FederationClient", job_id: str, party: PartyRef):
+    def __init__(self, client: SiteLink, job_id: str, party: PartyRef):
         self.client = client
         self.job_id = job_id
         self.me = party

@@ -101,11 +101,13 @@ class FederationHandle:
         self.server.stop(grace)
 
 
-def start_federation(fed: FederationSettings, registry: CommandRegistry) -> FederationHandle:
-    """Load (or make) the site keys, start the gRPC server and build the client."""
+def start_federation(fed: FederationSettings, registry: CommandRegistry,
+                     client: FederationClient | None = None) -> FederationHandle:
+    """Start the gRPC server with the site keys of `client` (the server's own), else loaded (or made) here
+    together with a new client."""
     if not fed.site_auth:
         LOG.warning("site_auth is OFF: messages from other parties are NOT authenticated and anyone who can reach"
                     " %s:%s can act as any party. Use this for throwaway demos only.", fed.host, fed.grpc_port)
-    keys = KeyRing.load(fed)
-    server = FederationServer(fed, registry, keys).start()
-    return FederationHandle(fed, server, FederationClient(fed, keys))
+    client = client or FederationClient(fed, KeyRing.load(fed))
+    server = FederationServer(fed, registry, client.auth.keys).start()
+    return FederationHandle(fed, server, client)

@@ -1,12 +1,2 @@
-"""Job scheduling.
-
-The DSL side is pure (stdlib + fate_flow.entity, no I/O, no state):
-  dsl_parser            DSL v1/v2 -> Dag (dag.py), every validation error naming component and field
-  runtime_conf          runtime conf v1/v2 checks and party id normalisation -> RuntimeConf
-  component_parameters  effective component parameters per (role, party)
-  job_parameters        effective job parameters per (role, party), over caller-given defaults
-  model_id              model id / party model id / model version
-  predict_dsl           inference DSL derivation (v1 automatic, v2 deploy, /v1/job/dsl/generate)
-  predict_job           predict job conf merge, checks and predict-conf templates
-  dag_dependency        /v1/pipeline/dag/dependency data
-"""
+"""The initiator's DAG scheduler (tick(now) over the database, run by a loop thread), the party-side detector,
+and the initiator's control of a job across its parties (fan-out of commands, ending, stop, rerun)."""

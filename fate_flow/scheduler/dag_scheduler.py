@@ -17,23 +17,26 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import OrderedDict
 from typing import Callable
 
 from fate_flow.db.base import DB
 from fate_flow.db.models import Job, Task
+from fate_flow.dsl.status_rules import federated_task_status, job_status_of, progress_of
 from fate_flow.entity.status import END_STATUSES, JobStatus
-from fate_flow.scheduler.status_rules import federated_task_status, job_status_of, progress_of
-from fate_flow.services import jobs, party_commands as pc, resources
-from fate_flow.services.disk_space import as_disk_full
-from fate_flow.services.job_control import describe_failures, end_job, failures, fan_out, job_parties
-from fate_flow.services.job_create import plan_of
-from fate_flow.services.job_log import job_log
-from fate_flow.services.job_plan import JobPlan
-from fate_flow.services.job_runtime import JobRuntime
-from fate_flow.services.job_status import create_task_version, latest_tasks
-from fate_flow.services.task_reports import apply_party_report
+from fate_flow.entity import messages as msg
+from fate_flow.scheduler.fan_out import describe_failures, failures, fan_out, job_parties
+from fate_flow.scheduler.job_end import end_job
+from fate_flow.services.runtime import Runtime
+from fate_flow.services.jobs import resources
+from fate_flow.services.jobs.local_jobs import LOCAL_ROLE
+from fate_flow.services.jobs.status_updates import FEDERATED, PARTY, update_task_status
+from fate_flow.services.jobs.party_status import create_task_version, latest_tasks
+from fate_flow.services.jobs.plan import plan_of
+from fate_flow.services.jobs.plan import JobPlan
+from fate_flow.services.jobs.schedule_log import job_log
+from fate_flow.services.jobs.worker_reports import apply_party_report
+from fate_flow.services.server.disk_space import as_disk_full
 
 LOG = logging.getLogger("fate_flow.scheduler")
 
@@ -42,7 +45,7 @@ RESEND_WINDOW_S = 3600
 
 
 class DagScheduler:
-    def __init__(self, runtime: JobRuntime):
+    def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self.settings = runtime.settings
         self._plans: OrderedDict[str, JobPlan] = OrderedDict()
@@ -65,7 +68,7 @@ class DagScheduler:
         """The jobs this server initiated with `status`; local jobs (upload, download) are run by the request
         that made them, never scheduled."""
         return list(Job.select().where(Job.f_is_initiator == True, Job.f_status == status.value,  # noqa: E712
-                                       Job.f_role != jobs.LOCAL_ROLE)
+                                       Job.f_role != LOCAL_ROLE)
                     .order_by(Job.f_create_time, Job.f_job_id))
 
     def plan(self, row: Job) -> JobPlan:
@@ -105,17 +108,18 @@ class DagScheduler:
             self._waiting(row, short)
             return
         parties = job_parties(row)
-        results = fan_out(self.runtime, row, pc.JOB_RESOURCE_APPLY, parties,
+        results = fan_out(self.runtime, row, msg.JOB_RESOURCE_APPLY, parties, msg.JobRef(row.f_job_id),
                           timeout=self.settings.scheduler.resource_timeout)
         failed = failures(results)
         if failed:
             granted = [p for p in parties if p not in failed]
-            fan_out(self.runtime, row, pc.JOB_RESOURCE_RETURN, granted,
+            fan_out(self.runtime, row, msg.JOB_RESOURCE_RETURN, granted, msg.JobRef(row.f_job_id),
                     timeout=self.settings.scheduler.resource_timeout)
             self._waiting(row, describe_failures(failed))
             return
         self._last_wait_reason.pop(row.f_job_id, None)
-        results = fan_out(self.runtime, row, pc.JOB_STATUS_UPDATE, parties, {"status": JobStatus.RUNNING.value})
+        results = fan_out(self.runtime, row, msg.JOB_STATUS_UPDATE, parties,
+                          msg.JobStatusUpdate(row.f_job_id, JobStatus.RUNNING))
         failed = failures(results)
         if failed:
             end_job(self.runtime, row, JobStatus.FAILED, f"cannot start the job on {describe_failures(failed)}")
@@ -175,8 +179,8 @@ class DagScheduler:
             return
         progress = progress_of(statuses.values())
         if progress > (row.f_progress or 0):
-            fan_out(self.runtime, row, pc.JOB_STATUS_UPDATE, job_parties(row),
-                    {"status": JobStatus.RUNNING.value, "progress": progress})
+            fan_out(self.runtime, row, msg.JOB_STATUS_UPDATE, job_parties(row),
+                    msg.JobStatusUpdate(row.f_job_id, JobStatus.RUNNING, progress=progress))
 
     def _task_view(self, job_id: str) -> dict[str, list[Task]]:
         """component -> the initiator's rows of its newest version (one per party)."""
@@ -193,11 +197,11 @@ class DagScheduler:
         party (hosted here or not) by command."""
         for r in rows:
             if not r.f_run_on_this_party:
-                jobs.update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id, status,
-                                        column=jobs.FEDERATED)
+                update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id, status,
+                                   column=FEDERATED)
         first = rows[0]
-        results = fan_out(self.runtime, row, pc.TASK_STATUS_UPDATE, [(r.f_role, r.f_party_id) for r in rows],
-                          {"task_id": first.f_task_id, "task_version": first.f_task_version, "status": status.value})
+        results = fan_out(self.runtime, row, msg.TASK_STATUS_UPDATE, [(r.f_role, r.f_party_id) for r in rows],
+                          msg.TaskStatusUpdate(row.f_job_id, first.f_task_id, first.f_task_version, status))
         failed = failures(results)
         if failed:
             job_log(self.settings, row.f_job_id, f"task {first.f_task_id} status {status.value} not delivered to "
@@ -218,14 +222,14 @@ class DagScheduler:
         where = ", ".join(f"{r.f_role} {r.f_party_id}" for r in bad)
         reason = f"task {status.value} at {where}" if where else f"task {status.value}"
         first = rows[0]
-        results = fan_out(self.runtime, row, pc.TASK_STOP, [(r.f_role, r.f_party_id) for r in running],
-                          {"task_id": first.f_task_id, "task_version": first.f_task_version,
-                           "status": JobStatus.CANCELED.value, "reason": reason})
+        results = fan_out(self.runtime, row, msg.TASK_STOP, [(r.f_role, r.f_party_id) for r in running],
+                          msg.TaskStop(row.f_job_id, first.f_task_id, first.f_task_version, JobStatus.CANCELED,
+                                       reason))
         failed = failures(results)
         for r in running:
             if (r.f_role, r.f_party_id) not in failed and not r.f_run_on_this_party:
-                jobs.update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id,
-                                        JobStatus.CANCELED, column=jobs.PARTY, fail_reason=reason)
+                update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id,
+                                   JobStatus.CANCELED, column=PARTY, fail_reason=reason)
             r.f_party_status = JobStatus.CANCELED.value
 
     def _retry_due(self, row: Job, rows: list[Task], now: float, params: dict) -> bool:
@@ -241,9 +245,9 @@ class DagScheduler:
         first = rows[0]
         version = first.f_task_version + 1
         parties = [(r.f_role, r.f_party_id) for r in rows]
-        stopped = fan_out(self.runtime, row, pc.TASK_STOP, parties, {
-            "task_id": first.f_task_id, "task_version": first.f_task_version, "status": JobStatus.CANCELED.value,
-            "reason": f"stopped before retrying as version {version}"})
+        stopped = fan_out(self.runtime, row, msg.TASK_STOP, parties, msg.TaskStop(
+            row.f_job_id, first.f_task_id, first.f_task_version, JobStatus.CANCELED,
+            f"stopped before retrying as version {version}"))
         unconfirmed = failures(stopped)
         if unconfirmed:
             job_log(self.settings, row.f_job_id, f"retry of task {first.f_task_id} waits: cannot stop version "
@@ -251,16 +255,15 @@ class DagScheduler:
             return False
         for r in rows:  # the initiator's rows of remote parties follow what those parties just did
             if not r.f_run_on_this_party and r.f_party_status in (JobStatus.RUNNING.value, JobStatus.WAITING.value):
-                jobs.update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id,
-                                        JobStatus.CANCELED, column=jobs.PARTY,
-                                        fail_reason=f"stopped before retrying as version {version}")
+                update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id,
+                                   JobStatus.CANCELED, column=PARTY,
+                                   fail_reason=f"stopped before retrying as version {version}")
         retries = min(r.f_auto_retries for r in rows) - 1
         reasons = "; ".join(f"{r.f_role} {r.f_party_id}: {r.f_fail_reason}" for r in rows if r.f_fail_reason)
         job_log(self.settings, row.f_job_id, f"task {first.f_task_id} failed ({reasons or 'no reason given'}); "
                 f"retrying as version {version} ({retries} retries left after this one)", logging.WARNING)
-        body = {"component_name": component, "task_id": first.f_task_id, "task_version": version,
-                "auto_retries": retries}
-        results = fan_out(self.runtime, row, pc.TASK_CREATE, [(r.f_role, r.f_party_id) for r in rows], body)
+        create = msg.TaskCreate(row.f_job_id, component, first.f_task_id, version, retries)
+        results = fan_out(self.runtime, row, msg.TASK_CREATE, [(r.f_role, r.f_party_id) for r in rows], create)
         for r in rows:
             if not r.f_run_on_this_party:
                 create_task_version(row.f_job_id, component, first.f_task_id, version, r.f_role, r.f_party_id,
@@ -294,9 +297,8 @@ class DagScheduler:
     def _start_task(self, row: Job, rows: list[Task]) -> None:
         first = rows[0]
         self._set_federated(row, rows, JobStatus.RUNNING)
-        results = fan_out(self.runtime, row, pc.TASK_START, [(r.f_role, r.f_party_id) for r in rows],
-                          {"task_id": first.f_task_id, "task_version": first.f_task_version,
-                           "component_name": first.f_component_name})
+        results = fan_out(self.runtime, row, msg.TASK_START, [(r.f_role, r.f_party_id) for r in rows],
+                          msg.TaskRef(row.f_job_id, first.f_task_id, first.f_task_version, first.f_component_name))
         failed = failures(results)
         for r in rows:
             answer = failed.get((r.f_role, r.f_party_id))
@@ -304,8 +306,8 @@ class DagScheduler:
                 continue
             reason = f"cannot start at {r.f_role} {r.f_party_id}: {answer.get('retmsg')}"
             # the party marks its own row; a party that could not be reached is marked here
-            jobs.update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id,
-                                    JobStatus.FAILED, column=jobs.PARTY, fail_reason=reason)
+            update_task_status(r.f_job_id, r.f_task_id, r.f_task_version, r.f_role, r.f_party_id,
+                               JobStatus.FAILED, column=PARTY, fail_reason=reason)
             job_log(self.settings, row.f_job_id, f"task {r.f_task_id}: {reason}", logging.ERROR)
         if failed:
             self.runtime.notify()
@@ -320,11 +322,11 @@ class DagScheduler:
                 if now * 1000 - (r.f_update_time or 0) < stale_ms:
                     continue
                 answer = self.runtime.client.send_command(
-                    self.runtime.party(r.f_role, r.f_party_id), pc.TASK_STATUS,
-                    {"job_id": r.f_job_id, "task_id": r.f_task_id, "task_version": r.f_task_version},
+                    self.runtime.party(r.f_role, r.f_party_id), msg.TASK_STATUS,
+                    msg.encode(msg.TaskRef(r.f_job_id, r.f_task_id, r.f_task_version)),
                     src=self.runtime.party(row.f_initiator_role, row.f_initiator_party_id), job_id=r.f_job_id)
                 if answer.get("retcode") == 0:
-                    apply_party_report(answer["data"])
+                    apply_party_report(msg.decode(msg.PartyTaskStatus, answer["data"]))
                 Task.update(f_update_time=int(now * 1000)).where(
                     Task.f_job_id == r.f_job_id, Task.f_task_id == r.f_task_id,
                     Task.f_task_version == r.f_task_version, Task.f_role == r.f_role,
@@ -366,12 +368,10 @@ class SchedulerLoop:
     """Runs `tick` (and the detector) in a thread: at once when `runtime.wake` is set, otherwise every
     `scheduler.interval` seconds. A failing round is logged and the loop carries on."""
 
-    def __init__(self, runtime: JobRuntime, scheduler: DagScheduler, detector=None,
-                 clock: Callable[[], float] = time.time):
+    def __init__(self, runtime: Runtime, scheduler: DagScheduler, detector=None):
         self.runtime = runtime
         self.scheduler = scheduler
         self.detector = detector
-        self.clock = clock
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fate_flow-scheduler", daemon=True)
         self._last_detect = 0.0
@@ -393,7 +393,7 @@ class SchedulerLoop:
             self.runtime.wake.clear()
             if self._stop.is_set():
                 return
-            now = self.clock()
+            now = self.runtime.clock.time()
             if self.detector is not None and now - self._last_detect >= detect_every:
                 self._last_detect = now
                 self._guarded(self.detector.run, now)

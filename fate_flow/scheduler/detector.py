@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import logging
 
-from fate_flow.db.base import DB, now_ms
+from fate_flow.db.base import DB
 from fate_flow.db.models import Job, Task
 from fate_flow.entity.status import END_STATUSES, JobStatus
-from fate_flow.services import jobs, party_commands as pc
-from fate_flow.services.job_log import job_log
-from fate_flow.services.job_runtime import JobRuntime
-from fate_flow.services.job_status import apply_job_status
-from fate_flow.services.task_reports import push_party_status
+from fate_flow.entity import messages as msg
+from fate_flow.services.runtime import Runtime
+from fate_flow.services.jobs.status_updates import PARTY, update_task_status
+from fate_flow.services.jobs.party_status import apply_job_status
+from fate_flow.services.jobs.schedule_log import job_log
+from fate_flow.services.jobs.worker_reports import push_party_status
 from fate_flow.worker.launcher import describe_exit, is_alive
 
 LOG = logging.getLogger("fate_flow.detector")
@@ -22,7 +23,7 @@ NEVER_STARTED_MS = 60_000
 
 
 class Detector:
-    def __init__(self, runtime: JobRuntime):
+    def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self._last_reconcile = 0.0
 
@@ -32,7 +33,7 @@ class Detector:
             failed = self.detect_dead_workers(now)
             if now - self._last_reconcile >= self.runtime.settings.scheduler.reconcile_interval:
                 self._last_reconcile = now
-                self.reconcile_with_initiators()
+                self.reconcile_with_initiators(now)
         return failed
 
     def detect_dead_workers(self, now: float) -> list[str]:
@@ -52,8 +53,8 @@ class Detector:
                 code = launcher.exit_code(task.f_run_pid)
                 reason = f"worker process {task.f_run_pid} died ({describe_exit(code)}) without reporting"
                 launcher.sweep(task.f_run_pid)  # its pools, helpers and JVM go with it
-            if jobs.update_task_status(task.f_job_id, task.f_task_id, task.f_task_version, task.f_role,
-                                       task.f_party_id, JobStatus.FAILED, column=jobs.PARTY, fail_reason=reason):
+            if update_task_status(task.f_job_id, task.f_task_id, task.f_task_version, task.f_role,
+                                  task.f_party_id, JobStatus.FAILED, column=PARTY, fail_reason=reason):
                 failed.append(task.f_task_id)
                 job_log(self.runtime.settings, task.f_job_id, f"task {task.f_task_id} v{task.f_task_version} of "
                         f"{task.f_role} {task.f_party_id}: {reason}", logging.ERROR)
@@ -61,7 +62,7 @@ class Detector:
                                   task.f_party_id)
         return failed
 
-    def reconcile_with_initiators(self) -> int:
+    def reconcile_with_initiators(self, now: float) -> int:
         """Unfinished jobs here whose initiator is elsewhere: ask it; apply its end if the job has ended
         (or fail the job if the initiator does not know it). Returns how many jobs were ended."""
         ended = 0
@@ -71,12 +72,13 @@ class Detector:
             if self.runtime.hosts(row.f_initiator_party_id):
                 continue  # the initiator's own scheduler ends it
             answer = self.runtime.client.send_command(
-                self.runtime.party(row.f_initiator_role, row.f_initiator_party_id), pc.JOB_STATUS,
-                {"job_id": row.f_job_id}, src=self.runtime.party(row.f_role, row.f_party_id), job_id=row.f_job_id)
+                self.runtime.party(row.f_initiator_role, row.f_initiator_party_id), msg.JOB_STATUS,
+                msg.encode(msg.JobRef(row.f_job_id)), src=self.runtime.party(row.f_role, row.f_party_id),
+                job_id=row.f_job_id)
             if answer.get("retcode") == 0:
-                status = JobStatus(answer["data"]["status"])
-                reason = answer["data"].get("fail_reason")
-            elif answer.get("retcode") == 102 and now_ms() - (row.f_create_time or 0) > NEVER_STARTED_MS:
+                known = msg.decode(msg.JobStatusAnswer, answer.get("data") or {})
+                status, reason = known.status, known.fail_reason
+            elif answer.get("retcode") == 102 and now * 1000 - (row.f_create_time or 0) > NEVER_STARTED_MS:
                 status, reason = JobStatus.FAILED, "the initiator does not know this job (its submit failed)"
             else:
                 continue

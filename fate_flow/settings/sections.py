@@ -41,7 +41,7 @@ class StorageSettings:
 @dataclass(frozen=True)
 class FileAccessSettings:
     """Directories whose files the server may read (upload, table/add...) or write (download) on a client's
-    behalf. The server's own state is out of reach even inside them (services/file_access.py)."""
+    behalf. The server's own state is out of reach even inside them (services/files/file_access.py)."""
 
     read_dirs: tuple[Path, ...] = ()
     write_dirs: tuple[Path, ...] = ()

@@ -10,6 +10,8 @@ from typing import Any, Iterable
 from google.protobuf.message import Message
 
 from fate_flow.client.http_client import FlowHttpClient, ServerUnreachableError
+from fate_flow.entity.messages import WorkerTaskStatus, encode
+from fate_flow.entity.status import JobStatus
 from fate_flow.entity.task_spec import ModelRef, TaskSpec
 from fate_flow.serde.protobuf_types import parse_buffer
 
@@ -50,7 +52,10 @@ class WorkerReporter:
 
     # ------------------------------------------------------------------ what a task reports
     def status(self, status: str, fail_reason: str | None = None, elapsed_ms: int | None = None) -> None:
-        self._send("worker_task_status", {"status": status, "fail_reason": fail_reason, "elapsed": elapsed_ms})
+        s = self.spec
+        report = WorkerTaskStatus(s.job_id, s.task_id, s.task_version, s.role, s.party_id, JobStatus(status),
+                                  s.component_name, fail_reason, elapsed_ms)
+        self._send("worker_task_status", encode(report))
 
     def output_table(self, data_name: str, table: dict[str, Any]) -> None:
         self._send("worker_task_output_table", {"data_name": data_name, **table})

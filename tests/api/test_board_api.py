@@ -212,7 +212,7 @@ def test_following_a_log_from_its_offset_reads_only_what_was_added(client, logge
 
 
 def test_the_tail_starts_at_a_whole_line(client, logged, settings):
-    from fate_flow.services import log_lines
+    from fate_flow.services.jobs import log_lines
     path = settings.logs_dir / JOB / "guest" / "10000" / "reader_0" / "DEBUG.log"
     path.write_text(record("INFO", 222, "x" * 100) * (log_lines.TAIL_BYTES // 100))
     tail = lines(client, **at())

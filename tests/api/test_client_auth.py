@@ -87,10 +87,10 @@ def test_no_route_is_revealed_to_an_unauthenticated_caller(client):
 
 
 def test_with_unsigned_from_empty_even_loopback_must_sign(app, client, settings):
-    from fate_flow.app import create_app
+    from tests.conftest import make_app
     from fate_flow.db.base import DB
     strict = replace(settings, http_auth=replace(settings.http_auth, unsigned_from=()))
-    strict_client = create_app(strict).test_client()
+    strict_client = make_app(strict).test_client()
     try:
         assert strict_client.post("/v1/version/get", json={}).get_json()["retcode"] == 109
         raw, headers = signed_json("/v1/version/get", {})

@@ -1,5 +1,7 @@
 """The envelope and error handling every endpoint shares (contract §0.2, §0.3)."""
 
+from tests.conftest import runtime_of
+
 
 def test_success_envelope_omits_null_members(client):
     body = client.post("/v1/version/get").get_json()
@@ -38,7 +40,7 @@ def test_body_that_is_not_an_object_is_refused(client):
 
 
 def test_oversized_json_body_is_refused_as_envelope(app, client):
-    limit = app.extensions["fate_flow"].settings.http.max_json_bytes
+    limit = runtime_of(app).settings.http.max_json_bytes
     response = client.post("/v1/table/table_info", data=b" " * (limit + 1), content_type="application/json")
     assert response.status_code == 413 and response.is_json
     assert response.get_json()["retmsg"] == f"request body is larger than the limit of {limit} bytes"

@@ -12,10 +12,10 @@ from urllib.parse import unquote
 import pytest
 import requests
 
-from fate_flow.app import create_app
 from fate_flow.apps.file_response import content_disposition
 from fate_flow.entity import identifiers
 from fate_flow.settings import LimitSettings
+from tests.conftest import make_app, runtime_of
 from tests.api.job_rows import MS_2021, add_job, add_task
 from tests.api.upload_helpers import multipart_upload, upload_config
 
@@ -153,7 +153,7 @@ def test_ids_that_could_leave_a_directory_are_refused_everywhere(client, job_id)
 
 
 def test_the_job_ids_this_server_makes_are_job_ids(app):
-    job_id = app.extensions["fate_flow"].job_ids.next_id()
+    job_id = runtime_of(app).job_ids.next_id()
     assert identifiers.JOB_ID.check("job_id", job_id) == job_id
 
 
@@ -240,7 +240,7 @@ def test_an_unencodable_file_name_is_refused_with_a_json_envelope(served):
 
 # ------------------------------------------------------------------------------------------ faults and records
 def test_a_server_fault_is_answered_without_exception_class_or_server_path(app, client, monkeypatch, caplog):
-    from fate_flow.services import job_queries
+    from fate_flow.services.jobs import queries as job_queries
 
     def broken(limit):
         raise OSError(2, "No such file or directory", "/srv/secret/server/path")
@@ -265,7 +265,7 @@ def test_a_refused_identifier_is_written_to_the_audit_log(client, caplog):
 def test_the_caps_come_from_the_service_conf(settings):
     capped = replace(settings, limits=LimitSettings(json_depth=10, id_length=20, text_length=5, path_length=30,
                                                     list_limit=50, default_list_limit=2, delimiter_length=1))
-    client = create_app(capped).test_client()
+    client = make_app(capped).test_client()
     answer = post(client, "/v1/job/query", {"x": [[[[[[[[[[1]]]]]]]]]]})
     assert answer["retcode"] == 101 and answer["retmsg"].endswith("the limit of 10 levels (limits.json_depth)")
     assert post(client, "/v1/model/query", {"model_version": "v" * 21}) == {

@@ -100,7 +100,7 @@ def test_board_url_is_the_board_of_this_server(client, jobs, settings):
 def test_board_url_of_an_external_fateboard(settings):
     from dataclasses import replace
 
-    from fate_flow.services.jobs import board_url
+    from fate_flow.services.jobs.job_locations import board_url
     from fate_flow.settings import settings_from_dict
     external = settings_from_dict({"fateboard": {"host": "10.1.2.3", "port": 8080}}, settings.conf_path, settings.home)
     assert board_url(external, JOB, "guest", "9999") == (

@@ -14,14 +14,13 @@ from pathlib import Path
 import pytest
 
 from fate_flow import fate_flow_client
-from fate_flow.app import create_app
 from fate_flow.db.base import DB
 from fate_flow.db.models import MachineLearningModelInfo, ModelOperationLog
 from fate_flow.proto.pipeline_pb2 import Pipeline
-from fate_flow.services import model_package
-from fate_flow.services.model_paths import model_dir
+from fate_flow.services.models import package as model_package
+from fate_flow.services.models.paths import model_dir
 from tests.api.test_model_store import MODEL_ID, VERSION, make_model, snapshot
-from tests.conftest import make_settings
+from tests.conftest import make_app, make_settings
 
 REF = {"model_id": MODEL_ID, "model_version": VERSION, "role": "host", "party_id": "10001"}
 PARTY_MODEL_ID = f"host#10001#{MODEL_ID}"
@@ -72,7 +71,7 @@ def test_export_then_import_on_a_fresh_server_gives_the_same_files_and_a_queryab
     data, files = exported_zip(client, settings)
 
     fresh = make_settings(tmp_path / "fresh_home")  # another server: its own home and SQLite database
-    fresh_client = create_app(fresh).test_client()
+    fresh_client = make_app(fresh).test_client()
     assert import_zip(fresh_client, data) == {"retcode": 0, "retmsg": "success"}
     root = model_dir(fresh, "host", "10001", MODEL_ID, VERSION)
     assert snapshot(root) == files
@@ -224,7 +223,7 @@ def test_legacy_cli_export_then_import(served, settings, tmp_path, monkeypatch, 
 def test_an_import_body_is_not_held_to_the_json_body_limit(tmp_path):
     small_json_limit = make_settings(tmp_path / "home")
     small_json_limit = replace(small_json_limit, http=replace(small_json_limit.http, max_json_bytes=1000))
-    client = create_app(small_json_limit).test_client()
+    client = make_app(small_json_limit).test_client()
     try:
         make_model(small_json_limit, "host", "10001", weights=bytes(range(256)) * 20)
         data = export(client).get_data()

@@ -27,8 +27,8 @@ from fate_flow.computing.standalone import StandaloneSession
 from fate_flow.computing.storage.standalone import StandaloneStore
 from fate_flow.model.pipeline import build_pipeline
 from fate_flow.model.pipelined_model import BUFFER_TYPES_FILE, PipelinedModel
-from fate_flow.services.model_local import proto_sources
-from fate_flow.services.model_paths import model_dir
+from fate_flow.services.models.local import proto_sources
+from fate_flow.services.models.paths import model_dir
 from fate_flow.settings import PROJECT_ROOT
 from tests.components.harness import feature_table, run_parties, spec
 from tests.conftest import free_port, make_settings

@@ -350,7 +350,7 @@ def expected_bind_request(service_id: str = "lr-service") -> pb.PublishRequest:
     ({}, []),
 ])
 def test_servings_resolution_from_the_service_conf(settings, conf, servings):
-    from fate_flow.services.serving_client import configured_servings
+    from fate_flow.services.models.serving_client import configured_servings
     raw = {k: v for k, v in settings.raw.items() if k not in ("servings", "serving")}
     assert configured_servings(replace(settings, raw=MappingProxyType({**raw, **conf}))) == servings
 
@@ -364,10 +364,10 @@ def test_bind_publishes_the_initiators_model_under_the_service_id(client, servin
 @contextlib.contextmanager
 def client_with_servings(settings, hosts: list[str]):
     """A test client of an app whose conf lists `hosts` as its servings."""
-    from fate_flow.app import create_app
+    from tests.conftest import make_app
     from fate_flow.db.base import DB
     raw = {k: v for k, v in settings.raw.items() if k not in ("servings", "serving")}
-    app = create_app(replace(settings, raw=MappingProxyType({**raw, "servings": {"hosts": hosts, "timeout": 3}})))
+    app = make_app(replace(settings, raw=MappingProxyType({**raw, "servings": {"hosts": hosts, "timeout": 3}})))
     try:
         yield app.test_client()
     finally:
@@ -425,11 +425,11 @@ def test_bind_without_service_id_or_servings(client, settings, serving):
 
 
 def test_bind_with_no_servings_configured(settings):
-    from fate_flow.app import create_app
+    from tests.conftest import make_app
     from fate_flow.db.base import DB
     bare = replace(settings, raw=MappingProxyType({k: v for k, v in settings.raw.items() if k != "serving"}))
     try:
-        answer = create_app(bare).test_client().post("/v1/model/bind", json=bind_body()).get_json()
+        answer = make_app(bare).test_client().post("/v1/model/bind", json=bind_body()).get_json()
     finally:
         DB.obj.close()
     assert (answer["retcode"], answer["retmsg"]) == (100, "Please configure servings address"), answer

@@ -9,9 +9,9 @@ import json
 import pytest
 
 from fate_flow.model.pipelined_model import PipelinedModel
-from fate_flow.services.model_migrate import SAME_ROLES, STRUCTURE_DIFFERS
-from fate_flow.services.model_paths import model_dir
-from fate_flow.services.model_package import unpack_model_zip
+from fate_flow.services.models.migrate import SAME_ROLES, STRUCTURE_DIFFERS
+from fate_flow.services.models.package import unpack_model_zip
+from fate_flow.services.models.paths import model_dir
 from tests.api.test_model_store import MODEL_ID, ROLES, VERSION, make_model, post, snapshot
 
 NEW_ROLES = {"guest": [9998], "host": [20000, 20001], "arbiter": [20000]}

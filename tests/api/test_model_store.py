@@ -17,8 +17,8 @@ from fate_flow import fate_flow_client
 from fate_flow.db.models import ModelOperationLog
 from fate_flow.model.pipeline import build_pipeline
 from fate_flow.model.pipelined_model import PipelinedModel
-from fate_flow.services.model_local import proto_sources
-from fate_flow.services.model_paths import model_dir
+from fate_flow.services.models.local import proto_sources
+from fate_flow.services.models.paths import model_dir
 from tests.conftest import free_port
 
 MODEL_ID = "arbiter-10000#guest-9999#host-10000_10001#model"

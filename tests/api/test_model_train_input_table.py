@@ -5,12 +5,12 @@ import json
 
 import pytest
 
+from fate_flow.federation import PartyRef
 from fate_flow.model.pipeline import build_pipeline, json_field
 from fate_flow.model.pipelined_model import PipelinedModel
-from fate_flow.federation import PartyRef
-from fate_flow.services.model_deploy import DeployRequest, deploy_party
-from fate_flow.services.model_local import party_model, proto_sources
-from fate_flow.services.model_record import train_input_table
+from fate_flow.services.models.deploy import DeployRequest, deploy_party
+from fate_flow.services.models.local import party_model, proto_sources
+from fate_flow.services.models.record import train_input_table
 from fate_flow.settings import PROJECT_ROOT
 
 EXAMPLES = PROJECT_ROOT / "examples"

@@ -134,12 +134,12 @@ def test_grants_of_tables_that_cannot_exist_are_refused(client, dataset, message
 
 
 def test_checks_turned_off_are_logged_as_a_warning(settings, caplog):
-    from fate_flow.app import create_app
+    from tests.conftest import make_app
     from fate_flow.db.base import DB
     from tests.conftest import _drop_test_database_tables
     try:
         with caplog.at_level(logging.WARNING):
-            create_app(replace(settings, permission=PermissionSettings(enabled=False)))
+            make_app(replace(settings, permission=PermissionSettings(enabled=False)))
     finally:
         _drop_test_database_tables()
         DB.obj.close()

@@ -9,8 +9,10 @@ import pytest
 
 from fate_flow.db.models import Job
 from fate_flow.serde.instance import Instance
-from fate_flow.services import tables, tracking
-from fate_flow.services.tracking import TaskRef
+from fate_flow.services.data import table_meta as tables
+from fate_flow.services.tracking import records as tracking
+from fate_flow.services.tracking.records import TaskRef
+from tests.conftest import runtime_of
 
 JOB = "202611231200000000000"
 DSL = {"components": {"reader_0": {"module": "Reader", "output": {"data": ["data"]}},
@@ -28,7 +30,7 @@ CONF = {"dsl_version": 2, "initiator": {"role": "guest", "party_id": 9999},
 
 @pytest.fixture
 def job(app):
-    ctx = app.extensions["fate_flow"]
+    ctx = runtime_of(app)
     for role, party, initiator in (("guest", "9999", True), ("host", "10000", False)):
         Job.insert(f_job_id=JOB, f_role=role, f_party_id=party, f_dsl=DSL, f_runtime_conf=CONF,
                    f_runtime_conf_on_party=CONF, f_roles=CONF["role"], f_initiator_role="guest",

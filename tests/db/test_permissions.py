@@ -2,9 +2,9 @@
 checks of job.create and task start/stop), on SQLite and MariaDB."""
 import json
 
-from fate_flow.services import permissions
-from fate_flow.services.job_plan import plan_job
-from fate_flow.services.permissions import Dataset, Needs
+from fate_flow.services.jobs.plan import plan_job
+from fate_flow.services.partners import permissions
+from fate_flow.services.partners.permissions import Dataset, Needs
 from fate_flow.settings import PROJECT_ROOT
 
 EXAMPLES = PROJECT_ROOT / "examples"

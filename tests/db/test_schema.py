@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from fate_flow.app import create_app
+from fate_flow.services.server.startup import build_runtime
 from fate_flow.db.base import DB
 from fate_flow.db.migrations import MIGRATIONS
 from fate_flow.db.models import ALL_MODELS, Job, SchemaVersion
-from fate_flow.services.jobs import LocalJob, create_local_job
+from fate_flow.services.jobs.local_jobs import LocalJob, create_local_job
 
 # a fresh database is created at the newest schema and stamped with it
 NEWEST_VERSION = MIGRATIONS[-1].version
@@ -37,7 +37,7 @@ def columns(table: str) -> set[str]:
 
 def test_app_start_creates_every_table_with_f_columns(bare_db, settings):
     assert bare_db.get_tables() == []
-    create_app(settings)
+    build_runtime(settings)
     db = DB.obj
     db.connect(reuse_if_open=True)
     tables = set(db.get_tables())
@@ -55,12 +55,12 @@ def test_app_start_creates_every_table_with_f_columns(bare_db, settings):
 
 
 def test_a_second_start_keeps_rows_and_the_version(bare_db, settings):
-    create_app(settings)
+    build_runtime(settings)
     DB.obj.connect(reuse_if_open=True)
     create_local_job(settings, LocalJob("202601010000000000009", "upload_0", "Upload", {}))
     DB.obj.close()
 
-    create_app(settings)  # as a restarted server does
+    build_runtime(settings)  # as a restarted server does
     DB.obj.connect(reuse_if_open=True)
     assert [j.f_job_id for j in Job.select()] == ["202601010000000000009"]
     assert [v.f_version for v in SchemaVersion.select()] == [NEWEST_VERSION]
@@ -70,7 +70,7 @@ def test_a_second_start_keeps_rows_and_the_version(bare_db, settings):
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(bare_db, settings):
     if not settings.database.url.startswith("sqlite:"):
         pytest.skip("SQLite only: this run uses MySQL")
-    create_app(settings)
+    build_runtime(settings)
     db = DB.obj
     db.connect(reuse_if_open=True)
     assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -8,8 +8,8 @@ import threading
 from fate_flow.db.base import DB
 from fate_flow.db.models import Job, Task
 from fate_flow.entity.status import JobStatus
-from fate_flow.services.jobs import LOCAL_PARTY_ID, LOCAL_ROLE, LocalJob, create_local_job, update_job_status, \
-    update_task_status
+from fate_flow.services.jobs.local_jobs import LOCAL_PARTY_ID, LOCAL_ROLE, LocalJob, create_local_job
+from fate_flow.services.jobs.status_updates import update_job_status, update_task_status
 from tests.db.writer_process import cas_racer
 
 THREADS = 8

@@ -1,6 +1,6 @@
 """Metrics, output tables and summaries as tasks record them and the tracking API reads them back."""
-from fate_flow.services import tracking
-from fate_flow.services.tracking import TaskRef
+from fate_flow.services.tracking import records as tracking
+from fate_flow.services.tracking.records import TaskRef
 
 TASK = TaskRef("j1", "hetero_lr_0", "j1_hetero_lr_0", 0, "guest", "9999")
 

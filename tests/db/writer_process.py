@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
     from fate_flow.db.base import init_db, write_transaction
     from fate_flow.db.models import Job
     from fate_flow.entity.status import JobStatus
-    from fate_flow.services.jobs import update_job_status
+    from fate_flow.services.jobs.status_updates import update_job_status
 
     db = init_db(url, max_connections=4, busy_timeout_ms=30000)
     mysql = not url.startswith("sqlite:")
@@ -68,7 +68,8 @@ def cas_racer(url: str, job_ids: list[str], target: str, barrier, results) -> No
     with update_job_status; put (job_id, target, won) on `results`."""
     from fate_flow.db.base import init_db
     from fate_flow.entity.status import JobStatus
-    from fate_flow.services.jobs import LOCAL_PARTY_ID, LOCAL_ROLE, update_job_status
+    from fate_flow.services.jobs.local_jobs import LOCAL_PARTY_ID, LOCAL_ROLE
+    from fate_flow.services.jobs.status_updates import update_job_status
 
     db = init_db(url, max_connections=2, busy_timeout_ms=30000)
     for job_id in job_ids:

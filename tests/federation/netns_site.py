@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 from fate_flow.federation import CommandRegistry, FederationSettings, Pairs, PartyRef, Route, start_federation
-from fate_flow.services.federation import ping
+from fate_flow.entity.clock import Clock
+from fate_flow.services.partners.commands import ping
 
 JOB = "netns-job"
 
@@ -56,7 +57,7 @@ def answer(request: dict, client, me: PartyRef, peer: PartyRef) -> dict:
 def main() -> int:
     conf = json.loads(Path(sys.argv[1]).read_text())
     registry = CommandRegistry()
-    registry.register("ping", ping)
+    registry.register("ping", ping(Clock()))
     handle = start_federation(site_settings(conf), registry)
     me = PartyRef(conf["role"], conf["party"])
     peer = PartyRef(conf["peer"]["role"], conf["peer"]["party"])

@@ -9,7 +9,8 @@ from fate_flow.federation import (CommandRegistry, FederationClient, FederationH
                                   start_federation)
 from fate_flow.federation.keys import KeyRing
 from fate_flow.federation.keys import load_or_create_private_key, public_key_path
-from fate_flow.services.federation import ping
+from fate_flow.entity.clock import Clock
+from fate_flow.services.partners.commands import ping
 from tests.conftest import free_port
 
 
@@ -52,7 +53,7 @@ def make_sites(base: Path, layout: dict[str, list[str]], **overrides) -> dict[st
         fed = replace(fed, command_timeout=10.0, get_timeout=10.0, retry_backoff=0.05, connect_timeout=1.0)
         fed = replace(fed, **overrides)
         registry = CommandRegistry()
-        registry.register("ping", ping)
+        registry.register("ping", ping(Clock()))
         sites[name] = Site(fed, registry)
     return sites
 

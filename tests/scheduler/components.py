@@ -139,7 +139,12 @@ class TestModelTrainer(Component):
                                summary={"offset": offset})
 
 
-for cls, roles in ((TestSource, ("guest", "host")), (TestAdd, ("guest", "host")), (TestSleep, ("guest", "host")),
+class TestStep(TestSource):
+    """TestSource on every role, arbiter included (for jobs of three parties)."""
+    module = "TestStep"
+
+
+for cls, roles in ((TestStep, ("guest", "host", "arbiter")), (TestSource, ("guest", "host")), (TestAdd, ("guest", "host")), (TestSleep, ("guest", "host")),
                    (TestFail, ("guest", "host")), (TestExchange, ("guest", "host")),
                    (TestModelTrainer, ("guest", "host"))):
     registry.MODULES[cls.module] = registry.ModuleInfo(cls.module, roles, f"{__name__}:{cls.__name__}")

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 from fate_flow.db.base import DB
 from fate_flow.db.models import Job, Task
 from fate_flow.settings import PROJECT_ROOT
-from tests.conftest import free_port, make_settings
+from tests.conftest import free_port, make_app, make_settings, runtime_of
 
 PLUGIN = "tests.scheduler.components"
 
@@ -119,17 +119,15 @@ class Flow:
 
 def start_flow(base: Path, **conf_sections) -> Flow:
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
-    from fate_flow.app import create_app
     from fate_flow.scheduler.dag_scheduler import DagScheduler
     from fate_flow.scheduler.detector import Detector
     from fate_flow.server import start_federation_for
-    from fate_flow.services.job_runtime import EXTENSION
 
     conf = write_conf(base, **conf_sections)
     settings = make_settings(base / "home", conf)
-    app = create_app(settings)
-    federation = start_federation_for(app, settings)
-    runtime = app.extensions[EXTENSION]
+    app = make_app(settings)
+    runtime = runtime_of(app)
+    federation = start_federation_for(runtime)
     http = make_server("127.0.0.1", settings.fateflow.http_port, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()

@@ -99,10 +99,10 @@ def test_bad_submits_are_refused_with_retcode_100_naming_the_fault(flow):
 
 
 def test_a_reader_of_a_table_missing_at_the_host_fails_the_job_naming_party_and_table(flow):
-    from fate_flow.services import tables
-    from fate_flow.services.tables import TableMeta
+    from fate_flow.services.data import table_meta as tables
+    from fate_flow.services.data.table_meta import TableMeta
     with DB.obj.connection_context():
-        store = flow.runtime.ctx.store
+        store = flow.runtime.store
         t = store.create(1)
         t.writer().close()
         tables.insert_meta(TableMeta("exp", "guest_only", "STANDALONE", store.address_of(t, "exp", "guest_only"), 1))

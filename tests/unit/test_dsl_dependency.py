@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from fate_flow.entity.dsl_errors import DSLError
-from fate_flow.scheduler.dag_dependency import dag_dependency
-from fate_flow.scheduler.dsl_parser import parse_dsl
-from fate_flow.scheduler.runtime_conf import parse_runtime_conf
+from fate_flow.dsl.dag_dependency import dag_dependency
+from fate_flow.dsl.dsl_parser import parse_dsl
+from fate_flow.dsl.runtime_conf import parse_runtime_conf
 
 EXAMPLES = Path(__file__).parent / "dsl_examples"
 MODULES = frozenset({"Reader", "DataIO", "Intersection", "HeteroFeatureBinning", "HeteroFeatureSelection",

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from fate_flow.entity.errors import MissingParametersError
-from fate_flow.scheduler.model_id import gen_model_id, gen_party_model_id, job_model_info, predict_model_info
-from fate_flow.scheduler.runtime_conf import parse_runtime_conf
+from fate_flow.dsl.model_id import gen_model_id, gen_party_model_id, job_model_info, predict_model_info
+from fate_flow.dsl.runtime_conf import parse_runtime_conf
 
 EXAMPLES = Path(__file__).parent / "dsl_examples"
 

@@ -9,8 +9,8 @@ import pytest
 from fate_flow.entity.dsl_errors import DSLError
 from fate_flow.entity.errors import ParameterError
 from fate_flow.entity.retcode import RetCode
-from fate_flow.scheduler.dag import SOURCE_ARGS, SOURCE_COMPONENT, SOURCE_PIPELINE
-from fate_flow.scheduler.dsl_parser import parse_dsl, parse_dsl_text, parse_dsl_version
+from fate_flow.dsl.dag import SOURCE_ARGS, SOURCE_COMPONENT, SOURCE_PIPELINE
+from fate_flow.dsl.dsl_parser import parse_dsl, parse_dsl_text, parse_dsl_version
 
 EXAMPLES = Path(__file__).parent / "dsl_examples"
 MODULES = frozenset({"Reader", "DataIO", "Intersection", "HeteroFeatureBinning", "HeteroFeatureSelection",

@@ -6,11 +6,11 @@ import pytest
 
 from fate_flow.entity.dsl_errors import DeployError, DSLError
 from fate_flow.entity.errors import MissingParametersError
-from fate_flow.scheduler.component_parameters import component_parameters
-from fate_flow.scheduler.dsl_parser import parse_dsl, parse_dsl_text
-from fate_flow.scheduler.predict_dsl import (add_code_paths, derive_inference_dsl_v1, dsl_generate,
+from fate_flow.dsl.component_parameters import component_parameters
+from fate_flow.dsl.dsl_parser import parse_dsl, parse_dsl_text
+from fate_flow.dsl.predict_dsl import (add_code_paths, derive_inference_dsl_v1, dsl_generate,
                                              generate_predict_dsl, parse_cpn_list)
-from fate_flow.scheduler.predict_job import merge_predict_conf, predict_conf_template, prepare_predict_job
+from fate_flow.dsl.predict_job import merge_predict_conf, predict_conf_template, prepare_predict_job
 
 EXAMPLES = Path(__file__).parent / "dsl_examples"
 MODULES = frozenset({"Reader", "DataIO", "Intersection", "HeteroFeatureBinning", "HeteroFeatureSelection",

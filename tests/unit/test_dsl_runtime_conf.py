@@ -7,12 +7,12 @@ import pytest
 
 from fate_flow.entity.dsl_errors import DSLError, RuntimeConfError
 from fate_flow.entity.errors import MissingParametersError, ParameterError
-from fate_flow.scheduler.component_parameters import (args_inputs, check_args_inputs, component_parameters,
+from fate_flow.dsl.component_parameters import (args_inputs, check_args_inputs, component_parameters,
                                                       component_parties, resolve_component_parameters)
-from fate_flow.scheduler.dsl_parser import parse_dsl
-from fate_flow.scheduler.job_parameters import (common_job_parameters, party_job_parameters,
+from fate_flow.dsl.dsl_parser import parse_dsl
+from fate_flow.dsl.job_parameters import (common_job_parameters, party_job_parameters,
                                                 resolve_job_parameters)
-from fate_flow.scheduler.runtime_conf import parse_runtime_conf
+from fate_flow.dsl.runtime_conf import parse_runtime_conf
 
 EXAMPLES = Path(__file__).parent / "dsl_examples"
 MODULES = frozenset({"Reader", "DataIO", "Intersection", "HeteroFeatureBinning", "HeteroFeatureSelection",

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from fate_flow.entity.errors import ParameterError, PathNotAllowedError
-from fate_flow.services import nofollow_files
-from fate_flow.services.file_access import FileAccess
+from fate_flow.services.files import nofollow_files
+from fate_flow.services.files.file_access import FileAccess
 
 KEY = b"-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n"
 

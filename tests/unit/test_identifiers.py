@@ -11,7 +11,7 @@ from fate_flow.entity.home_paths import PathOutsideRootError, home_path
 from fate_flow.entity.json_values import check_values
 from fate_flow.entity.errors import InvalidParameterError
 from fate_flow.entity.retcode import RetCode
-from fate_flow.scheduler.model_id import gen_model_id
+from fate_flow.dsl.model_id import gen_model_id
 from fate_flow.settings import LimitSettings, SettingsError, settings_from_dict
 
 TRAVERSALS = ["..", ".", "../x", "a/b", "a\\b", "/etc", "x\x00y", "a\nb"]

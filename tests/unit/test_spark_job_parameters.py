@@ -7,7 +7,7 @@ import pytest
 
 from fate_flow.entity.dsl_errors import RuntimeConfError
 from fate_flow.entity.engines import spark_conf
-from fate_flow.services.job_plan import party_parameters, plan_job
+from fate_flow.services.jobs.plan import party_parameters, plan_job
 from fate_flow.settings import PROJECT_ROOT, SettingsError, settings_from_dict, spark_settings
 
 EXAMPLES = PROJECT_ROOT / "examples"
