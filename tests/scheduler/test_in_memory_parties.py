@@ -13,6 +13,7 @@ import pytest
 
 from fate_flow.db.base import DB
 from fate_flow.db.models import Job, Task
+from fate_flow.entity import messages as msg
 from fate_flow.entity.clock import Clock
 from fate_flow.entity.status import JobStatus
 from fate_flow.federation import CommandRegistry, IncomingCommand, PartyRef, federation_settings
@@ -123,10 +124,11 @@ def play_workers(runtime, workers: PlayedWorkers, done: set) -> None:
         worker_reports.check_worker_secret(task, secret)
         with DB.obj.connection_context():
             for data_name in spec["output_data"]:
-                worker_reports.report_output_table({**task, "data_name": data_name, "namespace": spec["output_namespace"],
-                                                    "name": f"{spec['component_name']}_{spec['role']}_{data_name}",
-                                                    "address": {"storage_type": "standalone", "path": "played"}})
-            worker_reports.report_status(runtime, {**task, "status": JobStatus.SUCCESS.value})
+                worker_reports.report_output_table(msg.WorkerOutputTable(
+                    **task, data_name=data_name, namespace=spec["output_namespace"],
+                    name=f"{spec['component_name']}_{spec['role']}_{data_name}",
+                    address={"storage_type": "standalone", "path": "played"}))
+            worker_reports.report_status(runtime, msg.WorkerTaskStatus(**task, status=JobStatus.SUCCESS))
 
 
 def test_a_three_party_job_runs_from_submit_to_success_on_a_fake_clock(server):

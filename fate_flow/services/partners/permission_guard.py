@@ -16,7 +16,6 @@ from fate_flow.entity import messages as msg
 from fate_flow.entity.errors import PermissionDeniedError
 from fate_flow.federation import IncomingCommand
 from fate_flow.services.jobs.plan import plan_job, plan_of
-from fate_flow.services.models import deploy as model_deploy, publish as model_serving
 from fate_flow.services.partners import permissions
 from fate_flow.services.partners.permissions import Needs
 from fate_flow.services.runtime import Runtime
@@ -48,7 +47,7 @@ def model_guarded(runtime: Runtime, command: str, handler: CommandHandler) -> Co
         partner = cmd.src.party_id
         if runtime.settings.permission.enabled and not runtime.hosts(partner):
             body = cmd.body
-            params = body.get("job_parameters") if command == model_serving.MODEL_LOAD else body
+            params = body.get("job_parameters") if command == msg.MODEL_LOAD else body
             model_id = params.get("model_id") if isinstance(params, Mapping) else None
             if isinstance(model_id, str) and partner not in model_id_parties(model_id):
                 address = partner_address(runtime, partner)
@@ -62,7 +61,7 @@ def model_guarded(runtime: Runtime, command: str, handler: CommandHandler) -> Co
     return run
 
 
-MODEL_COMMANDS = (model_deploy.MODEL_DEPLOY, model_serving.MODEL_LOAD)
+MODEL_COMMANDS = (msg.MODEL_DEPLOY, msg.MODEL_LOAD)
 
 
 def _create_needs(cmd: IncomingCommand) -> tuple[Needs, str] | None:
