@@ -171,6 +171,10 @@ def test_a_three_party_job_runs_from_submit_to_success_on_a_fake_clock(server):
     for stamp in (guest.f_create_time, guest.f_start_time, guest.f_end_time, *(t.f_end_time for t in tasks)):
         assert (stamp - START * 1000) % 1000 == 0 and START * 1000 <= stamp <= clock.time() * 1000
     assert job_id.startswith(runtime.clock.local_datetime().strftime("%Y%m%d"))
+    # so are the times of the job's schedule log
+    schedule_log = (runtime.settings.logs_dir / job_id / "fate_flow_schedule.log").read_text().splitlines()
+    stamps = {line.split("] [", 2)[1] for line in schedule_log}
+    assert schedule_log and stamps <= {FakeClock(START + s).log_stamp() for s in range(int(clock.time() - START) + 1)}
     assert rounds <= 6, rounds
     assert set(parties.sent) == {"job.create", "job.resource.apply", "job.status.update", "task.start",
                                  "task.status.update"}
