@@ -134,7 +134,7 @@ class ModelDeploy:
     model_id: str
     model_version: str
     child_model_version: str
-    initiator: dict
+    initiator: dict | None = None  # informative: a party takes the sender from the signed command
     predict_dsl: Any = None
     cpn_list: Any = None
 

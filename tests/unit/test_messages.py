@@ -97,5 +97,5 @@ def test_a_worker_report_names_its_task_and_its_own_fields():
 
 def test_deploy_and_load_are_commands_with_their_required_fields():
     assert msg.COMMANDS[msg.MODEL_DEPLOY] is msg.ModelDeploy and msg.COMMANDS[msg.MODEL_LOAD] is msg.ModelLoad
-    assert msg.required_fields(msg.ModelDeploy) == ("model_id", "model_version", "child_model_version", "initiator")
+    assert msg.required_fields(msg.ModelDeploy) == ("model_id", "model_version", "child_model_version")
     assert msg.required_fields(msg.ModelLoad) == ("initiator", "role", "job_parameters")
