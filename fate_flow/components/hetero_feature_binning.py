@@ -22,7 +22,7 @@ from fate_flow.components.feature_matrix import (
     InputData, collect_matrix, load_input, map_features, model_alias, output_name, output_schema, resolve_columns)
 from fate_flow.components.hetero_binning_iv import guest_exchange, host_exchange
 from fate_flow.components.nested_params import parse_nested
-from fate_flow.components.params import ComponentParams
+from fate_flow.components.params import ComponentParams, PaillierEncryptParams
 from fate_flow.components.woe_iv import BinStatistics, bin_statistics, label_counts_per_bin
 from fate_flow.entity.errors import DataError, ParameterError
 from fate_flow.proto.feature_binning_pb2 import (
@@ -64,19 +64,9 @@ class OptimalBinningParams(ComponentParams):
     init_bucket_method: str = "quantile"
 
 
-@dataclass
-class EncryptParams(ComponentParams):
-    method: str | None = "Paillier"
-    key_length: int = 1024
-
-    def check(self, where: str) -> None:
-        if not isinstance(self.method, str) or self.method.lower() != "paillier":
-            raise ParameterError(f"{where}parameter method must be Paillier (the only encryption binning supports), "
-                                 f"got {self.method!r}")
-        self.method = "Paillier"
-        if self.key_length < MIN_KEY_LENGTH or self.key_length % 2:
-            raise ParameterError(f"{where}parameter key_length must be an even number of bits, at least "
-                                 f"{MIN_KEY_LENGTH}, got {self.key_length}")
+class EncryptParams(PaillierEncryptParams):
+    COMPONENT = "binning"
+    KEY_LENGTH_MIN = MIN_KEY_LENGTH
 
 
 @dataclass

@@ -41,6 +41,25 @@ class ComponentParams:
         return dataclasses.asdict(self)
 
 
+@dataclasses.dataclass
+class PaillierEncryptParams(ComponentParams):
+    """`encrypt_param` of a component that encrypts with Paillier only; a subclass names the component and the
+    smallest key it takes."""
+    method: str | None = "Paillier"
+    key_length: int = 1024
+    COMPONENT: ClassVar[str] = "this component"
+    KEY_LENGTH_MIN: ClassVar[int] = 512
+
+    def check(self, where: str) -> None:
+        if not isinstance(self.method, str) or self.method.lower() != "paillier":
+            raise ParameterError(f"{where}parameter method must be Paillier (the only encryption {self.COMPONENT} "
+                                 f"supports), got {self.method!r}")
+        self.method = "Paillier"
+        if self.key_length < self.KEY_LENGTH_MIN or self.key_length % 2:
+            raise ParameterError(f"{where}parameter key_length must be an even number of bits, at least "
+                                 f"{self.KEY_LENGTH_MIN}, got {self.key_length}")
+
+
 def _coerce(value: Any, hint: Any, what: str) -> Any:
     origin = typing.get_origin(hint) or hint
     args = typing.get_args(hint)

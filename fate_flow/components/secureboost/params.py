@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fate_flow.components.nested_params import parse_nested
-from fate_flow.components.params import ComponentParams
+from fate_flow.components.params import ComponentParams, PaillierEncryptParams
 from fate_flow.entity.errors import ParameterError
 
 CLASSIFICATION, REGRESSION = "classification", "regression"
@@ -92,19 +92,9 @@ class TreeParams(ComponentParams):
         _refuse_true(where, "zero_as_missing", self.zero_as_missing, "treating zeros as missing values")
 
 
-@dataclass
-class EncryptParams(ComponentParams):
-    method: str | None = "Paillier"
-    key_length: int = 1024
-
-    def check(self, where: str) -> None:
-        if not isinstance(self.method, str) or self.method.lower() != "paillier":
-            raise ParameterError(f"{where}parameter method must be Paillier (the only encryption HeteroSecureBoost "
-                                 f"supports), got {self.method!r}")
-        self.method = "Paillier"
-        if self.key_length < KEY_LENGTH_MIN or self.key_length % 2:
-            raise ParameterError(f"{where}parameter key_length must be an even number of bits, at least "
-                                 f"{KEY_LENGTH_MIN}, got {self.key_length}")
+class EncryptParams(PaillierEncryptParams):
+    COMPONENT = "HeteroSecureBoost"
+    KEY_LENGTH_MIN = KEY_LENGTH_MIN
 
 
 @dataclass

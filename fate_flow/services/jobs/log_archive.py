@@ -27,6 +27,7 @@ def job_log_archive(settings: Settings, job_id: str) -> LogArchive:
     """The archive of a job's logs; the directory is checked now, the archive is made while it is sent."""
     directory = home_path(settings.logs_dir, identifiers.JOB_ID.check("job_id", job_id))
     if not directory.is_dir():
-        raise FateFlowError(f"Log file path: {shown_home_path(directory, settings.home)} not found. Please check if the job id is valid.",
+        shown = shown_home_path(directory, settings.home)
+        raise FateFlowError(f"Log file path: {shown} not found. Please check if the job id is valid.",
                             retcode=RetCode.FILE_NOT_PRODUCED)
     return LogArchive(filename=f"job_{job_id}_log.tar.gz", directory=directory)

@@ -86,7 +86,8 @@ def import_model(settings: Settings, ref: PartyModelRef, upload: BinaryIO, reque
 def _import(settings: Settings, ref: PartyModelRef, upload: BinaryIO) -> PipelinedModel:
     target = party_model(settings, ref.role, ref.party_id, ref.model_id, ref.model_version).root
     if target.exists():
-        raise AlreadyExistsError(f"Model {ref} local cache already existed at {shown_home_path(target, settings.home)}; import refused")
+        raise AlreadyExistsError(f"Model {ref} local cache already existed at "
+                                 f"{shown_home_path(target, settings.home)}; import refused")
     staging = archive_dir(settings) / f".import-{uuid.uuid4().hex}"
     install_model_zip(upload, staging, target, str(ref), "import",
                       check=lambda staged: check_pipeline(PipelinedModel(staged), ref))

@@ -111,8 +111,7 @@ def install_model_zip(source: BinaryIO, staging: Path, target: Path, what: str, 
         except OSError:
             if target.exists():  # another import or restore of the same version won the race
                 raise AlreadyExistsError(f"Model {what} local cache already existed (written by a concurrent "
-                                         f"{operation}); "
-                                         f"{operation} refused") from None
+                                         f"{operation}); {operation} refused") from None
             raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)

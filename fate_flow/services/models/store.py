@@ -218,7 +218,8 @@ def restore_model(settings: Settings, ref: PartyModelRef, request_ip: str = "") 
     target = party_model(settings, ref.role, ref.party_id, ref.model_id, ref.model_version).root
     try:
         if target.exists():
-            raise AlreadyExistsError(f"Model {ref} local cache already existed at {shown_home_path(target, settings.home)}; restore refused")
+            raise AlreadyExistsError(f"Model {ref} local cache already existed at "
+                                     f"{shown_home_path(target, settings.home)}; restore refused")
         data = store.get(ref)
         staging = target.with_name(f".{target.name}.restore-{uuid.uuid4().hex}")
         install_model_zip(io.BytesIO(data), staging, target, str(ref), "restore")
