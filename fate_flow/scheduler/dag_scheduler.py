@@ -74,7 +74,7 @@ class DagScheduler:
     def plan(self, row: Job) -> JobPlan:
         plan = self._plans.get(row.f_job_id)
         if plan is None:
-            plan = self._plans[row.f_job_id] = plan_of(row)
+            plan = self._plans[row.f_job_id] = plan_of(self.runtime.components, row)
             while len(self._plans) > 512:
                 self._plans.popitem(last=False)
         return plan
@@ -107,7 +107,7 @@ class DagScheduler:
         if short:
             self._waiting(row, short)
             return
-        parties = job_parties(row)
+        parties = job_parties(self.runtime, row)
         results = fan_out(self.runtime, row, msg.JOB_RESOURCE_APPLY, parties, msg.JobRef(row.f_job_id),
                           timeout=self.settings.scheduler.resource_timeout)
         failed = failures(results)
@@ -128,7 +128,7 @@ class DagScheduler:
 
     def _hosted_shortage(self, row: Job) -> str:
         """Why the job cannot fit now on a party hosted here (checked before asking anyone), or ''."""
-        for party_id in {p for _, p in job_parties(row) if self.runtime.hosts(p)}:
+        for party_id in {p for _, p in job_parties(self.runtime, row) if self.runtime.hosts(p)}:
             need = sum(r.f_cores for r in Job.select(Job.f_cores).where(
                 Job.f_job_id == row.f_job_id, Job.f_party_id == party_id, Job.f_resource_in_use == False))  # noqa
             if not need:
@@ -179,7 +179,7 @@ class DagScheduler:
             return
         progress = progress_of(statuses.values())
         if progress > (row.f_progress or 0):
-            fan_out(self.runtime, row, msg.JOB_STATUS_UPDATE, job_parties(row),
+            fan_out(self.runtime, row, msg.JOB_STATUS_UPDATE, job_parties(self.runtime, row),
                     msg.JobStatusUpdate(row.f_job_id, JobStatus.RUNNING, progress=progress))
 
     def _task_view(self, job_id: str) -> dict[str, list[Task]]:

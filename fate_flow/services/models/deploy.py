@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from fate_flow.components.registry import ComponentRegistry
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import ModelOperationLog
 from fate_flow.dsl.dag import SOURCE_PIPELINE, Dag
@@ -127,7 +128,8 @@ def _checked_predict_dsl(predict_dsl: Any, train_dag: Dag) -> dict:
     return dict(predict_dsl)
 
 
-def deploy_party(settings: Settings, request: ModelDeploy, role: str, party_id: str, sender: PartyRef) -> None:
+def deploy_party(settings: Settings, components: ComponentRegistry, request: ModelDeploy, role: str, party_id: str,
+                 sender: PartyRef) -> None:
     """One party's part (contract §8.4): its parent model copied to the child version with the child's record."""
     child_version = request.child_model_version
     if not child_version.isdigit():
@@ -145,7 +147,7 @@ def deploy_party(settings: Settings, request: ModelDeploy, role: str, party_id: 
     child_model = party_model(settings, role, party_id, request.model_id, child_version)
     if child_model.has_pipeline():
         return  # a repeated command: this party has deployed it already
-    inference_dsl = inference_dsl_for_role(choose_inference_dsl(pipeline, request), role)
+    inference_dsl = inference_dsl_for_role(components, choose_inference_dsl(pipeline, request), role)
     child = child_pipeline(pipeline, child_version, inference_dsl)
     if not json_field(child, "train_input_table"):  # a model trained before the table was recorded
         child.train_input_table = json_bytes(train_input_table(
@@ -180,7 +182,7 @@ def deploy_command(runtime: Runtime, cmd: IncomingCommand) -> dict:
     """`model.deploy` on a hosted party; answers as FATE's deploy/do does."""
     role, party_id = cmd.dst.role, cmd.dst.party_id
     try:
-        deploy_party(runtime.settings, decode(ModelDeploy, cmd.body), role, party_id, cmd.src)
+        deploy_party(runtime.settings, runtime.components, decode(ModelDeploy, cmd.body), role, party_id, cmd.src)
     except FateFlowError as e:
         LOG.info("deploy of model %s %s on %s %s failed: %s", cmd.body.get("model_id"),
                  cmd.body.get("model_version"), role, party_id, e.message)
