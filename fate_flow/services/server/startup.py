@@ -12,6 +12,7 @@ from fate_flow.entity.clock import Clock
 from fate_flow.federation import FederationClient, federation_settings
 from fate_flow.federation.keys import KeyRing
 from fate_flow.services.runtime import Runtime
+from fate_flow.services.server.board_access import BoardAccess
 from fate_flow.services.server.recovery import recover_local_jobs
 from fate_flow.settings import PROJECT_ROOT, Settings
 from fate_flow.worker.launcher import WorkerLauncher
@@ -41,7 +42,8 @@ def build_runtime(settings: Settings, *, db=None, clock: Clock | None = None, cl
     if launcher is None:
         launcher = WorkerLauncher(settings.worker.start_method, settings.worker.kill_grace, settings.home)
     runtime = Runtime(settings=settings, clock=clock, store=StandaloneStore(settings.storage.root), client=client,
-                      launcher=launcher, components=with_plugins(settings.worker.component_plugins))
+                      launcher=launcher, components=with_plugins(settings.worker.component_plugins),
+                      board=BoardAccess(settings.http_auth, clock.time))
     with db.connection_context():
         recover_local_jobs(settings)
     return runtime
