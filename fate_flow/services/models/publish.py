@@ -72,10 +72,11 @@ def parse_publish_request(settings: Settings, body: Mapping[str, Any]) -> Publis
     missing = [n for n in ("initiator", "role", "job_parameters") if body.get(n) in (None, "", {})]
     if missing:
         raise MissingParametersError(missing)
-    return _form_a(body["initiator"], body["role"], body["job_parameters"])
+    return _checked_request(body["initiator"], body["role"], body["job_parameters"])
 
 
-def _form_a(initiator: Any, roles: Any, job_parameters: Any) -> PublishRequest:
+def _checked_request(initiator: Any, roles: Any, job_parameters: Any) -> PublishRequest:
+    """Form A's fields (or a `model.load`'s) checked, each bad one named."""
     if not isinstance(initiator, Mapping) or initiator.get("role") in (None, "") or \
             initiator.get("party_id") in (None, ""):
         raise ParameterError("parameter initiator must be {\"role\": ..., \"party_id\": ...}")
@@ -201,7 +202,7 @@ def load_command(runtime: Runtime, cmd: IncomingCommand) -> dict:
     """`model.load` on a hosted party (FATE's /v1/model/load/do); `cmd.dst` is the party, the sender the
     initiator."""
     message = decode(ModelLoad, cmd.body)
-    request = _form_a(message.initiator, message.role, message.job_parameters)
+    request = _checked_request(message.initiator, message.role, message.job_parameters)
     # servings a client named are its server's: only the parties that server hosts use them
     named = serving_client.requested_servings(message.servings) if runtime.hosts(cmd.src.party_id) else []
     servings = serving_client.checked_servings(runtime.settings, named)
