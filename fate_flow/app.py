@@ -72,7 +72,7 @@ def create_app(runtime: Runtime) -> Flask:
             if as_disk_full(e, settings) is None:
                 raise
 
-    client_auth.install(app, settings.http_auth)  # after _before: it sets the body limits the check reads within
+    client_auth.install(app, settings.http_auth, runtime.board)  # after _before: it sets the body limits the check reads within
 
     @app.teardown_request
     def _teardown(exc):

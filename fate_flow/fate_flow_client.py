@@ -22,7 +22,10 @@ if __name__ == "__main__" and sys.path and Path(sys.path[0]).resolve() == CHECKO
     # run as a script: fate_flow/ must not shadow top-level modules, and fate_flow is imported from this checkout
     sys.path[0] = str(CHECKOUT)
 
+from fate_flow.client.http_client import (DownloadFailedError, FlowHttpClient, NotJSONResponseError,  # noqa: E402
+                                          ServerUnreachableError)
 from fate_flow.client.legacy_commands import COMMANDS, FLAGS, UsageError, load_json_file  # noqa: E402
+from fate_flow.client.signing import credentials_from  # noqa: E402
 
 
 def option_strings(short: str, long: str) -> list[str]:
@@ -82,9 +85,6 @@ def _fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from fate_flow.client.http_client import (DownloadFailedError, FlowHttpClient, NotJSONResponseError,
-                                              ServerUnreachableError)
-    from fate_flow.client.signing import credentials_from
     args = build_parser().parse_args(argv)
     host, port = server_address()
     try:

@@ -21,7 +21,8 @@ from fate_flow.federation import CommandRegistry, FederationConfigError, Federat
 from fate_flow.federation.keys import check_private_keys
 from fate_flow.http_worker import BoundedThreadWorker, HttpLimits
 from fate_flow.scheduler import commands as initiator_commands
-from fate_flow.scheduler.dag_scheduler import DagScheduler, SchedulerLoop
+from fate_flow.scheduler.dag_scheduler import DagScheduler
+from fate_flow.scheduler.loop import SchedulerLoop
 from fate_flow.scheduler.detector import Detector
 from fate_flow.services.jobs.party_status import stop_hosted_tasks
 from fate_flow.services.partners import commands as partner_commands

@@ -1,15 +1,15 @@
 """The board: FATE-Board's pages served by this server (`/index.html#/dashboard?job_id=..&role=..&party_id=..`,
 the files under fate_flow/board/static/), its login (/board/session, /board/login, /board/logout: see
-apps/board_access.py) and the /v1 read endpoints it needs beyond FATE's API: a page of the job list, the server's
-overview and log lines from an offset. The pages read everything else through the public /v1 API, as any client
+services/server/board_access.py, the runtime's `board`) and the /v1 read endpoints it needs beyond FATE's API: a
+page of the job list, the server's overview and log lines from an offset. The pages read everything else through the public /v1 API, as any client
 does."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, redirect, request, send_from_directory
+from flask import Blueprint, Response, redirect, request, send_from_directory
 
-from fate_flow.apps import board_access
+from fate_flow.services.server import board_access
 from fate_flow.apps.context import runtime
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import get_int, get_party_id, get_str, json_body
@@ -27,7 +27,6 @@ SESSION, LOGIN, LOGOUT = "/board/session", "/board/login", "/board/logout"
 # endpoints anyone may fetch: the files (no data in them), and the login routes (they check for themselves)
 PAGES = frozenset({"board.root", "board.index", "board.asset"})
 SESSION_ROUTES = frozenset({"board.session_of", "board.login", "board.logout"})
-ACCESS = "fate_flow.board_access"  # app.extensions key of the BoardAccess
 PAGE_SIZE_MAX = 100
 TEXT_MAX = 200
 # the pages run only their own scripts and talk only to this server
@@ -68,7 +67,7 @@ def asset(name: str):
 
 
 def _access() -> board_access.BoardAccess:
-    return current_app.extensions[ACCESS]
+    return runtime().board
 
 
 def _session_answer(cookie: str | None) -> dict:

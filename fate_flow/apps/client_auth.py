@@ -4,7 +4,7 @@ A request that carries signature headers is verified (FATE-Flow 1.7's scheme, fa
 against `http_auth.clients`; one that carries none is let through only from `http_auth.unsigned_from`
 (loopback by default). The client address is the socket peer; forwarding headers are not believed.
 The routes of the worker channel (/v1/worker/*) are left to its own check (the per-task secret, apps/worker_app.py).
-A browser logged in to the board (apps/board_access.py) is admitted by its session and CSRF token; the board's
+A browser logged in to the board (services/server/board_access.py, the runtime's `board`) is admitted by its session and CSRF token; the board's
 pages and its login are open to all, and no API request a browser sends for another site is answered.
 Every refusal answers retcode 109 and is written to the audit log.
 """
@@ -12,18 +12,18 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from fate_flow.apps import board_access, board_app, worker_app
+from fate_flow.apps import board_app, worker_app
 from fate_flow.entity import audit
 from fate_flow.entity.errors import AuthenticationError
 from fate_flow.entity.http_signature import APP_KEY, ClientGate, path_with_query
+from fate_flow.services.server import board_access
 from fate_flow.settings import HttpAuthSettings
 
 
-def install(app: Flask, auth: HttpAuthSettings) -> ClientGate:
+def install(app: Flask, auth: HttpAuthSettings, board: board_access.BoardAccess) -> ClientGate:
     """Register the check as a before_request hook (after the hooks registered so far, which set the body
     limits); returns the gate, whose nonce memory lives as long as the app."""
     gate = ClientGate(auth.clients, auth.unsigned_from)
-    board = app.extensions[board_app.ACCESS] = board_access.BoardAccess(auth)
 
     @app.before_request
     def _authenticate():

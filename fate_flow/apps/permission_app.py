@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from fate_flow.apps.context import runtime
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import get_party_id, get_str, json_body, limits
 from fate_flow.entity import api_paths, identifiers
@@ -23,21 +24,21 @@ LIST_MAX = 10_000  # characters of a comma list
 @bp.route(api_paths.PERMISSION_GRANT_PRIVILEGE.path, methods=api_paths.PERMISSION_GRANT_PRIVILEGE.methods)
 def grant_privilege():
     party_id, role, privileges = _privilege_request()
-    permissions.grant_privilege(party_id, role, privileges)
+    permissions.grant_privilege(runtime().components, party_id, role, privileges)
     return json_result()
 
 
 @bp.route(api_paths.PERMISSION_DELETE_PRIVILEGE.path, methods=api_paths.PERMISSION_DELETE_PRIVILEGE.methods)
 def delete_privilege():
     party_id, role, privileges = _privilege_request()
-    permissions.delete_privilege(party_id, role, privileges)
+    permissions.delete_privilege(runtime().components, party_id, role, privileges)
     return json_result()
 
 
 @bp.route(api_paths.PERMISSION_QUERY_PRIVILEGE.path, methods=api_paths.PERMISSION_QUERY_PRIVILEGE.methods)
 def query_privilege():
     party_id, role, _ = _privilege_request()
-    return json_result(data=permissions.query_privilege(party_id, role))
+    return json_result(data=permissions.query_privilege(runtime().components, party_id, role))
 
 
 def _privilege_request() -> tuple[str, str, dict[str, str | None]]:
@@ -54,7 +55,7 @@ def _privilege_request() -> tuple[str, str, dict[str, str | None]]:
 def grant():
     body = json_body()
     party_id = get_party_id(body)
-    permissions.grant_permission(party_id, get_str(body, "component", default=None, max_length=LIST_MAX),
+    permissions.grant_permission(runtime().components, party_id, get_str(body, "component", default=None, max_length=LIST_MAX),
                                  _datasets(body.get("dataset"), allow_all=False))
     return json_result()
 
@@ -63,7 +64,7 @@ def grant():
 def delete():
     body = json_body()
     party_id = get_party_id(body)
-    permissions.delete_permission(party_id, get_str(body, "component", default=None, max_length=LIST_MAX),
+    permissions.delete_permission(runtime().components, party_id, get_str(body, "component", default=None, max_length=LIST_MAX),
                                   _datasets(body.get("dataset"), allow_all=True))
     return json_result()
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from fate_flow.apps.context import runtime
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import get_id, get_party_id, json_body, require
 from fate_flow.entity import api_paths, identifiers
@@ -25,8 +26,8 @@ def dag_dependency():
     require(body, "role", "party_id", *(() if by_job else ("job_dsl", "job_runtime_conf")))
     role, party_id = get_id(body, "role", identifiers.ROLE), get_party_id(body)
     if by_job:
-        return json_result(data=job_dsl.job_dependency(get_id(body, "job_id", identifiers.JOB_ID), role, party_id))
-    data = job_dsl.preview_dependency(_object(body, "job_dsl"), _object(body, "job_runtime_conf"),
+        return json_result(data=job_dsl.job_dependency(runtime().components, get_id(body, "job_id", identifiers.JOB_ID), role, party_id))
+    data = job_dsl.preview_dependency(runtime().components, _object(body, "job_dsl"), _object(body, "job_runtime_conf"),
                                       _object(body, "job_train_runtime_conf", optional=True), role, party_id)
     return json_result(data=data)
 

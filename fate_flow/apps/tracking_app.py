@@ -96,7 +96,7 @@ def component_metric_delete():
 
 @_route(api_paths.TRACKING_PARAMETERS)
 def component_parameters():
-    return json_result(data=tracking_queries.parameters(_component(json_body())))
+    return json_result(data=tracking_queries.parameters(runtime().components, _component(json_body())))
 
 
 @_route(api_paths.TRACKING_OUTPUT_MODEL)

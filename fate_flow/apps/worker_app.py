@@ -4,7 +4,7 @@ from flask import Blueprint, request
 
 from fate_flow.apps.envelope import json_result
 from fate_flow.apps.request_body import json_body
-from fate_flow.entity import api_paths, audit
+from fate_flow.entity import api_paths, audit, messages
 from fate_flow.entity.errors import AuthenticationError, ParameterError
 from fate_flow.entity.worker_secret import WORKER_SECRET_HEADER
 from fate_flow.apps.context import runtime
@@ -32,29 +32,29 @@ def _only_its_worker():
 
 @bp.route(api_paths.WORKER_TASK_STATUS.path, methods=api_paths.WORKER_TASK_STATUS.methods)
 def task_status():
-    return json_result(data=task_reports.report_status(runtime(), json_body()))
+    return json_result(data=task_reports.report_status(runtime(), messages.decode(messages.WorkerTaskStatus, json_body())))
 
 
 @bp.route(api_paths.WORKER_TASK_OUTPUT_TABLE.path, methods=api_paths.WORKER_TASK_OUTPUT_TABLE.methods)
 def task_output_table():
-    return json_result(data=task_reports.report_output_table(json_body()))
+    return json_result(data=task_reports.report_output_table(messages.decode(messages.WorkerOutputTable, json_body())))
 
 
 @bp.route(api_paths.WORKER_TASK_METRIC.path, methods=api_paths.WORKER_TASK_METRIC.methods)
 def task_metric():
-    return json_result(data=task_reports.report_metric(json_body()))
+    return json_result(data=task_reports.report_metric(messages.decode(messages.WorkerMetric, json_body())))
 
 
 @bp.route(api_paths.WORKER_TASK_MODEL.path, methods=api_paths.WORKER_TASK_MODEL.methods)
 def task_model():
-    return json_result(data=task_reports.report_model(runtime(), json_body()))
+    return json_result(data=task_reports.report_model(runtime(), messages.decode(messages.WorkerModel, json_body())))
 
 
 @bp.route(api_paths.WORKER_TASK_MODEL_GET.path, methods=api_paths.WORKER_TASK_MODEL_GET.methods)
 def task_model_get():
-    return json_result(data=task_reports.get_model(runtime(), json_body()))
+    return json_result(data=task_reports.get_model(runtime(), messages.decode(messages.WorkerModelGet, json_body())))
 
 
 @bp.route(api_paths.WORKER_TASK_SUMMARY.path, methods=api_paths.WORKER_TASK_SUMMARY.methods)
 def task_summary():
-    return json_result(data=task_reports.report_summary(json_body()))
+    return json_result(data=task_reports.report_summary(messages.decode(messages.WorkerSummary, json_body())))

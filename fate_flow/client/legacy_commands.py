@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from fate_flow.entity.deploy_keys import CLIENT_FILE_KEYS, DEPLOY_REQUEST_KEYS
+
 CHECKOUT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -176,7 +178,6 @@ def _deploy(client, config: dict) -> dict:
     """POST model/deploy with the conf's model_id, model_version and at most one of cpn_list, cpn_path (a text
     file listing components), dsl_path (a predict DSL file) or predict_dsl. Files are read here, on the client,
     and sent as cpn_list / predict_dsl; any other key is sent as given (the server refuses unknown ones)."""
-    from fate_flow.entity.deploy_keys import CLIENT_FILE_KEYS, DEPLOY_REQUEST_KEYS
     _require(config, "config")
     missing = [k for k in ("model_id", "model_version") if config.get(k) in (None, "")]
     if missing:

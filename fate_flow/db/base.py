@@ -114,6 +114,11 @@ def bind_clock(clock: Clock) -> None:
     _CLOCK[0] = clock
 
 
+def bound_clock() -> Clock:
+    """The clock bound with the database (the runtime's), for what is written beside it (job logs)."""
+    return _CLOCK[0]
+
+
 def now_ms() -> int:
     return _CLOCK[0].now_ms()
 

@@ -18,3 +18,7 @@ class Clock:
 
     def local_datetime(self) -> datetime.datetime:
         return datetime.datetime.fromtimestamp(self.time())
+
+    def log_stamp(self) -> str:
+        """Local time as the log lines a server writes show it (2026-01-01 08:00:00,000)."""
+        return self.local_datetime().strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]

@@ -126,19 +126,97 @@ class JobRerun:
     component_name: str | None = None
 
 
-# ------------------------------------------------------------------------------ worker -> its server
+# ------------------------------------------------------------------------------ initiator of a model -> party
 @dataclasses.dataclass(frozen=True)
-class WorkerTaskStatus:
-    """/v1/worker/task/status: what the task's worker did."""
+class ModelDeploy:
+    """model.deploy: copy the party's parent model to the child version, with an inference DSL chosen from
+    the caller's predict DSL, else its cpn_list, else every training component."""
+    model_id: str
+    model_version: str
+    child_model_version: str
+    initiator: dict | None = None  # informative: a party takes the sender from the signed command
+    predict_dsl: Any = None
+    cpn_list: Any = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelLoad:
+    """model.load: publish the party's deployed model to its servings (`servings`: the sender's client named
+    some of the sender's own)."""
+    initiator: dict
+    role: dict
+    job_parameters: dict
+    servings: Any = None
+
+
+# ------------------------------------------------------------------------------ worker -> its server
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WorkerTask:
+    """What every /v1/worker/* request names: the task version its worker runs."""
     job_id: str
     task_id: str
     task_version: int
     role: str
     party_id: str
-    status: JobStatus
     component_name: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WorkerTaskStatus(WorkerTask):
+    """/v1/worker/task/status: what the task's worker did."""
+    status: JobStatus
     fail_reason: str | None = None
     elapsed: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WorkerOutputTable(WorkerTask):
+    """/v1/worker/task/output/table: a table the task wrote, with a sample of its rows."""
+    data_name: str
+    namespace: str
+    name: str
+    address: dict
+    engine: str = ""
+    partitions: int | None = None
+    schema: dict = dataclasses.field(default_factory=dict)
+    count: int | None = None
+    part_of_data: list = dataclasses.field(default_factory=list)
+
+
+METRIC_META, METRIC_DATA = 0, 1
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WorkerMetric(WorkerTask):
+    """/v1/worker/task/metric: a metric's meta (type 0, `values` an object) or its points (type 1, `values`
+    a list of [key, value])."""
+    metric_namespace: str = ""
+    metric_name: str = ""
+    type: int = METRIC_DATA
+    values: Any = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WorkerSummary(WorkerTask):
+    """/v1/worker/task/summary: the component's summary."""
+    summary: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WorkerModel(WorkerTask):
+    """/v1/worker/task/model: one model of the task, buffer name -> {type: protobuf type, b64: its bytes}."""
+    model_alias: str
+    buffers: dict
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WorkerModelGet(WorkerTask):
+    """/v1/worker/task/model/get: a model of an upstream component of the job (or of the model a predict job
+    uses: model_id and model_version name it)."""
+    model_alias: str
+    model_component: str | None = None
+    model_id: str | None = None
+    model_version: str | None = None
 
 
 JOB_CREATE = "job.create"
@@ -154,13 +232,15 @@ TASK_REPORT = "task.report"
 JOB_STOP = "job.stop"
 JOB_RERUN = "job.rerun"
 JOB_STATUS = "job.status"
+MODEL_DEPLOY = "model.deploy"
+MODEL_LOAD = "model.load"
 
 # each job command and the message its body holds
 COMMANDS: Mapping[str, type] = {
     JOB_CREATE: JobCreate, JOB_RESOURCE_APPLY: JobRef, JOB_RESOURCE_RETURN: JobRef,
     JOB_STATUS_UPDATE: JobStatusUpdate, TASK_CREATE: TaskCreate, TASK_START: TaskRef, TASK_STOP: TaskStop,
     TASK_STATUS_UPDATE: TaskStatusUpdate, TASK_STATUS: TaskRef, TASK_REPORT: PartyTaskStatus, JOB_STOP: JobStop,
-    JOB_RERUN: JobRerun, JOB_STATUS: JobRef,
+    JOB_RERUN: JobRerun, JOB_STATUS: JobRef, MODEL_DEPLOY: ModelDeploy, MODEL_LOAD: ModelLoad,
 }
 
 
@@ -190,6 +270,11 @@ def decode(cls: type[M], body: Mapping[str, Any]) -> M:
 
 def required_fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if _required(f))
+
+
+def field_kind(cls: type, name: str) -> Any:
+    """The type of field `name` of message `cls` (`X | None` read as X)."""
+    return _hints(cls)[name]
 
 
 def _required(f: dataclasses.Field) -> bool:
@@ -227,4 +312,6 @@ def _typed(name: str, kind: Any, value: Any) -> Any:
         return str(value)
     if kind is dict and not isinstance(value, dict):
         raise InvalidParameterError(f"parameter {name} must be an object, got {type(value).__name__}", field=name)
+    if kind is list and not isinstance(value, list):
+        raise InvalidParameterError(f"parameter {name} must be a list, got {type(value).__name__}", field=name)
     return value

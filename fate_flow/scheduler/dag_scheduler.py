@@ -10,15 +10,13 @@ Each tick:
    job is ended on every party;
 3. ended jobs that some party has not acknowledged yet get their end again (every reconcile_interval).
 
-`now` is injected (seconds since the epoch), so tests drive time without sleeping. SchedulerLoop runs ticks
-in a thread: at once when woken (a status report, a submit, a stop), else every `scheduler.interval`.
+`now` is injected (seconds since the epoch), so tests drive time without sleeping; scheduler/loop.py runs
+ticks in a thread.
 """
 from __future__ import annotations
 
 import logging
-import threading
 from collections import OrderedDict
-from typing import Callable
 
 from fate_flow.db.base import DB
 from fate_flow.db.models import Job, Task
@@ -36,7 +34,6 @@ from fate_flow.services.jobs.plan import plan_of
 from fate_flow.services.jobs.plan import JobPlan
 from fate_flow.services.jobs.schedule_log import job_log
 from fate_flow.services.jobs.worker_reports import apply_party_report
-from fate_flow.services.server.disk_space import as_disk_full
 
 LOG = logging.getLogger("fate_flow.scheduler")
 
@@ -74,7 +71,7 @@ class DagScheduler:
     def plan(self, row: Job) -> JobPlan:
         plan = self._plans.get(row.f_job_id)
         if plan is None:
-            plan = self._plans[row.f_job_id] = plan_of(row)
+            plan = self._plans[row.f_job_id] = plan_of(self.runtime.components, row)
             while len(self._plans) > 512:
                 self._plans.popitem(last=False)
         return plan
@@ -107,7 +104,7 @@ class DagScheduler:
         if short:
             self._waiting(row, short)
             return
-        parties = job_parties(row)
+        parties = job_parties(self.runtime, row)
         results = fan_out(self.runtime, row, msg.JOB_RESOURCE_APPLY, parties, msg.JobRef(row.f_job_id),
                           timeout=self.settings.scheduler.resource_timeout)
         failed = failures(results)
@@ -128,7 +125,7 @@ class DagScheduler:
 
     def _hosted_shortage(self, row: Job) -> str:
         """Why the job cannot fit now on a party hosted here (checked before asking anyone), or ''."""
-        for party_id in {p for _, p in job_parties(row) if self.runtime.hosts(p)}:
+        for party_id in {p for _, p in job_parties(self.runtime, row) if self.runtime.hosts(p)}:
             need = sum(r.f_cores for r in Job.select(Job.f_cores).where(
                 Job.f_job_id == row.f_job_id, Job.f_party_id == party_id, Job.f_resource_in_use == False))  # noqa
             if not need:
@@ -179,7 +176,7 @@ class DagScheduler:
             return
         progress = progress_of(statuses.values())
         if progress > (row.f_progress or 0):
-            fan_out(self.runtime, row, msg.JOB_STATUS_UPDATE, job_parties(row),
+            fan_out(self.runtime, row, msg.JOB_STATUS_UPDATE, job_parties(self.runtime, row),
                     msg.JobStatusUpdate(row.f_job_id, JobStatus.RUNNING, progress=progress))
 
     def _task_view(self, job_id: str) -> dict[str, list[Task]]:
@@ -362,49 +359,3 @@ class DagScheduler:
                 end_job(self.runtime, row, JobStatus(row.f_status), row.f_fail_reason)
             except Exception:
                 LOG.exception("resending the end of job %s failed", row.f_job_id)
-
-
-class SchedulerLoop:
-    """Runs `tick` (and the detector) in a thread: at once when `runtime.wake` is set, otherwise every
-    `scheduler.interval` seconds. A failing round is logged and the loop carries on."""
-
-    def __init__(self, runtime: Runtime, scheduler: DagScheduler, detector=None):
-        self.runtime = runtime
-        self.scheduler = scheduler
-        self.detector = detector
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="fate_flow-scheduler", daemon=True)
-        self._last_detect = 0.0
-
-    def start(self) -> "SchedulerLoop":
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self.runtime.wake.set()
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        interval = self.runtime.settings.scheduler.interval
-        detect_every = self.runtime.settings.scheduler.detect_interval
-        while not self._stop.is_set():
-            self.runtime.wake.wait(interval)
-            self.runtime.wake.clear()
-            if self._stop.is_set():
-                return
-            now = self.runtime.clock.time()
-            if self.detector is not None and now - self._last_detect >= detect_every:
-                self._last_detect = now
-                self._guarded(self.detector.run, now)
-            self._guarded(self.scheduler.tick, now)
-
-    def _guarded(self, step: Callable[[float], None], now: float) -> None:
-        try:
-            step(now)
-        except Exception as e:
-            full = as_disk_full(e, self.runtime.settings)
-            if full is not None:  # said once per round, without a traceback; the next round tries again
-                LOG.warning("scheduler round failed: %s", full.message)
-            else:
-                LOG.exception("scheduler round failed; carrying on")

@@ -41,8 +41,8 @@ def describe_failures(failed: Mapping[tuple[str, str], dict]) -> str:
     return "; ".join(f"{role} {pid}: {a.get('retmsg')}" for (role, pid), a in failed.items())
 
 
-def job_parties(row: Job) -> list[tuple[str, str]]:
-    return plan_of(row).all_parties()
+def job_parties(runtime: Runtime, row: Job) -> list[tuple[str, str]]:
+    return plan_of(runtime.components, row).all_parties()
 
 
 def is_job_party(job_id: str, party_id: str, row: Job | None = None) -> bool:

@@ -83,7 +83,7 @@ def rerun_job(runtime: Runtime, job_id: str, component_name: str) -> dict:
         raise OperationRefusedError(f"job {job_id} is {row.f_status}; only an ended job can be rerun (stop it first)")
     if not component_name:
         raise FateFlowError("required parameters are missing: component_name;")
-    plan = plan_of(row)
+    plan = plan_of(runtime.components, row)
     latest = {(t.f_component_name, t.f_role, t.f_party_id): t for t in latest_tasks(job_id)}
     if component_name == "pipeline":
         chosen = [c for c in plan.dag.order
@@ -109,7 +109,7 @@ def rerun_job(runtime: Runtime, job_id: str, component_name: str) -> dict:
             if not runtime.hosts(party_id):
                 create_task_version(job_id, component, task_id, version, role, party_id, retries, run_here=False)
     Job.update(f_rerun_signal=False, f_cancel_signal=False).where(Job.f_job_id == job_id).execute()
-    results = fan_out(runtime, row, msg.JOB_STATUS_UPDATE, job_parties(row),
+    results = fan_out(runtime, row, msg.JOB_STATUS_UPDATE, job_parties(runtime, row),
                       msg.JobStatusUpdate(job_id, JobStatus.WAITING, rerun=True))
     failed = failures(results)
     job_log(runtime.settings, job_id, f"rerun of {', '.join(chosen)} requested")

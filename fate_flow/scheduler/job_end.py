@@ -22,7 +22,7 @@ def end_job(runtime: Runtime, row: Job, status: JobStatus, reason: str | None = 
             logging.ERROR if status in (JobStatus.FAILED, JobStatus.TIMEOUT) else logging.INFO)
     update = msg.JobStatusUpdate(row.f_job_id, status, progress=100 if status == JobStatus.SUCCESS else None,
                                  fail_reason=reason)
-    results = fan_out(runtime, row, msg.JOB_STATUS_UPDATE, job_parties(row), update)
+    results = fan_out(runtime, row, msg.JOB_STATUS_UPDATE, job_parties(runtime, row), update)
     _settle_shadow_tasks(row.f_job_id, status)
     failed = failures(results)
     if failed:

@@ -38,7 +38,9 @@ class Codec:
                       lambda b: Instance(*self.loads(b)))
         self.register(17, SparseVector, lambda v: self.dumps([v.indices, v.values, v.shape]),
                       lambda b: SparseVector(*self.loads(b)))
-        from fate_flow.secure import paillier  # Paillier values cross parties (imported when a codec is made)
+        # Paillier values cross parties; paillier (numpy, gmpy2) is a heavy import, made when a codec is made, so
+        # importing this module (federation, computing and serving do) stays light until then
+        from fate_flow.secure import paillier
         self.register(18, paillier.EncryptedVector, lambda v: self.dumps(paillier.pack_vector(v)),
                       lambda b: paillier.unpack_vector(self.loads(b)))
         self.register(19, paillier.PaillierPublicKey, lambda k: self.dumps(paillier.pack_public_key(k)),

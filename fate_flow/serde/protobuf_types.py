@@ -11,6 +11,8 @@ import pkgutil
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import Message
 
+import fate_flow.proto
+
 
 class UnknownMessageType(KeyError):
     pass
@@ -18,7 +20,6 @@ class UnknownMessageType(KeyError):
 
 def _load_proto_modules() -> None:
     """Import every generated *_pb2 module so its messages are in the default descriptor pool."""
-    import fate_flow.proto
     for module in pkgutil.iter_modules(fate_flow.proto.__path__):
         if module.name.endswith("_pb2"):
             importlib.import_module(f"fate_flow.proto.{module.name}")

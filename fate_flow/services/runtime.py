@@ -1,7 +1,7 @@
 """The server's runtime: the state every service, app, command handler and the scheduler share inside one
 server, built once (by server.py at start, by a test fixture in tests) and passed explicitly.
 It holds the settings, the clock every timestamp the server writes comes from, the table store, the codec, the
-federation client, the worker launcher, the job id generator and the event that wakes the scheduler. It is built by
+federation client, the worker launcher, the component registry, the board's logins, the job id generator and the event that wakes the scheduler. It is built by
 services/server/startup.py."""
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from fate_flow.components.registry import ComponentRegistry
 from fate_flow.computing.storage.standalone import StandaloneStore
 from fate_flow.entity.clock import Clock
 from fate_flow.federation import FederationClient, PartyRef
 from fate_flow.serde.codec import Codec
+from fate_flow.services.server.board_access import BoardAccess
 from fate_flow.settings import Settings
 from fate_flow.worker.launcher import WorkerLauncher
 
@@ -44,6 +46,8 @@ class Runtime:
     store: StandaloneStore
     client: FederationClient
     launcher: WorkerLauncher
+    components: ComponentRegistry
+    board: BoardAccess
     codec: Codec = field(default_factory=Codec)
     wake: threading.Event = field(default_factory=threading.Event)
     job_ids: JobIdGenerator = None  # type: ignore[assignment]

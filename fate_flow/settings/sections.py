@@ -146,8 +146,8 @@ class WorkerSettings:
     report_retry_seconds: float = 120.0
     # seconds between SIGTERM and SIGKILL when a task is stopped
     kill_grace: float = 3.0
-    # modules imported by the server and by every worker before a task runs: plugins that add components
-    # to fate_flow.components.registry.MODULES
+    # plugin modules that add components: each lists them in COMPONENTS, which the server's component registry
+    # (and every worker's) adds to the built-in ones
     component_plugins: tuple[str, ...] = ()
 
 

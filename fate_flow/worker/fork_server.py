@@ -18,7 +18,9 @@ import sys
 
 def _preload() -> None:
     """Import what every worker needs, once. No thread, channel or connection may be opened here."""
-    import fate_flow.worker.task_executor  # noqa: F401  (components, computing, federation, client)
+    # the point of the fork server: the worker stack (components, computing, federation, client) is imported
+    # here, once, before any fork, and not when the launcher's process imports this module
+    import fate_flow.worker.task_executor  # noqa: F401
     for name in ("numpy", "pandas", "sklearn"):
         try:
             __import__(name)
@@ -53,7 +55,7 @@ def _child(request: dict) -> None:
         sys.stdin = open(0, closefd=False)
         sys.stdout = open(1, "w", buffering=1, closefd=False)
         sys.stderr = open(2, "w", buffering=1, closefd=False)
-        from fate_flow.worker.task_executor import main
+        from fate_flow.worker.task_executor import main  # in the forked child: preloaded, so this costs nothing
         code = main(["--spec", request["spec"]], worker_secret=request.get("secret") or None)
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else 1

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 from google.protobuf.message import Message
 
 from fate_flow.client.http_client import FlowHttpClient, ServerUnreachableError
-from fate_flow.entity.messages import WorkerTaskStatus, encode
+from fate_flow.entity import messages
 from fate_flow.entity.status import JobStatus
 from fate_flow.entity.task_spec import ModelRef, TaskSpec
 from fate_flow.serde.protobuf_types import parse_buffer
@@ -28,12 +28,13 @@ class WorkerReporter:
         self.retry_seconds = retry_seconds
 
     def _task(self) -> dict[str, Any]:
+        """The fields every report names its task with (messages.WorkerTask)."""
         s = self.spec
         return {"job_id": s.job_id, "component_name": s.component_name, "task_id": s.task_id,
                 "task_version": s.task_version, "role": s.role, "party_id": s.party_id}
 
-    def _send(self, method: str, body: dict[str, Any]) -> dict:
-        body = {**self._task(), **body}
+    def _send(self, method: str, report: messages.WorkerTask) -> dict:
+        body = messages.encode(report)
         deadline = time.monotonic() + self.retry_seconds
         delay = 0.2
         while True:
@@ -52,33 +53,32 @@ class WorkerReporter:
 
     # ------------------------------------------------------------------ what a task reports
     def status(self, status: str, fail_reason: str | None = None, elapsed_ms: int | None = None) -> None:
-        s = self.spec
-        report = WorkerTaskStatus(s.job_id, s.task_id, s.task_version, s.role, s.party_id, JobStatus(status),
-                                  s.component_name, fail_reason, elapsed_ms)
-        self._send("worker_task_status", encode(report))
+        self._send("worker_task_status", messages.WorkerTaskStatus(
+            **self._task(), status=JobStatus(status), fail_reason=fail_reason, elapsed=elapsed_ms))
 
     def output_table(self, data_name: str, table: dict[str, Any]) -> None:
-        self._send("worker_task_output_table", {"data_name": data_name, **table})
+        """`table`: the WorkerOutputTable fields other than the task's and data_name."""
+        self._send("worker_task_output_table", messages.WorkerOutputTable(**self._task(), data_name=data_name, **table))
 
     def metric(self, namespace: str, name: str, metric_type: int, values: Any) -> None:
-        self._send("worker_task_metric", {"metric_namespace": namespace, "metric_name": name,
-                                          "type": metric_type, "values": values})
+        self._send("worker_task_metric", messages.WorkerMetric(
+            **self._task(), metric_namespace=namespace, metric_name=name, type=metric_type, values=values))
 
     def model(self, alias: str, buffers: dict[str, Message]) -> None:
-        encoded = {name: {"type": msg.DESCRIPTOR.full_name,
-                          "b64": base64.b64encode(msg.SerializeToString()).decode()}
-                   for name, msg in buffers.items()}
-        self._send("worker_task_model", {"model_alias": alias, "buffers": encoded})
+        encoded = {name: {"type": buffer.DESCRIPTOR.full_name,
+                          "b64": base64.b64encode(buffer.SerializeToString()).decode()}
+                   for name, buffer in buffers.items()}
+        self._send("worker_task_model", messages.WorkerModel(**self._task(), model_alias=alias, buffers=encoded))
 
     def upstream_model(self, ref: ModelRef) -> dict[str, Message]:
         """An upstream component's model of this job (or, in a predict job, of the model it predicts with)."""
-        answer = self._send("worker_task_model_get", {"model_component": ref.component_name,
-                                                      "model_alias": ref.model_alias})
+        answer = self._send("worker_task_model_get", messages.WorkerModelGet(
+            **self._task(), model_component=ref.component_name, model_alias=ref.model_alias))
         return {name: parse_buffer(buffer["type"], base64.b64decode(buffer["b64"]))
                 for name, buffer in (answer.get("data") or {}).items()}
 
     def summary(self, summary: dict) -> None:
-        self._send("worker_task_summary", {"summary": summary})
+        self._send("worker_task_summary", messages.WorkerSummary(**self._task(), summary=summary))
 
 
 class HttpTracker:
@@ -91,10 +91,10 @@ class HttpTracker:
         self.progress = 0
 
     def log_metric_data(self, namespace: str, name: str, data: Iterable[tuple[Any, Any]]) -> None:
-        self.reporter.metric(namespace, name, 1, [[jsonable(k), jsonable(v)] for k, v in data])
+        self.reporter.metric(namespace, name, messages.METRIC_DATA, [[jsonable(k), jsonable(v)] for k, v in data])
 
     def set_metric_meta(self, namespace: str, name: str, meta: dict) -> None:
-        self.reporter.metric(namespace, name, 0, jsonable(meta))
+        self.reporter.metric(namespace, name, messages.METRIC_META, jsonable(meta))
 
     def set_summary(self, summary: dict) -> None:
         self.summary = dict(summary)

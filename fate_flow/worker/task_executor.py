@@ -8,7 +8,6 @@ and reports them, its model, summary and final status to its own server.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import os
@@ -64,9 +63,7 @@ def run_task(spec: TaskSpec, reporter: WorkerReporter, settings: Settings, log: 
     fed_client = FederationClient.from_settings(federation_settings(settings, PROJECT_ROOT))
     computing = None
     try:
-        for plugin in settings.worker.component_plugins:
-            importlib.import_module(plugin)
-        module = registry.load(spec.module)
+        module = registry.with_plugins(settings.worker.component_plugins).load(spec.module)
         params = module.params_class.from_dict(spec.parameters, spec.component_name)
         tracker = HttpTracker(reporter)
         # a Spark task starts its driver here, in the task's own process (and process group)

@@ -1,4 +1,4 @@
-"""Who may use the board (apps/board_access.py through the app): its pages open to all; on loopback the API
+"""Who may use the board (services/server/board_access.py, the runtime's `board`, through the app): its pages open to all; on loopback the API
 answers unsigned as before; from elsewhere a login with an app key and its secret gives an HttpOnly, SameSite=Strict,
 expiring session cookie, and calls made with it need the session's CSRF token; browsers' requests for other sites
 are refused; every refusal is 109 and audited."""
@@ -11,11 +11,13 @@ from types import MappingProxyType
 
 import pytest
 
-from fate_flow.apps import board_access, board_app
+from fate_flow.apps import board_app
+from fate_flow.services.server import board_access
 from fate_flow.entity import audit
 from fate_flow.entity.http_signature import parse_networks
 from fate_flow.settings import HttpAuthSettings
 from tests.api.job_rows import add_job
+from tests.conftest import runtime_of
 
 APP_KEY, SECRET = "analyst", "f3a9c2d4e5b6a7980123456789abcdef"
 REMOTE = {"REMOTE_ADDR": "10.20.30.40"}
@@ -126,7 +128,7 @@ def test_wrong_secrets_are_refused_audited_and_throttled(client, job, refusals):
 
 
 def test_a_session_expires_and_a_logout_ends_it(client, app, job):
-    access = app.extensions[board_app.ACCESS]
+    access = runtime_of(app).board
     response = login(client)
     csrf = response.get_json()["data"]["csrf_token"]
     cookie = response.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]

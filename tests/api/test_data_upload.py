@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from fate_flow.entity.clock import Clock
 from fate_flow.settings import PROJECT_ROOT
+from tests.conftest import make_app, runtime_of
 from tests.api.upload_helpers import multipart_upload, upload_config
 
 BREAST = PROJECT_ROOT / "examples" / "data" / "breast_hetero_guest.csv"
@@ -196,3 +198,27 @@ def test_upload_history(client):
     assert ids[1] not in [next(iter(h)) for h in client.post("/v1/data/upload/history", json={}).get_json()["data"]]
     body = client.post("/v1/data/upload/history", json={"limit": "x"}).get_json()
     assert body == {"retcode": 101, "retmsg": "parameter limit must be an integer, got 'x'"}
+
+
+class _StoppedClock(Clock):
+    """2026-01-01 00:00:00 UTC, always."""
+
+    def time(self) -> float:
+        return 1_767_225_600.0
+
+
+def test_the_upload_log_and_the_job_carry_the_runtime_clock_time(settings):
+    from fate_flow.db.base import DB
+    clock = _StoppedClock()
+    app = make_app(settings, clock=clock)
+    try:
+        client = app.test_client()
+        body = multipart_upload(client, upload_config("clocked"), GOOD).get_json()
+        assert body["retcode"] == 0, body
+        lines = (settings.logs_dir / body["jobId"] / "local" / "0" / "upload_0" / "INFO.log").read_text().splitlines()
+        assert lines and all(line.startswith(f"[INFO] [{clock.log_stamp()}] ") for line in lines), lines
+        [job] = job_rows(client, body["jobId"])
+        assert job["f_create_time"] == job["f_end_time"] == clock.now_ms()
+    finally:
+        runtime_of(app).close()
+        DB.obj.close()

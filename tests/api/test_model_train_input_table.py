@@ -8,7 +8,9 @@ import pytest
 from fate_flow.federation import PartyRef
 from fate_flow.model.pipeline import build_pipeline, json_field
 from fate_flow.model.pipelined_model import PipelinedModel
-from fate_flow.services.models.deploy import DeployRequest, deploy_party
+from fate_flow.components.registry import ComponentRegistry
+from fate_flow.entity.messages import ModelDeploy
+from fate_flow.services.models.deploy import deploy_party
 from fate_flow.services.models.local import party_model, proto_sources
 from fate_flow.services.models.record import train_input_table
 from fate_flow.settings import PROJECT_ROOT
@@ -50,7 +52,7 @@ def test_deploy_records_the_table_of_a_model_trained_before_it_was_recorded(app,
     PipelinedModel(parent.root).save_pipeline(pipeline, {"reader_0": "Reader"}, proto_sources())
     child_version = "202101011200000000002"
     with app.app_context():
-        deploy_party(settings, DeployRequest(model_id, version, cpn_list=["dataio_0", "hetero_lr_0"]), child_version,
-                     "host", "10000", PartyRef("guest", 9999))
+        deploy_party(settings, ComponentRegistry(), ModelDeploy(model_id, version, child_version, {"role": "guest", "party_id": "9999"},
+                                           cpn_list=["dataio_0", "hetero_lr_0"]), "host", "10000", PartyRef("guest", 9999))
     child = party_model(settings, "host", "10000", model_id, child_version).read_pipeline()
     assert json_field(child, "train_input_table") == {"namespace": "experiment", "name": "breast_hetero_host"}

@@ -16,7 +16,7 @@ BUILT_IN = ["dataio", "datatransform", "evaluation", "featurescale", "heterofeat
 def all_components():
     """Every registered module in lower case: the built-in ones and those plugins (of other tests) added."""
     from fate_flow.components import registry
-    names = sorted(m.lower() for m in registry.module_names())
+    names = sorted(m.lower() for m in registry.ComponentRegistry().module_names())
     assert set(BUILT_IN) <= set(names)
     return names
 

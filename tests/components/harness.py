@@ -65,7 +65,7 @@ def run_component(task: TaskSpec, session: StandaloneSession, federation=None,
                   models: dict | None = None) -> tuple[ComponentOutput, RecordingTracker]:
     """models: component name -> its model buffers {name: message}, served to `ctx.input_models`. They go
     through serialization, as a worker receives them."""
-    cls = registry.load(task.module)
+    cls = registry.ComponentRegistry().load(task.module)
     params = cls.params_class.from_dict(task.parameters, task.component_name)
     tracker = RecordingTracker()
 

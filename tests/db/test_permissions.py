@@ -2,6 +2,7 @@
 checks of job.create and task start/stop), on SQLite and MariaDB."""
 import json
 
+from fate_flow.components.registry import ComponentRegistry
 from fate_flow.services.jobs.plan import plan_job
 from fate_flow.services.partners import permissions
 from fate_flow.services.partners.permissions import Dataset, Needs
@@ -14,7 +15,7 @@ FLAGSHIP_HOST_COMPONENTS = {"reader", "dataio", "intersection", "heterofeaturebi
 
 
 def plan(conf: str, dsl: str):
-    return plan_job(json.loads((EXAMPLES / dsl).read_text()), json.loads((EXAMPLES / conf).read_text()))
+    return plan_job(ComponentRegistry(), json.loads((EXAMPLES / dsl).read_text()), json.loads((EXAMPLES / conf).read_text()))
 
 
 def test_what_the_flagship_job_asks_of_the_host_and_the_arbiter(db):
@@ -39,15 +40,15 @@ def test_grants_of_either_api_count_for_the_partner_in_its_role_and_only_there(d
     needs = permissions.job_needs(plan("test_hetero_lr_job_conf.json", "test_hetero_lr_job_dsl.json"),
                                   "host", "10000")
     assert permissions.missing("9999", "guest", needs) == needs
-    permissions.grant_privilege("9999", "guest", {"role": "host", "command": "create,run", "component": "reader"})
-    permissions.grant_permission("9999", ",".join(sorted(FLAGSHIP_HOST_COMPONENTS - {"reader"})), None)
+    permissions.grant_privilege(ComponentRegistry(), "9999", "guest", {"role": "host", "command": "create,run", "component": "reader"})
+    permissions.grant_permission(ComponentRegistry(), "9999", ",".join(sorted(FLAGSHIP_HOST_COMPONENTS - {"reader"})), None)
     assert permissions.missing("9999", "guest", needs) == Needs(datasets={HOST_TABLE})
     assert permissions.missing("9999", "host", needs) == Needs(roles={"host"}, commands={"create", "run"},
                                                                components={"reader"}, datasets={HOST_TABLE})
     assert permissions.missing("10001", "guest", needs) == needs
-    permissions.grant_permission("9999", None, [HOST_TABLE])
+    permissions.grant_permission(ComponentRegistry(), "9999", None, [HOST_TABLE])
     assert not permissions.missing("9999", "guest", needs)
-    permissions.delete_permission("9999", None, [HOST_TABLE])
+    permissions.delete_permission(ComponentRegistry(), "9999", None, [HOST_TABLE])
     assert permissions.missing("9999", "guest", needs) == Needs(datasets={HOST_TABLE})
 
 

@@ -1,4 +1,4 @@
-"""Test-only components for the process tests, registered when imported (servers import this module through
+"""Test-only components for the process tests, listed in COMPONENTS (servers add them through
 `worker.component_plugins`)."""
 from __future__ import annotations
 
@@ -36,5 +36,4 @@ class TestPoolSleep(Component):
         return ComponentOutput()
 
 
-registry.MODULES[TestPoolSleep.module] = registry.ModuleInfo(TestPoolSleep.module, ("guest", "host"),
-                                                             f"{__name__}:{TestPoolSleep.__name__}")
+COMPONENTS = (registry.ModuleInfo(TestPoolSleep.module, ("guest", "host"), f"{__name__}:{TestPoolSleep.__name__}"),)

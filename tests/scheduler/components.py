@@ -1,5 +1,5 @@
-"""Test-only components, registered in fate_flow.components.registry.MODULES when imported (the server and
-its workers import this module through the `worker.component_plugins` setting)."""
+"""Test-only components, listed in COMPONENTS (the server and its workers add them to their component registry
+through the `worker.component_plugins` setting)."""
 from __future__ import annotations
 
 import os
@@ -144,7 +144,7 @@ class TestStep(TestSource):
     module = "TestStep"
 
 
-for cls, roles in ((TestStep, ("guest", "host", "arbiter")), (TestSource, ("guest", "host")), (TestAdd, ("guest", "host")), (TestSleep, ("guest", "host")),
+COMPONENTS = tuple(registry.ModuleInfo(cls.module, roles, f"{__name__}:{cls.__name__}") for cls, roles in (
+                   (TestStep, ("guest", "host", "arbiter")), (TestSource, ("guest", "host")), (TestAdd, ("guest", "host")), (TestSleep, ("guest", "host")),
                    (TestFail, ("guest", "host")), (TestExchange, ("guest", "host")),
-                   (TestModelTrainer, ("guest", "host"))):
-    registry.MODULES[cls.module] = registry.ModuleInfo(cls.module, roles, f"{__name__}:{cls.__name__}")
+                   (TestModelTrainer, ("guest", "host"))))

@@ -100,7 +100,7 @@ class Flow:
         return self.job(job_id).f_status
 
     def start_loop(self) -> None:
-        from fate_flow.scheduler.dag_scheduler import SchedulerLoop
+        from fate_flow.scheduler.loop import SchedulerLoop
         self.loop = SchedulerLoop(self.runtime, self.scheduler, self.detector).start()
 
     def stop(self) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from fate_flow.db.base import DB
 from fate_flow.db.models import Job, Task
+from fate_flow.entity import messages as msg
 from fate_flow.entity.clock import Clock
 from fate_flow.entity.status import JobStatus
 from fate_flow.federation import CommandRegistry, IncomingCommand, PartyRef, federation_settings
@@ -123,10 +124,11 @@ def play_workers(runtime, workers: PlayedWorkers, done: set) -> None:
         worker_reports.check_worker_secret(task, secret)
         with DB.obj.connection_context():
             for data_name in spec["output_data"]:
-                worker_reports.report_output_table({**task, "data_name": data_name, "namespace": spec["output_namespace"],
-                                                    "name": f"{spec['component_name']}_{spec['role']}_{data_name}",
-                                                    "address": {"storage_type": "standalone", "path": "played"}})
-            worker_reports.report_status(runtime, {**task, "status": JobStatus.SUCCESS.value})
+                worker_reports.report_output_table(msg.WorkerOutputTable(
+                    **task, data_name=data_name, namespace=spec["output_namespace"],
+                    name=f"{spec['component_name']}_{spec['role']}_{data_name}",
+                    address={"storage_type": "standalone", "path": "played"}))
+            worker_reports.report_status(runtime, msg.WorkerTaskStatus(**task, status=JobStatus.SUCCESS))
 
 
 def test_a_three_party_job_runs_from_submit_to_success_on_a_fake_clock(server):
@@ -169,6 +171,10 @@ def test_a_three_party_job_runs_from_submit_to_success_on_a_fake_clock(server):
     for stamp in (guest.f_create_time, guest.f_start_time, guest.f_end_time, *(t.f_end_time for t in tasks)):
         assert (stamp - START * 1000) % 1000 == 0 and START * 1000 <= stamp <= clock.time() * 1000
     assert job_id.startswith(runtime.clock.local_datetime().strftime("%Y%m%d"))
+    # so are the times of the job's schedule log
+    schedule_log = (runtime.settings.logs_dir / job_id / "fate_flow_schedule.log").read_text().splitlines()
+    stamps = {line.split("] [", 2)[1] for line in schedule_log}
+    assert schedule_log and stamps <= {FakeClock(START + s).log_stamp() for s in range(int(clock.time() - START) + 1)}
     assert rounds <= 6, rounds
     assert set(parties.sent) == {"job.create", "job.resource.apply", "job.status.update", "task.start",
                                  "task.status.update"}

@@ -7,6 +7,7 @@ import pytest
 
 from fate_flow.entity.dsl_errors import RuntimeConfError
 from fate_flow.entity.engines import spark_conf
+from fate_flow.components.registry import ComponentRegistry
 from fate_flow.services.jobs.plan import party_parameters, plan_job
 from fate_flow.settings import PROJECT_ROOT, SettingsError, settings_from_dict, spark_settings
 
@@ -20,7 +21,7 @@ def settings(tmp_path: Path, **raw):
 def engines(tmp_path: Path, job_parameters: dict, conf_settings=None) -> dict:
     conf = json.loads((EXAMPLES / "hetero_lr_breast_conf.json").read_text())
     conf["job_parameters"] = job_parameters
-    plan = plan_job(json.loads((EXAMPLES / "hetero_lr_simple_dsl.json").read_text()), conf)
+    plan = plan_job(ComponentRegistry(), json.loads((EXAMPLES / "hetero_lr_simple_dsl.json").read_text()), conf)
     s = conf_settings or settings(tmp_path)
     return {(role, party): party_parameters(plan, s, role, party)["computing_engine"]
             for role, party in (("guest", 9999), ("host", 10000), ("arbiter", 10000))}
@@ -40,7 +41,7 @@ def test_backend_1_and_computing_engine_choose_spark_per_party(tmp_path):
     assert mixed == {**standalone, ("guest", 9999): "SPARK"}
     v1 = json.loads((EXAMPLES / "test_hetero_lr_job_conf_v1.json").read_text())
     v1["job_parameters"]["backend"] = 1
-    plan = plan_job(json.loads((EXAMPLES / "test_hetero_lr_job_dsl_v1.json").read_text()), v1)
+    plan = plan_job(ComponentRegistry(), json.loads((EXAMPLES / "test_hetero_lr_job_dsl_v1.json").read_text()), v1)
     params = party_parameters(plan, settings(tmp_path), "host", 10000)
     assert params["computing_engine"] == params["storage_engine"] == "SPARK" and params["spark_run"] == {}
 

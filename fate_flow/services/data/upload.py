@@ -10,7 +10,6 @@ fresh copy switched in the same way, so a failed one leaves the table as it was;
 """
 from __future__ import annotations
 
-import datetime
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -313,7 +312,7 @@ class _LocalJobRun:
         update_job_progress(self.job.job_id, LOCAL_ROLE, LOCAL_PARTY_ID, percent)
 
     def log(self, message: str, level: str = "INFO") -> None:
-        stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
+        stamp = self.ctx.clock.log_stamp()
         with open(self.log_path, "a", encoding="utf-8") as f:
             f.write(f"[{level}] [{stamp}] [{self.job.job_id}] {message}\n")
 

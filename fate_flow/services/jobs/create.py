@@ -15,6 +15,7 @@ from fate_flow.entity.messages import JobCreate
 from fate_flow.entity.retcode import RetCode
 from fate_flow.entity.status import JobStatus
 from fate_flow.services.jobs.job_locations import job_files
+from fate_flow.components.registry import ComponentRegistry
 from fate_flow.services.jobs.plan import cores_needed, party_parameters, plan_job
 from fate_flow.services.models import local as model_local, paths as model_paths
 from fate_flow.settings import Settings
@@ -37,13 +38,14 @@ def check_cores(settings: Settings, job_id: str, party_id: Any, needs: Mapping[s
                             f"(resources.cores_per_party); lower task_cores or task_parallelism")
 
 
-def create_party_job(settings: Settings, job: JobCreate, role: str, party_id: str) -> dict:
+def create_party_job(settings: Settings, components: ComponentRegistry, job: JobCreate, role: str,
+                     party_id: str) -> dict:
     """Create the job on one hosted party; idempotent (a repeated create answers success)."""
     job_id = job.job_id
     if Job.get_or_none(Job.f_job_id == job_id, Job.f_role == role, Job.f_party_id == str(party_id)) is not None:
         return {"created": False}
     train_conf = job.train_runtime_conf
-    plan = plan_job(job.dsl, job.runtime_conf, train_runtime_conf=train_conf)
+    plan = plan_job(components, job.dsl, job.runtime_conf, train_runtime_conf=train_conf)
     if role not in plan.conf.roles or int(party_id) not in plan.conf.roles[role]:
         raise FateFlowError(f"job {job_id} has no {role} party {party_id}")
     params = party_parameters(plan, settings, role, party_id)

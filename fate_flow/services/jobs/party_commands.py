@@ -79,7 +79,7 @@ def create(runtime: Runtime, cmd: IncomingCommand) -> dict:
     if cmd.src.party_id != str(initiator.get("party_id")):
         raise FateFlowError(f"job.create may come only from the job's initiator party {initiator.get('party_id')}, "
                             f"not from {cmd.src}", retcode=RetCode.OPERATING_ERROR)
-    return ok(job_create.create_party_job(runtime.settings, job, cmd.dst.role, cmd.dst.party_id))
+    return ok(job_create.create_party_job(runtime.settings, runtime.components, job, cmd.dst.role, cmd.dst.party_id))
 
 
 @with_db

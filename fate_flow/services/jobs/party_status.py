@@ -16,7 +16,6 @@ from fate_flow.services.jobs.local_jobs import LOCAL_ROLE
 from fate_flow.services.jobs.status_updates import FEDERATED, PARTY, update_job_status, update_task_status
 from fate_flow.services.jobs.schedule_log import job_log
 from fate_flow.services.models import record as model_record
-from fate_flow.settings import Settings
 
 LOG = logging.getLogger(__name__)
 
@@ -45,14 +44,14 @@ def apply_job_status(runtime: Runtime, job_id: str, role: str, party_id: str, st
     early_model = status == JobStatus.SUCCESS and JobStatus(row.f_status) not in END_STATUSES
     if early_model:
         # the model is complete before anyone can see the job succeed (a client may deploy it at once)
-        _record_model(runtime.settings, job_id, role, party_id, JobStatus.SUCCESS)
+        _record_model(runtime, job_id, role, party_id, JobStatus.SUCCESS)
     changed = update_job_status(job_id, role, party_id, status, fail_reason=fail_reason, rerun=rerun)
     killed = []
     if status in END_STATUSES:
         killed = stop_party_tasks(runtime, job_id, role, party_id, status)
         resources.release(job_id, role, party_id)
         if not early_model:
-            _record_model(runtime.settings, job_id, role, party_id)
+            _record_model(runtime, job_id, role, party_id)
     current = Job.get(Job.f_job_id == job_id, Job.f_role == role, Job.f_party_id == str(party_id)).f_status
     if changed:
         job_log(runtime.settings, job_id, f"{role} {party_id}: job {current}" + (f" ({fail_reason})" if fail_reason else ""))
@@ -128,7 +127,7 @@ def create_task_version(job_id: str, component: str, task_id: str, task_version:
         ).on_conflict_ignore().execute() > 0
 
 
-def _record_model(settings: Settings, job_id: str, role: str, party_id: str, status: JobStatus | None = None) -> None:
+def _record_model(runtime: Runtime, job_id: str, role: str, party_id: str, status: JobStatus | None = None) -> None:
     """The model of a train job at its end, once per party: its Pipeline record on success (contract §8.1)
     and its t_machine_learning_model_info row (§5.6). Local and predict jobs make no model. Without `status`
     the row's own status counts (an end command the transition table refused changes nothing)."""
@@ -137,4 +136,4 @@ def _record_model(settings: Settings, job_id: str, role: str, party_id: str, sta
     status = status or JobStatus(row.f_status)
     if role == LOCAL_ROLE or params.get("job_type") == "predict" or status not in END_STATUSES:
         return
-    model_record.record_train_model(settings, row, status)
+    model_record.record_train_model(runtime.settings, runtime.components, row, status)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from fate_flow.components import registry
+from fate_flow.components.registry import ComponentRegistry
 from fate_flow.computing.spark_driver import spark_unavailable_reason
 from fate_flow.db.models import Job
 from fate_flow.dsl.component_parameters import component_parties
@@ -50,7 +50,7 @@ def job_parameter_defaults(settings: Settings) -> dict[str, Any]:
             "auto_retries": d.auto_retries, "auto_retry_delay": d.auto_retry_delay}
 
 
-def plan_job(dsl: Mapping[str, Any], runtime_conf: Mapping[str, Any], *, require_work_mode: bool = False,
+def plan_job(components: ComponentRegistry, dsl: Mapping[str, Any], runtime_conf: Mapping[str, Any], *, require_work_mode: bool = False,
              train_runtime_conf: Mapping[str, Any] | None = None) -> JobPlan:
     """Parse and validate; raises DSLError/RuntimeConfError (retcode 100) naming the component and field.
 
@@ -59,17 +59,17 @@ def plan_job(dsl: Mapping[str, Any], runtime_conf: Mapping[str, Any], *, require
     conf = parse_runtime_conf(runtime_conf, require_work_mode=require_work_mode)
     if conf.job_type == "predict" and train_runtime_conf:
         conf = parse_runtime_conf(merge_predict_conf(train_runtime_conf, runtime_conf), require_work_mode=False)
-    return plan_parsed(dsl, conf)
+    return plan_parsed(components, dsl, conf)
 
 
-def plan_parsed(dsl: Mapping[str, Any], conf: RuntimeConf) -> JobPlan:
+def plan_parsed(components: ComponentRegistry, dsl: Mapping[str, Any], conf: RuntimeConf) -> JobPlan:
     """The plan of a DSL over a runtime conf already parsed (and merged, for a predict job)."""
     mode = "predict" if conf.job_type == "predict" else "train"
-    return plan_of_dag(parse_dsl(dsl, registry.module_names(), version=conf.version, mode=mode), conf)
+    return plan_of_dag(components, parse_dsl(dsl, components.module_names(), version=conf.version, mode=mode), conf)
 
 
-def plan_of_dag(dag: Dag, conf: RuntimeConf) -> JobPlan:
-    return JobPlan(dag=dag, conf=conf, parties=component_parties(dag, conf, registry.module_roles()))
+def plan_of_dag(components: ComponentRegistry, dag: Dag, conf: RuntimeConf) -> JobPlan:
+    return JobPlan(dag=dag, conf=conf, parties=component_parties(dag, conf, components.module_roles()))
 
 
 def common_parameters(plan: JobPlan, settings: Settings) -> dict[str, Any]:
@@ -120,7 +120,7 @@ def with_common_parameters(runtime_conf: Mapping[str, Any], version: int, common
     return conf
 
 
-def plan_of(row: Job) -> JobPlan:
+def plan_of(components: ComponentRegistry, row: Job) -> JobPlan:
     """The plan of a stored job (its DSL and conf were validated at submit; a predict job's conf is merged
     over its model's training conf)."""
-    return plan_job(row.f_dsl, row.f_runtime_conf, train_runtime_conf=row.f_train_runtime_conf)
+    return plan_job(components, row.f_dsl, row.f_runtime_conf, train_runtime_conf=row.f_train_runtime_conf)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-from fate_flow.components import registry
+from fate_flow.components.registry import ComponentRegistry, UnknownModuleError
 from fate_flow.dsl.component_parameters import resolve_component_parameters
 from fate_flow.dsl.model_id import job_model_info, predict_model_info
 from fate_flow.dsl.predict_job import prepare_predict_job
@@ -60,14 +60,14 @@ def submit(runtime: Runtime, dsl: Any, runtime_conf: Any) -> dict:
         # refuses an empty inference DSL (never deployed), a submitted DSL that is not the deployed model's,
         # and modules this server cannot run
         predict = prepare_predict_job(runtime_conf, train_conf, json_field(pipeline, "inference_dsl"),
-                                      registry.module_names(), submitted_dsl=dsl,
+                                      runtime.components.module_names(), submitted_dsl=dsl,
                                       train_dsl=json_field(pipeline, "train_dsl"), parsed=submitted)
-        dsl, plan = predict.dsl, plan_of_dag(predict.dag, predict.conf)
+        dsl, plan = predict.dsl, plan_of_dag(runtime.components, predict.dag, predict.conf)
     elif dsl is None:
         raise ParameterError("job_dsl should be an object")
     else:
-        plan = plan_parsed(dsl, submitted)
-    _check_parameters(plan)
+        plan = plan_parsed(runtime.components, dsl, submitted)
+    _check_parameters(runtime.components, plan)
     conf = plan.conf
     _check_initiator_hosted(runtime, conf)
     job_id = runtime.job_ids.next_id()
@@ -119,14 +119,14 @@ def _check_initiator_hosted(runtime: Runtime, conf: RuntimeConf) -> None:
                              f"job to the initiator's fate_flow")
 
 
-def _check_parameters(plan: JobPlan) -> None:
+def _check_parameters(components: ComponentRegistry, plan: JobPlan) -> None:
     """Each component's parameters for each of its parties, through its parameter class (names the field)."""
-    resolved = resolve_component_parameters(plan.dag, plan.conf, registry.module_roles())
+    resolved = resolve_component_parameters(plan.dag, plan.conf, components.module_roles())
     for name, by_role in resolved.items():
         module = plan.dag.components[name].module
         try:
-            params_class = registry.load(module).params_class
-        except (registry.UnknownModuleError, ImportError, AttributeError) as e:
+            params_class = components.load(module).params_class
+        except (UnknownModuleError, ImportError, AttributeError) as e:
             raise ParameterError(f"component {name}: module {module} cannot be loaded on this server: {e}") from None
         for role, by_party in by_role.items():
             for party_id, params in by_party.items():

@@ -99,7 +99,7 @@ def build_spec(runtime: Runtime, row: Task) -> TaskSpec:
     job = Job.get_or_none(Job.f_job_id == row.f_job_id, Job.f_role == row.f_role, Job.f_party_id == row.f_party_id)
     if job is None:
         raise FateFlowError(f"job {row.f_job_id} does not exist on {row.f_role} party {row.f_party_id}")
-    plan = plan_of(job)
+    plan = plan_of(runtime.components, job)
     component = plan.dag.component(row.f_component_name)
     params = component_parameters(plan.dag, plan.conf, component.name, row.f_role, row.f_party_id)
     where = f"{row.f_role} party {row.f_party_id}"

@@ -13,7 +13,8 @@ from typing import Any, Mapping
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import Job, Task
 from fate_flow.entity import messages as msg, worker_secret
-from fate_flow.entity.messages import TASK_REPORT, PartyTaskStatus, WorkerTaskStatus
+from fate_flow.entity.messages import (TASK_REPORT, PartyTaskStatus, WorkerMetric, WorkerModel, WorkerModelGet,
+                                      WorkerOutputTable, WorkerSummary, WorkerTask, WorkerTaskStatus)
 from fate_flow.entity.errors import AuthenticationError, NotFoundError, ParameterError
 from fate_flow.entity.status import JobStatus
 from fate_flow.federation import PartyRef
@@ -30,16 +31,6 @@ from fate_flow.services.tracking import records as tracking
 LOG = logging.getLogger(__name__)
 
 
-def _task_key(body: Mapping[str, Any]) -> tuple[str, str, int, str, str]:
-    try:
-        return (str(body["job_id"]), str(body["task_id"]), int(body["task_version"]), str(body["role"]),
-                str(body["party_id"]))
-    except KeyError as e:
-        raise ParameterError(f"required parameters are missing: {e.args[0]}") from None
-    except (TypeError, ValueError):
-        raise ParameterError(f"task_version must be an integer, got {body.get('task_version')!r}") from None
-
-
 def check_worker_secret(body: Mapping[str, Any], secret: str | None) -> None:
     """Only the worker launched for the task version a request names may report on it (or read its models):
     it proves that with the secret made at its launch. AuthenticationError otherwise, the same one whether the
@@ -48,29 +39,31 @@ def check_worker_secret(body: Mapping[str, Any], secret: str | None) -> None:
         raise AuthenticationError("the worker channel answers only the workers this server launched: the "
                                   "request carries no worker secret")
     try:
-        key = _task_key(body)
+        task = msg.decode(WorkerTask, body)
     except ParameterError as e:
         raise AuthenticationError(f"a worker request must name its task: {e.message}") from None
-    row = Task.get_or_none(Task.f_job_id == key[0], Task.f_task_id == key[1], Task.f_task_version == key[2],
-                           Task.f_role == key[3], Task.f_party_id == key[4])
+    row = Task.get_or_none(*_task_where(task))
     if row is None or not worker_secret.matches(secret, row.f_worker_secret_digest):
-        raise AuthenticationError(f"not the worker this server launched for task {key[1]} version {key[2]} of "
-                                  f"{key[3]} party {key[4]}")
+        raise AuthenticationError(f"not the worker this server launched for task {task.task_id} version "
+                                  f"{task.task_version} of {task.role} party {task.party_id}")
 
 
-def reported_task(body: Mapping[str, Any]) -> Task:
+def _task_where(task: WorkerTask) -> tuple:
+    return (Task.f_job_id == task.job_id, Task.f_task_id == task.task_id, Task.f_task_version == task.task_version,
+            Task.f_role == task.role, Task.f_party_id == task.party_id)
+
+
+def reported_task(task: WorkerTask) -> Task:
     """The task a report is about; it must be one this server runs."""
-    key = _task_key(body)
-    row = Task.get_or_none(Task.f_job_id == key[0], Task.f_task_id == key[1], Task.f_task_version == key[2],
-                           Task.f_role == key[3], Task.f_party_id == key[4], Task.f_run_on_this_party == True)  # noqa
+    row = Task.get_or_none(*_task_where(task), Task.f_run_on_this_party == True)  # noqa: E712
     if row is None:
-        raise NotFoundError(f"task {key[1]} version {key[2]} of {key[3]} party {key[4]} does not run on this server")
+        raise NotFoundError(f"task {task.task_id} version {task.task_version} of {task.role} party {task.party_id} "
+                            f"does not run on this server")
     return row
 
 
-def report_status(runtime: Runtime, body: Mapping[str, Any]) -> dict:
-    row = reported_task(body)
-    report = msg.decode(WorkerTaskStatus, body)
+def report_status(runtime: Runtime, report: WorkerTaskStatus) -> dict:
+    row = reported_task(report)
     status, reason = report.status, report.fail_reason or None
     changed = update_task_status(row.f_job_id, row.f_task_id, row.f_task_version, row.f_role, row.f_party_id,
                                  status, column=PARTY, fail_reason=reason)
@@ -133,45 +126,36 @@ def _task_ref(row: Task) -> tracking.TaskRef:
                             row.f_party_id)
 
 
-def report_output_table(body: Mapping[str, Any]) -> dict:
-    row = reported_task(body)
-    for key in ("data_name", "namespace", "name", "address"):
-        if not body.get(key):
-            raise ParameterError(f"required parameters are missing: {key}")
-    meta = TableMeta(namespace=str(body["namespace"]), name=str(body["name"]), engine=str(body.get("engine") or ""),
-                     address=dict(body["address"]), partitions=int(body.get("partitions") or 1),
-                     schema=dict(body.get("schema") or {}), count=body.get("count"),
-                     part_of_data=list(body.get("part_of_data") or []), storage_type=str(body["address"].get("storage_type", "")),
-                     description=f"output {body['data_name']} of {row.f_task_id} v{row.f_task_version}")
+def report_output_table(report: WorkerOutputTable) -> dict:
+    row = reported_task(report)
+    meta = TableMeta(namespace=report.namespace, name=report.name, engine=report.engine, address=report.address,
+                     partitions=report.partitions or 1, schema=report.schema, count=report.count,
+                     part_of_data=report.part_of_data, storage_type=str(report.address.get("storage_type", "")),
+                     description=f"output {report.data_name} of {row.f_task_id} v{row.f_task_version}")
     with write_transaction():
         tables.insert_meta(meta)
-        tracking.save_output_table(_task_ref(row), str(body["data_name"])[:30], meta.namespace, meta.name)
+        tracking.save_output_table(_task_ref(row), report.data_name[:30], meta.namespace, meta.name)
     return {"namespace": meta.namespace, "name": meta.name}
 
 
-def report_metric(body: Mapping[str, Any]) -> dict:
-    row = reported_task(body)
-    kind = int(body.get("type", 1))
-    if kind not in (0, 1):
-        raise ParameterError(f"type must be 0 (meta) or 1 (data), got {kind}")
-    namespace, name = str(body.get("metric_namespace", "")), str(body.get("metric_name", ""))
-    values = body.get("values")
+def report_metric(report: WorkerMetric) -> dict:
+    row = reported_task(report)
+    if report.type not in (msg.METRIC_META, msg.METRIC_DATA):
+        raise ParameterError(f"type must be 0 (meta) or 1 (data), got {report.type}")
+    namespace, name = report.metric_namespace, report.metric_name
     with write_transaction():
-        if kind == 0:
-            tracking.save_metric_meta(_task_ref(row), namespace, name, values or {})
+        if report.type == msg.METRIC_META:
+            tracking.save_metric_meta(_task_ref(row), namespace, name, report.values or {})
             return {"count": 1}
-        points = [(k, v) for k, v in (values or [])]
+        points = [(k, v) for k, v in (report.values or [])]
         tracking.save_metric_data(_task_ref(row), namespace, name, points)
     return {"count": len(points)}
 
 
-def report_summary(body: Mapping[str, Any]) -> dict:
-    row = reported_task(body)
-    summary = body.get("summary") or {}
-    if not isinstance(summary, dict):
-        raise ParameterError("summary must be an object")
+def report_summary(report: WorkerSummary) -> dict:
+    row = reported_task(report)
     with write_transaction():
-        tracking.save_summary(_task_ref(row), summary)
+        tracking.save_summary(_task_ref(row), report.summary)
     return {}
 
 
@@ -189,11 +173,11 @@ def _safe_name(name: Any, what: str) -> str:
     return text
 
 
-def report_model(runtime: Runtime, body: Mapping[str, Any]) -> dict:
-    row = reported_task(body)
-    alias = _safe_name(body.get("model_alias"), "model_alias")
-    buffers = body.get("buffers") or {}
-    if not isinstance(buffers, dict) or not buffers:
+def report_model(runtime: Runtime, report: WorkerModel) -> dict:
+    row = reported_task(report)
+    alias = _safe_name(report.model_alias, "model_alias")
+    buffers = report.buffers
+    if not buffers:
         raise ParameterError("buffers must be an object of buffer name -> {type, b64}")
     model_id, version = _job_model(row)
     directory = component_model_dir(runtime.settings, row.f_role, row.f_party_id, model_id, version,
@@ -212,14 +196,14 @@ def report_model(runtime: Runtime, body: Mapping[str, Any]) -> dict:
     return {"path": str(directory)}
 
 
-def get_model(runtime: Runtime, body: Mapping[str, Any]) -> dict:
+def get_model(runtime: Runtime, ask: WorkerModelGet) -> dict:
     """Buffers of a component's model of this job (a worker reading an upstream model)."""
-    row = reported_task(body)
-    component = _safe_name(body.get("model_component") or row.f_component_name, "model_component")
-    alias = _safe_name(body.get("model_alias"), "model_alias")
+    row = reported_task(ask)
+    component = _safe_name(ask.model_component or row.f_component_name, "model_component")
+    alias = _safe_name(ask.model_alias, "model_alias")
     model_id, version = _job_model(row)
-    model_id = str(body.get("model_id") or model_id)
-    version = str(body.get("model_version") or version)
+    model_id = ask.model_id or model_id
+    version = ask.model_version or version
     directory = component_model_dir(runtime.settings, row.f_role, row.f_party_id, model_id, version, component, alias)
     if not directory.is_dir():
         raise NotFoundError(f"model {component}.{alias} of {model_id} {version} does not exist at {row.f_role} "

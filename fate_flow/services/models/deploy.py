@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from fate_flow.components.registry import ComponentRegistry
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import ModelOperationLog
 from fate_flow.dsl.dag import SOURCE_PIPELINE, Dag
@@ -21,6 +22,7 @@ from fate_flow.dsl.json_text import load_json_object
 from fate_flow.dsl.model_id import gen_party_model_id
 from fate_flow.dsl.predict_dsl import generate_predict_dsl, parse_cpn_list
 from fate_flow.entity.dsl_errors import DeployError, DSLError
+from fate_flow.entity.messages import MODEL_DEPLOY, ModelDeploy, decode, encode
 from fate_flow.entity.errors import FateFlowError, ParameterError, PartiesFailedError
 from fate_flow.entity.retcode import RetCode
 from fate_flow.federation import IncomingCommand, PartyRef
@@ -35,7 +37,6 @@ from fate_flow.settings import Settings
 
 LOG = logging.getLogger(__name__)
 
-MODEL_DEPLOY = "model.deploy"
 DEPLOY_ROLES = ("guest", "host", "arbiter")
 
 
@@ -47,14 +48,10 @@ class DeployRequest:
     predict_dsl: Any = None
     cpn_list: Any = None
 
-    def command_body(self, child_version: str, initiator: PartyRef) -> dict:
-        return {"model_id": self.model_id, "model_version": self.model_version, "predict_dsl": self.predict_dsl,
-                "cpn_list": self.cpn_list, "child_model_version": child_version,
-                "initiator": {"role": initiator.role, "party_id": initiator.party_id}}
-
-    @classmethod
-    def from_command(cls, body: Mapping[str, Any]) -> "DeployRequest":
-        return cls(str(body["model_id"]), str(body["model_version"]), body.get("predict_dsl"), body.get("cpn_list"))
+    def command(self, child_version: str, initiator: PartyRef) -> ModelDeploy:
+        """The `model.deploy` each party gets."""
+        return ModelDeploy(self.model_id, self.model_version, child_version,
+                           {"role": initiator.role, "party_id": initiator.party_id}, self.predict_dsl, self.cpn_list)
 
 
 def deploy(runtime: Runtime, request: DeployRequest, request_ip: str = "") -> dict:
@@ -79,7 +76,7 @@ def deploy(runtime: Runtime, request: DeployRequest, request_ip: str = "") -> di
     child_version = runtime.job_ids.next_id()
     roles = json_field(pipeline, "roles")
     parties = [PartyRef(role, p) for role in DEPLOY_ROLES for p in dict.fromkeys(roles.get(role) or [])]
-    answers = runtime.client.fan_out(MODEL_DEPLOY, parties, request.command_body(child_version, initiator),
+    answers = runtime.client.fan_out(MODEL_DEPLOY, parties, encode(request.command(child_version, initiator)),
                                      src=initiator)
     data: dict[str, Any] = {"detail": {}}
     for role, by_party in answers.items():
@@ -95,7 +92,7 @@ def deploy(runtime: Runtime, request: DeployRequest, request_ip: str = "") -> di
     return data
 
 
-def choose_inference_dsl(pipeline: Pipeline, request: DeployRequest) -> dict:
+def choose_inference_dsl(pipeline: Pipeline, request: DeployRequest | ModelDeploy) -> dict:
     """The inference DSL (without CodePath) of the child: v1 keeps the parent's; v2 takes the caller's predict
     DSL (checked against the training DSL), else derives one from cpn_list, else from every component."""
     if dsl_version(pipeline) == 1:
@@ -131,9 +128,10 @@ def _checked_predict_dsl(predict_dsl: Any, train_dag: Dag) -> dict:
     return dict(predict_dsl)
 
 
-def deploy_party(settings: Settings, request: DeployRequest, child_version: str, role: str, party_id: str,
+def deploy_party(settings: Settings, components: ComponentRegistry, request: ModelDeploy, role: str, party_id: str,
                  sender: PartyRef) -> None:
     """One party's part (contract §8.4): its parent model copied to the child version with the child's record."""
+    child_version = request.child_model_version
     if not child_version.isdigit():
         raise ParameterError(f"child_model_version must be a job id, got {child_version!r}")
     parent = party_model(settings, role, party_id, request.model_id, request.model_version)
@@ -149,7 +147,7 @@ def deploy_party(settings: Settings, request: DeployRequest, child_version: str,
     child_model = party_model(settings, role, party_id, request.model_id, child_version)
     if child_model.has_pipeline():
         return  # a repeated command: this party has deployed it already
-    inference_dsl = inference_dsl_for_role(choose_inference_dsl(pipeline, request), role)
+    inference_dsl = inference_dsl_for_role(components, choose_inference_dsl(pipeline, request), role)
     child = child_pipeline(pipeline, child_version, inference_dsl)
     if not json_field(child, "train_input_table"):  # a model trained before the table was recorded
         child.train_input_table = json_bytes(train_input_table(
@@ -184,8 +182,7 @@ def deploy_command(runtime: Runtime, cmd: IncomingCommand) -> dict:
     """`model.deploy` on a hosted party; answers as FATE's deploy/do does."""
     role, party_id = cmd.dst.role, cmd.dst.party_id
     try:
-        deploy_party(runtime.settings, DeployRequest.from_command(cmd.body), str(cmd.body["child_model_version"]),
-                     role, party_id, cmd.src)
+        deploy_party(runtime.settings, runtime.components, decode(ModelDeploy, cmd.body), role, party_id, cmd.src)
     except FateFlowError as e:
         LOG.info("deploy of model %s %s on %s %s failed: %s", cmd.body.get("model_id"),
                  cmd.body.get("model_version"), role, party_id, e.message)

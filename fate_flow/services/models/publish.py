@@ -23,6 +23,7 @@ from fate_flow.dsl.model_id import gen_party_model_id
 from fate_flow.entity import api_paths, identifiers
 from fate_flow.entity.errors import FateFlowError, MissingParametersError, NotFoundError, ParameterError, PartiesFailedError
 from fate_flow.entity.home_paths import home_path
+from fate_flow.entity.messages import MODEL_LOAD, ModelLoad, decode, encode
 from fate_flow.entity.retcode import RetCode
 from fate_flow.federation import IncomingCommand, PartyRef
 from fate_flow.model.pipeline import is_deployed, json_field
@@ -36,7 +37,6 @@ from fate_flow.settings import Settings
 
 LOG = logging.getLogger(__name__)
 
-MODEL_LOAD = "model.load"
 NOT_DEPLOYED = ("Only deployed models could be used to execute process of loading. Please deploy model before "
                 "loading.")
 NO_SERVINGS = "Please configure servings address"
@@ -58,9 +58,10 @@ class PublishRequest:
     def model_version(self) -> str:
         return str(self.job_parameters["model_version"])
 
-    def command_body(self) -> dict:
-        return {"initiator": {"role": self.initiator.role, "party_id": self.initiator.party_id},
-                "role": self.roles, "job_parameters": self.job_parameters}
+    def command(self, servings: list[str] | None = None) -> ModelLoad:
+        """The `model.load` each party gets."""
+        return ModelLoad({"role": self.initiator.role, "party_id": self.initiator.party_id}, self.roles,
+                         self.job_parameters, servings or None)
 
 
 def parse_publish_request(settings: Settings, body: Mapping[str, Any]) -> PublishRequest:
@@ -71,7 +72,11 @@ def parse_publish_request(settings: Settings, body: Mapping[str, Any]) -> Publis
     missing = [n for n in ("initiator", "role", "job_parameters") if body.get(n) in (None, "", {})]
     if missing:
         raise MissingParametersError(missing)
-    initiator, roles, job_parameters = body["initiator"], body["role"], body["job_parameters"]
+    return _checked_request(body["initiator"], body["role"], body["job_parameters"])
+
+
+def _checked_request(initiator: Any, roles: Any, job_parameters: Any) -> PublishRequest:
+    """Form A's fields (or a `model.load`'s) checked, each bad one named."""
     if not isinstance(initiator, Mapping) or initiator.get("role") in (None, "") or \
             initiator.get("party_id") in (None, ""):
         raise ParameterError("parameter initiator must be {\"role\": ..., \"party_id\": ...}")
@@ -127,8 +132,7 @@ def load(runtime: Runtime, request: PublishRequest, job_id: str, servings: list[
                              f"{', '.join(local) or 'none'}); send load to the initiator's server")
     parties = [PartyRef(role, p) for role, party_ids in request.roles.items() if role != "arbiter"
                for p in dict.fromkeys(party_ids)]
-    body = {**request.command_body(), **({"servings": servings} if servings else {})}
-    answers = runtime.client.fan_out(MODEL_LOAD, parties, body, src=request.initiator)
+    answers = runtime.client.fan_out(MODEL_LOAD, parties, encode(request.command(servings)), src=request.initiator)
     data: dict[str, Any] = {"detail": {}}
     ok = True
     for party in parties:
@@ -197,9 +201,10 @@ def _count_load(settings: Settings, party: PartyRef, model_id: str, version: str
 def load_command(runtime: Runtime, cmd: IncomingCommand) -> dict:
     """`model.load` on a hosted party (FATE's /v1/model/load/do); `cmd.dst` is the party, the sender the
     initiator."""
-    request = parse_publish_request(runtime.settings, cmd.body)
+    message = decode(ModelLoad, cmd.body)
+    request = _checked_request(message.initiator, message.role, message.job_parameters)
     # servings a client named are its server's: only the parties that server hosts use them
-    named = serving_client.requested_servings(cmd.body.get("servings")) if runtime.hosts(cmd.src.party_id) else []
+    named = serving_client.requested_servings(message.servings) if runtime.hosts(cmd.src.party_id) else []
     servings = serving_client.checked_servings(runtime.settings, named)
     with _logged("load", cmd.src.role, cmd.src.party_id, request.model_id, request.model_version, ""):
         load_party(runtime.settings, request, cmd.dst, servings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-from fate_flow.components import registry
+from fate_flow.components.registry import ComponentRegistry
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import Job, MachineLearningModelInfo
 from fate_flow.dsl.component_parameters import args_inputs, component_parameters, module_runs_on_role
@@ -24,21 +24,22 @@ from fate_flow.settings import Settings
 LOG = logging.getLogger(__name__)
 
 
-def code_paths(role: str) -> dict[str, str]:
+def code_paths(registry: ComponentRegistry, role: str) -> dict[str, str]:
     """module -> the `CodePath` a stored inference DSL gives it on `role` ("<module path>.py/<class>")."""
     paths = {}
-    for name, info in registry.MODULES.items():
-        if module_runs_on_role(registry.module_roles(), name, role):
+    roles = registry.module_roles()
+    for name, info in registry.modules.items():
+        if module_runs_on_role(roles, name, role):
             package, _, cls = info.target.partition(":")
             paths[name] = f"{package.replace('.', '/')}.py/{cls}"
     return paths
 
 
-def inference_dsl_for_role(predict_dsl: Mapping[str, Any], role: str) -> dict:
+def inference_dsl_for_role(registry: ComponentRegistry, predict_dsl: Mapping[str, Any], role: str) -> dict:
     """A predict DSL as a party of `role` stores it: each component with its CodePath (none for a module the
     role does not run)."""
     plain = without_code_paths(predict_dsl)
-    return add_code_paths(plain, code_paths(role)) if plain else {}
+    return add_code_paths(plain, code_paths(registry, role)) if plain else {}
 
 
 def without_code_paths(predict_dsl: Mapping[str, Any]) -> dict:
@@ -53,7 +54,7 @@ def modules_of(dsl: Mapping[str, Any]) -> dict[str, str]:
     return {name: str(body.get("module", "")) for name, body in (dsl.get("components") or {}).items()}
 
 
-def record_train_model(settings: Settings, row: Job, status: JobStatus) -> None:
+def record_train_model(settings: Settings, registry: ComponentRegistry, row: Job, status: JobStatus) -> None:
     """At the end of a training job on this party: on success the Pipeline record (v1: with its inference DSL
     derived, §3.8; v2: a parent with an empty one), and in every case the model info row."""
     params = row.f_runtime_conf_on_party.get("job_parameters") or {}
@@ -64,7 +65,7 @@ def record_train_model(settings: Settings, row: Job, status: JobStatus) -> None:
         save_model_info(_unfinished_model_info(row, model_id, model_version, status))
         return
     pipeline = build_pipeline(
-        inference_dsl=_train_inference_dsl(settings, row), train_dsl=row.f_dsl, train_runtime_conf=row.f_runtime_conf,
+        inference_dsl=_train_inference_dsl(settings, registry, row), train_dsl=row.f_dsl, train_runtime_conf=row.f_runtime_conf,
         model_id=model_id, model_version=model_version, parent=True, roles=row.f_roles, work_mode=row.f_work_mode,
         initiator_role=row.f_initiator_role, initiator_party_id=row.f_initiator_party_id,
         runtime_conf_on_party=row.f_runtime_conf_on_party,
@@ -75,13 +76,13 @@ def record_train_model(settings: Settings, row: Job, status: JobStatus) -> None:
     save_model_info(values)
 
 
-def _train_inference_dsl(settings: Settings, row: Job) -> dict:
+def _train_inference_dsl(settings: Settings, registry: ComponentRegistry, row: Job) -> dict:
     """v1: derived from the training DSL (every component deployed unless `need_deploy: false`); v2: {}."""
     if parse_dsl_version(row.f_runtime_conf.get("dsl_version")) != 1:
         return {}
     try:
         dag = parse_dsl(row.f_dsl, None, version=1, mode="train")
-        return inference_dsl_for_role(derive_inference_dsl_v1(dag), row.f_role)
+        return inference_dsl_for_role(registry, derive_inference_dsl_v1(dag), row.f_role)
     except DSLError as e:
         job_log(settings, row.f_job_id, f"{row.f_role} {row.f_party_id}: no inference DSL could be derived for "
                 f"the model, it cannot predict: {e.message}", logging.WARNING)

@@ -24,10 +24,7 @@ Handler = Callable[[IncomingCommand], Mapping[str, Any]]
 
 # what each command's handler reads from the body (the required fields of its message); job_id may also come
 # as the command's own job id
-REQUIRED: Mapping[str, tuple[str, ...]] = {
-    **{name: messages.required_fields(cls) for name, cls in messages.COMMANDS.items()},
-    "model.deploy": ("model_id", "model_version", "child_model_version"),
-}
+REQUIRED: Mapping[str, tuple[str, ...]] = {name: messages.required_fields(cls) for name, cls in messages.COMMANDS.items()}
 STATUS_FIELDS = ("status", "party_status", "stop_status")
 # small integers some handlers read
 INT_FIELDS: Mapping[str, tuple[int, int]] = {"progress": (0, 100), "auto_retries": (0, 1000)}
@@ -51,6 +48,8 @@ def check_command(cmd: IncomingCommand, limits: LimitSettings) -> None:
     for name in REQUIRED.get(cmd.command, ()):  # the identifiers a handler reads must be strings or numbers
         value = body.get(name)
         identifier = name in identifiers.FIELDS or name in identifiers.PARTY_ID_FIELDS + identifiers.TASK_VERSION_FIELDS
+        if messages.field_kind(messages.COMMANDS[cmd.command], name) is dict:  # load's `role` map is no identifier
+            identifier = False
         if identifier and value not in (None, "") and (isinstance(value, bool) or not isinstance(value, (str, int))):
             raise InvalidParameterError(f"parameter {name} must be a string, got {type(value).__name__}", field=name)
     for name in STATUS_FIELDS:

@@ -34,8 +34,8 @@ def register_commands(registry: CommandRegistry, runtime: Runtime) -> None:
                           (msg.TASK_STOP, pc.task_stop), (msg.TASK_STATUS_UPDATE, pc.task_status_update),
                           (msg.TASK_STATUS, pc.task_status), (msg.TASK_REPORT, pc.task_report),
                           (msg.JOB_STATUS, pc.job_status_query),
-                          (model_deploy.MODEL_DEPLOY, model_deploy.deploy_command),
-                          (model_serving.MODEL_LOAD, model_serving.load_command)):
+                          (msg.MODEL_DEPLOY, model_deploy.deploy_command),
+                          (msg.MODEL_LOAD, model_serving.load_command)):
         bound = handler(runtime)
         if name in guard:
             bound = guarded(runtime, name, bound)

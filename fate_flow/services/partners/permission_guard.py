@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Mapping
 
+from fate_flow.components.registry import ComponentRegistry
 from fate_flow.db.base import DB
 from fate_flow.db.models import Job, Task
 from fate_flow.dsl.model_id import model_id_parties
@@ -16,7 +17,6 @@ from fate_flow.entity import messages as msg
 from fate_flow.entity.errors import PermissionDeniedError
 from fate_flow.federation import IncomingCommand
 from fate_flow.services.jobs.plan import plan_job, plan_of
-from fate_flow.services.models import deploy as model_deploy, publish as model_serving
 from fate_flow.services.partners import permissions
 from fate_flow.services.partners.permissions import Needs
 from fate_flow.services.runtime import Runtime
@@ -33,7 +33,7 @@ def guarded(runtime: Runtime, command: str, handler: CommandHandler) -> CommandH
     def run(cmd: IncomingCommand) -> Mapping[str, Any]:
         if runtime.settings.permission.enabled and not runtime.hosts(cmd.src.party_id):
             with DB.obj.connection_context():
-                found = needs_of(cmd)
+                found = needs_of(runtime.components, cmd)
                 if found is not None:
                     _check(runtime, cmd, *found)
         return handler(cmd)
@@ -48,7 +48,7 @@ def model_guarded(runtime: Runtime, command: str, handler: CommandHandler) -> Co
         partner = cmd.src.party_id
         if runtime.settings.permission.enabled and not runtime.hosts(partner):
             body = cmd.body
-            params = body.get("job_parameters") if command == model_serving.MODEL_LOAD else body
+            params = body.get("job_parameters") if command == msg.MODEL_LOAD else body
             model_id = params.get("model_id") if isinstance(params, Mapping) else None
             if isinstance(model_id, str) and partner not in model_id_parties(model_id):
                 address = partner_address(runtime, partner)
@@ -62,20 +62,20 @@ def model_guarded(runtime: Runtime, command: str, handler: CommandHandler) -> Co
     return run
 
 
-MODEL_COMMANDS = (model_deploy.MODEL_DEPLOY, model_serving.MODEL_LOAD)
+MODEL_COMMANDS = (msg.MODEL_DEPLOY, msg.MODEL_LOAD)
 
 
-def _create_needs(cmd: IncomingCommand) -> tuple[Needs, str] | None:
+def _create_needs(components: ComponentRegistry, cmd: IncomingCommand) -> tuple[Needs, str] | None:
     body = cmd.body
-    plan = plan_job(body.get("dsl"), body.get("runtime_conf"), train_runtime_conf=body.get("train_runtime_conf") or {})
+    plan = plan_job(components, body.get("dsl"), body.get("runtime_conf"), train_runtime_conf=body.get("train_runtime_conf") or {})
     roles = plan.conf.roles
     if cmd.dst.role not in roles or int(cmd.dst.party_id) not in roles[cmd.dst.role]:
         return None  # the handler refuses a party that is not in the job
     return permissions.job_needs(plan, cmd.dst.role, cmd.dst.party_id), f"create job {body.get('job_id')}"
 
 
-def _task_needs(command: str) -> Callable[[IncomingCommand], tuple[Needs, str] | None]:
-    def needs(cmd: IncomingCommand) -> tuple[Needs, str] | None:
+def _task_needs(command: str) -> Callable[[ComponentRegistry, IncomingCommand], tuple[Needs, str] | None]:
+    def needs(components: ComponentRegistry, cmd: IncomingCommand) -> tuple[Needs, str] | None:
         body = cmd.body
         try:
             key = (str(body["job_id"]), str(body["task_id"]), int(body["task_version"]))
@@ -86,7 +86,7 @@ def _task_needs(command: str) -> Callable[[IncomingCommand], tuple[Needs, str] |
         job = Job.get_or_none(Job.f_job_id == key[0], Job.f_role == cmd.dst.role, Job.f_party_id == cmd.dst.party_id)
         if task is None or job is None:
             return Needs(roles={cmd.dst.role}, commands={command}), f"{command} task {key[1]}"
-        plan = plan_of(job)
+        plan = plan_of(components, job)
         return (permissions.task_needs(plan, task.f_component_name, cmd.dst.role, cmd.dst.party_id, command),
                 f"{command} task {key[1]}")
     return needs

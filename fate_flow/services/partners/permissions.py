@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from fate_flow.components import registry
+from fate_flow.components.registry import ComponentRegistry
 from fate_flow.db.base import write_transaction
 from fate_flow.db.models import PartnerGrant
 from fate_flow.dsl.component_parameters import args_inputs, component_parameters
@@ -36,13 +36,13 @@ ALL_V16, ALL_V19 = "all", "*"
 PRIVILEGE_FIELDS = {ROLE: "privilege_role", COMMAND: "privilege_command", COMPONENT: "privilege_component"}
 
 
-def components() -> list[str]:
+def component_choices(registry: ComponentRegistry) -> list[str]:
     """Grantable component values: the registered modules' names in lower case."""
     return sorted(m.lower() for m in registry.module_names())
 
 
-def _choices(kind: str) -> list[str]:
-    return {ROLE: list(ROLES), COMMAND: list(COMMANDS), COMPONENT: components()}[kind]
+def _choices(registry: ComponentRegistry, kind: str) -> list[str]:
+    return {ROLE: list(ROLES), COMMAND: list(COMMANDS), COMPONENT: component_choices(registry)}[kind]
 
 
 # ------------------------------------------------------------------------------------------------ values
@@ -67,12 +67,12 @@ class Dataset:
         return f"{self.namespace}.{self.name}"
 
 
-def parse_list(value: str, kind: str, all_word: str) -> list[str]:
+def parse_list(registry: ComponentRegistry, value: str, kind: str, all_word: str) -> list[str]:
     """A comma list of `kind` values (case-insensitive) or the API's word for all of them; each must exist."""
     words = [w.strip().lower() for w in value.split(",") if w.strip()]
     if all_word in words:
-        return _choices(kind)
-    known = _choices(kind)
+        return _choices(registry, kind)
+    known = _choices(registry, kind)
     for word in words:
         if word not in known:
             raise ParameterError(f"{word} does not exist in the permission {kind}")
@@ -107,15 +107,15 @@ def _revoke(party_id: str, role: str, kind: str, values: Iterable[str] | None) -
 
 
 # ------------------------------------------------------------------------ FATE-Flow 1.6: privileges
-def grant_privilege(src_party_id: str, src_role: str, privileges: Mapping[str, str | None]) -> None:
+def grant_privilege(registry: ComponentRegistry, src_party_id: str, src_role: str, privileges: Mapping[str, str | None]) -> None:
     """`privileges` maps role/command/component to the request's comma list (or "all"), None when absent."""
-    parsed = {kind: parse_list(value, kind, ALL_V16) for kind, value in privileges.items() if value}
+    parsed = {kind: parse_list(registry, value, kind, ALL_V16) for kind, value in privileges.items() if value}
     with write_transaction():
         for kind, values in parsed.items():
             _grant(src_party_id, src_role, kind, values)
 
 
-def delete_privilege(src_party_id: str, src_role: str, privileges: Mapping[str, str | None]) -> None:
+def delete_privilege(registry: ComponentRegistry, src_party_id: str, src_role: str, privileges: Mapping[str, str | None]) -> None:
     with write_transaction():
         for kind, value in privileges.items():
             if not value:
@@ -123,7 +123,7 @@ def delete_privilege(src_party_id: str, src_role: str, privileges: Mapping[str, 
             if ALL_V16 in [w.strip().lower() for w in value.split(",")]:
                 _revoke(src_party_id, src_role, kind, None)
                 continue
-            values = parse_list(value, kind, ALL_V16)
+            values = parse_list(registry, value, kind, ALL_V16)
             granted = _granted(src_party_id, src_role, kind)
             for v in values:
                 if v not in granted:
@@ -131,33 +131,34 @@ def delete_privilege(src_party_id: str, src_role: str, privileges: Mapping[str, 
             _revoke(src_party_id, src_role, kind, values)
 
 
-def query_privilege(src_party_id: str, src_role: str) -> dict:
+def query_privilege(registry: ComponentRegistry, src_party_id: str, src_role: str) -> dict:
     data: dict[str, Any] = {"src_party_id": src_party_id, "role": src_role}
     for kind, name in PRIVILEGE_FIELDS.items():
-        data[name] = sorted(_granted(src_party_id, src_role, kind), key=_order(kind))
+        data[name] = sorted(_granted(src_party_id, src_role, kind), key=_order(registry, kind))
     return data
 
 
-def _order(kind: str):
-    choices = {c: i for i, c in enumerate(_choices(kind))}
+def _order(registry: ComponentRegistry, kind: str):
+    choices = {c: i for i, c in enumerate(_choices(registry, kind))}
     return lambda v: (choices.get(v, len(choices)), v)
 
 
 # ------------------------------------------------------------------------ FATE-Flow 1.9: grants
-def grant_permission(party_id: str, component: str | None, datasets: list[Dataset] | None) -> None:
+def grant_permission(registry: ComponentRegistry, party_id: str, component: str | None, datasets: list[Dataset] | None) -> None:
     with write_transaction():
         if component:
-            _grant(party_id, ANY_ROLE, COMPONENT, parse_list(component, COMPONENT, ALL_V19))
+            _grant(party_id, ANY_ROLE, COMPONENT, parse_list(registry, component, COMPONENT, ALL_V19))
         if datasets:
             _grant(party_id, ANY_ROLE, DATASET, [d.value for d in datasets])
 
 
-def delete_permission(party_id: str, component: str | None, datasets: list[Dataset] | str | None) -> None:
+def delete_permission(registry: ComponentRegistry, party_id: str, component: str | None, datasets: list[Dataset] | str | None) -> None:
     """`datasets` "*" deletes every table grant of the partner."""
     with write_transaction():
         if component:
             everything = ALL_V19 in [w.strip() for w in component.split(",")]
-            _revoke(party_id, ANY_ROLE, COMPONENT, None if everything else parse_list(component, COMPONENT, ALL_V19))
+            _revoke(party_id, ANY_ROLE, COMPONENT, None if everything else parse_list(registry, component, COMPONENT,
+                                                                                     ALL_V19))
         if datasets == ALL_V19:
             _revoke(party_id, ANY_ROLE, DATASET, None)
         elif datasets:

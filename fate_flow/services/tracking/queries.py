@@ -7,7 +7,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from fate_flow.components import registry
+from fate_flow.components.registry import ComponentRegistry, UnknownModuleError
 from fate_flow.db.models import Job, Task
 from fate_flow.dsl.component_parameters import component_parameters
 from fate_flow.dsl.dsl_parser import parse_dsl, parse_dsl_version
@@ -71,7 +71,7 @@ def component_list(job_id: str) -> list[str]:
     return list((row.f_dsl or {}).get("components", {}))
 
 
-def parameters(at: ComponentAt) -> dict[str, Any]:
+def parameters(registry: ComponentRegistry, at: ComponentAt) -> dict[str, Any]:
     row = job_row(at.job_id, at.role, at.party_id)
     conf = parse_runtime_conf(row.f_runtime_conf, require_work_mode=False)
     dag = parse_dsl(row.f_dsl, None, version=parse_dsl_version(row.f_runtime_conf.get("dsl_version")))
@@ -79,7 +79,7 @@ def parameters(at: ComponentAt) -> dict[str, Any]:
     params = component_parameters(dag, conf, at.component, at.role, at.party_id)
     try:
         params = registry.load(module).params_class.from_dict(params, at.component).to_dict()
-    except (registry.UnknownModuleError, FateFlowError):
+    except (UnknownModuleError, FateFlowError):
         pass  # show what the conf says when the module or its check cannot make more of it
     return {"module": module, f"{module}Param": params}
 

@@ -7,8 +7,9 @@ it), expiring after SESSION_SECONDS. A call made with the session must also carr
 X-CSRF-Token header, which only the board's own pages can read (from /board/session), so another site cannot
 make a logged-in browser stop, rerun or annotate a job.
 
-Sessions are not stored: the cookie is the app key and an expiry, signed with a key this process draws at start,
-so a restart ends every session. A logout is remembered until the session would have expired.
+Sessions are not stored: the cookie is the app key and an expiry, signed with a key drawn when the runtime is
+built (one BoardAccess per runtime, `runtime.board`), so a restart ends every session. Expiries follow the
+runtime's clock. A logout is remembered until the session would have expired.
 
 Whatever the caller, an API request a browser sends on behalf of another site (Sec-Fetch-Site cross-site or
 same-site, or an Origin that is not this server) is refused: the unsigned loopback API must not be reachable
