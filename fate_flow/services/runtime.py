@@ -1,8 +1,8 @@
 """The server's runtime: the state every service, app, command handler and the scheduler share inside one
 server, built once (by server.py at start, by a test fixture in tests) and passed explicitly.
 It holds the settings, the clock every timestamp the server writes comes from, the table store, the codec, the
-federation client, the worker launcher, the component registry, the board's logins, the job id generator and the event that wakes the scheduler. It is built by
-services/server/startup.py."""
+federation client, the worker launcher, the component registry, the board's logins, the job id generator and the
+event that wakes the scheduler. It is built by services/server/startup.py."""
 from __future__ import annotations
 
 import threading
@@ -50,11 +50,10 @@ class Runtime:
     board: BoardAccess
     codec: Codec = field(default_factory=Codec)
     wake: threading.Event = field(default_factory=threading.Event)
-    job_ids: JobIdGenerator = None  # type: ignore[assignment]
+    job_ids: JobIdGenerator = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.job_ids is None:
-            self.job_ids = JobIdGenerator(self.clock)
+        self.job_ids = JobIdGenerator(self.clock)
 
     def hosts(self, party_id: Any) -> bool:
         """Whether this server hosts the party."""
