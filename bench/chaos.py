@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from slow_clients import SlowClients, percentile  # noqa: E402
 from fate_flow.client.http_client import FlowHttpClient  # noqa: E402
 from tests.federation.servers import make_federated_servers  # noqa: E402
+from tests.server_process import home_processes  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
 END = {"success", "failed", "canceled", "timeout"}
@@ -52,18 +53,6 @@ def job_files() -> dict[str, tuple[dict, dict]]:
     lr_conf["component_parameters"]["common"]["hetero_lr_0"]["max_iter"] = 3
     return {"secure_add": load("toy_example_conf.json", "toy_example_dsl.json"),
             "data_transform": load("data_transform_conf.json", "data_transform_dsl.json"), "hetero_lr": (lr_dsl, lr_conf)}
-
-
-def home_processes(home: Path) -> list[psutil.Process]:
-    found = []
-    for proc in psutil.process_iter(["environ", "status"]):
-        try:
-            if (proc.info["environ"] or {}).get("FATE_FLOW_HOME") == str(home) \
-                    and proc.info["status"] != psutil.STATUS_ZOMBIE:
-                found.append(proc)
-        except psutil.Error:
-            pass
-    return found
 
 
 def own_processes(server) -> set[int]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import psutil
 import requests
 import yaml
 
@@ -115,3 +116,16 @@ def make_server(base: Path, party_ids=(9999,), extra_conf: dict | None = None, d
     conf_path.write_text(yaml.safe_dump(conf), encoding="utf-8")
     env = dict(os.environ, FATE_FLOW_HOME=str(home), FATE_FLOW_CONF=str(conf_path))
     return ServerProcess(home=home, conf_path=conf_path, http_port=http_port, grpc_port=grpc_port, env=env)
+
+
+def home_processes(home) -> list[psutil.Process]:
+    """The live processes that carry `home` as FATE_FLOW_HOME in their environment: a server's and its tasks'."""
+    found = []
+    for proc in psutil.process_iter(["environ", "status"]):
+        try:
+            if (proc.info["environ"] or {}).get("FATE_FLOW_HOME") == str(home) \
+                    and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except psutil.Error:
+            pass
+    return found

@@ -14,6 +14,7 @@ import requests
 import yaml
 
 from tests.conftest import free_port
+from tests.server_process import home_processes
 
 pytestmark = pytest.mark.slow
 
@@ -59,10 +60,9 @@ class Service:
         """Whatever a failed test left running: stop it (bounded), then kill its process group."""
         if self.pid_file.exists():
             self.run("stop")
-        for proc in psutil.process_iter(["pid", "environ"]):
+        for proc in home_processes(self.home):
             try:
-                if (proc.info["environ"] or {}).get("FATE_FLOW_HOME") == str(self.home):
-                    proc.kill()
+                proc.kill()
             except psutil.Error:
                 pass
 

@@ -20,7 +20,7 @@ from tests.conftest import free_port
 from tests.federation.servers import make_federated_servers
 from tests.integration.test_jobs_servers import wait_status
 from tests.scheduler.flow import PLUGIN, dsl_conf
-from tests.server_process import make_server
+from tests.server_process import home_processes, make_server
 
 pytestmark = pytest.mark.slow
 
@@ -29,18 +29,6 @@ CONF = {"worker": {"component_plugins": PLUGINS, "kill_grace": 1},
         "scheduler": {"interval": 0.2, "detect_interval": 0.5},
         "job_default": {"task_cores": 2, "auto_retries": 0, "auto_retry_delay": 0}}
 SERVICE_SH = PROJECT_ROOT / "bin" / "service.sh"
-
-
-def home_processes(home) -> list[psutil.Process]:
-    found = []
-    for proc in psutil.process_iter(["environ", "status"]):
-        try:
-            if (proc.info["environ"] or {}).get("FATE_FLOW_HOME") == str(home) \
-                    and proc.info["status"] != psutil.STATUS_ZOMBIE:
-                found.append(proc)
-        except psutil.Error:
-            pass
-    return found
 
 
 def wait_count(home, count: int, timeout: float = 20) -> list[psutil.Process]:
